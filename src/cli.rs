@@ -1,0 +1,153 @@
+//! The command line: clap derive types only. Behaviour lives in `main.rs` and the library.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use nhiscan::report::Format;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nhiscan",
+    version,
+    about = "Inventory of non-human identities: secrets, keys, tokens and certificates",
+    after_help = "Exit codes: 0 no deny-level finding, 1 deny-level findings, 2 usage/config/input error, 3 inventory incomplete (a path or source could not be scanned)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files for secrets and certificates and print the inventory
+    Scan(ScanArgs),
+    /// Show or self-test the detectors
+    Detectors {
+        #[command(subcommand)]
+        action: DetectorsAction,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub walk: WalkArgs,
+
+    #[command(flatten)]
+    pub detectors: DetectorArgs,
+
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Never show a progress bar (it is shown only when stderr is a terminal)
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "What to scan")]
+pub struct WalkArgs {
+    /// Also scan files excluded by .gitignore, .ignore and global git excludes
+    /// (.nhiscanignore still applies)
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Follow symbolic links (loops are reported and skipped)
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Skip files larger than this (bytes; K, M, G suffixes allowed)
+    #[arg(long, value_name = "SIZE", default_value = "50M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Worker threads (0: one per CPU)
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Detectors")]
+pub struct DetectorArgs {
+    /// Also load every *.toml detector file in DIR (checked like the built-in ones)
+    #[arg(long = "detectors", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Suppression")]
+pub struct SuppressArgs {
+    /// Do not report findings listed in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write every current leaked-secret finding to FILE as a baseline
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DetectorsAction {
+    /// List every detector
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        #[command(flatten)]
+        detectors: DetectorArgs,
+    },
+    /// Self-test: every example must match, no negative example may, ids must be unique
+    Check {
+        #[command(flatten)]
+        detectors: DetectorArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `50M`, `512K`, `1G` or a plain byte count.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1024),
+        Some((i, 'M' | 'm')) => (&t[..i], 1024 * 1024),
+        Some((i, 'G' | 'g')) => (&t[..i], 1024 * 1024 * 1024),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("`{text}` is not a size; use bytes or a K/M/G suffix, e.g. 50M"))
+}

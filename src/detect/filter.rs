@@ -1,0 +1,218 @@
+//! Value filters that run after a detector's regex matched: placeholders, low entropy and,
+//! for generic detectors, values that are code rather than credentials.
+//!
+//! Regexes say what a credential looks like; these filters say what a *real* one does not
+//! look like. They are shared by every detector so that a placeholder rejected for one
+//! provider is rejected for all.
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Substrings that mark documentation values, templates and redactions.
+const PLACEHOLDER_MARKERS: &[&str] = &[
+    "example",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "yourpass",
+    "yourapi",
+    "redacted",
+    "dummy",
+    "insert_",
+    "insert-",
+    "replace_me",
+    "replaceme",
+    "xxxx",
+    "****",
+    "....",
+    "${",
+    "{{",
+    "}}",
+    "%(",
+    "$(",
+    "<",
+    ">",
+    "0123456",
+    "123456789",
+    "abcdefgh",
+    "qwerty",
+];
+
+/// True when the value is obviously not a real credential, for any detector.
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    if PLACEHOLDER_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(&lower, m.as_bytes()).is_some())
+    {
+        return true;
+    }
+    low_diversity(&lower)
+}
+
+/// A long value made of very few distinct characters (`aaaaaaaa`, `abababab`, `00000000`).
+fn low_diversity(lower: &[u8]) -> bool {
+    if lower.len() < 8 {
+        return false;
+    }
+    let mut seen = [false; 256];
+    let mut distinct = 0;
+    for &b in lower {
+        if !seen[b as usize] {
+            seen[b as usize] = true;
+            distinct += 1;
+        }
+    }
+    distinct < 4 || (lower.len() >= 24 && distinct < 6)
+}
+
+/// Words that make a generic assignment's value a test value, a variable name or a type.
+const GENERIC_VALUE_WORDS: &[&str] = &[
+    "test", "password", "passwd", "passw0rd", "secret", "token", "apikey", "api_key",
+    "api-key", "dummy", "fake", "mock", "sample", "todo", "foobar", "lorem", "string",
+    "undefined", "null", "none", "true", "false", "private_key", "privatekey", "credential",
+    "env", "config", "settings", "default",
+];
+
+/// Prefixes of values that reference a secret held elsewhere rather than containing it.
+const REFERENCE_PREFIXES: &[&str] = &[
+    "$", "%", "@", "&", "*", "/", "./", "../", "~/", "file:", "env:", "vault:", "secret:",
+    "arn:", "ref:", "http://", "https://", "process.", "os.", "self.", "this.", "config.",
+    "settings.", "params.", "args.", "props.", "req.", "request.", "ctx.", "context.",
+];
+
+/// Strict filter for generic assignments (`password = "..."`), where the regex alone would
+/// also match variable names, environment lookups and test fixtures.
+pub fn is_generic_non_secret(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    let text = String::from_utf8_lossy(&lower);
+    if GENERIC_VALUE_WORDS.iter().any(|w| text.contains(w)) {
+        return true;
+    }
+    if REFERENCE_PREFIXES.iter().any(|p| text.starts_with(p)) {
+        return true;
+    }
+    if secret
+        .iter()
+        .any(|b| matches!(b, b'(' | b')' | b'[' | b']' | b' ' | b'\\' | b'`'))
+    {
+        return true;
+    }
+    if secret.iter().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    is_identifier_like(secret) || has_file_extension(&text)
+}
+
+/// `db_password_name`, `MY_SECRET_VAR`, `userPassword`, `some.dotted.key`: names, not values.
+fn is_identifier_like(secret: &[u8]) -> bool {
+    let has_digit = secret.iter().any(|b| b.is_ascii_digit());
+    let all_word = secret
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !all_word {
+        return false;
+    }
+    let upper_snake = secret
+        .iter()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        && secret.contains(&b'_');
+    let lower_words = !has_digit
+        && secret
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'.' | b'-'))
+        && secret.iter().any(|b| matches!(b, b'_' | b'.' | b'-'));
+    let camel = !has_digit
+        && secret.first().is_some_and(|b| b.is_ascii_lowercase())
+        && secret.iter().all(|b| b.is_ascii_alphabetic())
+        && camel_humps(secret) >= 1
+        && camel_humps(secret) * 3 <= secret.len();
+    upper_snake || lower_words || camel
+}
+
+fn camel_humps(secret: &[u8]) -> usize {
+    secret
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count()
+}
+
+fn has_file_extension(text: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        ".pem", ".key", ".json", ".txt", ".crt", ".p12", ".pfx", ".yaml", ".yml", ".env", ".jks",
+    ];
+    EXTENSIONS.iter().any(|e| text.ends_with(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_uniform_and_constant_values() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
+        assert_eq!(shannon_entropy(b""), 0.0);
+    }
+
+    #[test]
+    fn placeholders_are_rejected_for_every_detector() {
+        for p in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "${GITHUB_TOKEN}",
+            "<your-token>",
+            "{{ .Values.token }}",
+            "sk_live_000000000000000000000000",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p} should be a placeholder");
+        }
+        for real in ["wJ9rXUtnFEMIK7MDENGbPxRfiCYq2LhTk0aZ1v8s", "hK3x9Qm2Lp7Vz4Rt"] {
+            assert!(!is_placeholder(real.as_bytes()), "{real} is not a placeholder");
+        }
+    }
+
+    #[test]
+    fn generic_filter_rejects_names_references_and_test_values() {
+        for v in [
+            "DB_PASSWORD",
+            "userPassword",
+            "db.password.name",
+            "os.environ",
+            "process.env.TOKEN",
+            "getenv(\"X\")",
+            "test1234",
+            "12345678",
+            "/etc/secret.pem",
+            "mysecretvalue",
+        ] {
+            assert!(is_generic_non_secret(v.as_bytes()), "{v} should be rejected");
+        }
+        for v in ["Xk9#mQ2$vLp8", "hK3x9Qm2Lp7Vz4Rt", "s3cr3tP4ss-2024"] {
+            assert!(!is_generic_non_secret(v.as_bytes()), "{v} looks real");
+        }
+    }
+}

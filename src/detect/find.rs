@@ -1,0 +1,178 @@
+//! Finding candidates in one buffer: prefilter, then confirm near each keyword hit.
+//!
+//! The prefilter is a single Aho-Corasick pass over the buffer for every keyword of every
+//! detector. Only the detectors whose keywords hit are confirmed, and only inside a window
+//! around each hit, so the cost of 150+ regexes is paid where a credential can actually be.
+//! All scratch space lives in [`Scratch`], owned by one worker thread and reused per file.
+
+use super::validate::Verdict;
+use super::{DetectorSet, filter};
+use crate::model::Confidence;
+use std::ops::Range;
+
+/// One confirmed match, as byte offsets into the buffer that was searched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub detector: u32,
+    /// The `secret` group.
+    pub secret: Range<usize>,
+    /// The whole regex match (the PEM block for certificates).
+    pub whole: Range<usize>,
+    pub confidence: Confidence,
+}
+
+/// Per-thread reusable state for [`DetectorSet::find`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    hits: Vec<(u32, usize, usize)>,
+    windows: Vec<Range<usize>>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// A single line longer than this past a window does not stretch the window further.
+const MAX_LINE_EXTENSION: usize = 4096;
+
+impl DetectorSet {
+    /// Find every candidate in `buf`; results are left in `scratch.candidates`, sorted by
+    /// position, with generic matches that overlap a specific one removed.
+    pub fn find(&self, buf: &[u8], scratch: &mut Scratch) {
+        scratch.candidates.clear();
+        scratch.hits.clear();
+        for m in self.prefilter.find_overlapping_iter(buf) {
+            for &d in &self.keyword_owners[m.pattern().as_usize()] {
+                scratch.hits.push((d, m.start(), m.end()));
+            }
+        }
+        if scratch.hits.is_empty() {
+            return;
+        }
+        scratch.hits.sort_unstable();
+        let mut start = 0;
+        while start < scratch.hits.len() {
+            let detector = scratch.hits[start].0;
+            let end = scratch.hits[start..]
+                .iter()
+                .position(|h| h.0 != detector)
+                .map_or(scratch.hits.len(), |n| start + n);
+            self.windows_for(detector, buf, &scratch.hits[start..end], &mut scratch.windows);
+            self.confirm(detector, buf, &scratch.windows, &mut scratch.candidates);
+            start = end;
+        }
+        resolve_overlaps(self, &mut scratch.candidates);
+    }
+
+    /// Merge the windows around each keyword hit of one detector.
+    fn windows_for(
+        &self,
+        detector: u32,
+        buf: &[u8],
+        hits: &[(u32, usize, usize)],
+        windows: &mut Vec<Range<usize>>,
+    ) {
+        let d = self.get(detector);
+        windows.clear();
+        for &(_, hit_start, hit_end) in hits {
+            let start = hit_start.saturating_sub(d.lookback);
+            let end = extend_to_line_end(buf, hit_end.saturating_add(d.window));
+            match windows.last_mut() {
+                Some(last) if start <= last.end => last.end = last.end.max(end),
+                _ => windows.push(start..end),
+            }
+        }
+    }
+
+    /// Run one detector's regex inside its windows and keep what passes the filters.
+    fn confirm(
+        &self,
+        detector: u32,
+        buf: &[u8],
+        windows: &[Range<usize>],
+        out: &mut Vec<Candidate>,
+    ) {
+        let d = self.get(detector);
+        let mut locs = d.regex.capture_locations();
+        for window in windows {
+            // The haystack ends at the window but starts at the buffer start, so `\b` and
+            // other look-around at the window start see the real preceding byte.
+            let hay = &buf[..window.end];
+            let mut at = window.start;
+            while at < window.end {
+                let Some(m) = d.regex.captures_read_at(&mut locs, hay, at) else {
+                    break;
+                };
+                at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                let Some((s, e)) = locs.get(d.secret_group) else {
+                    continue;
+                };
+                if let Some(confidence) = self.judge(detector, &buf[s..e]) {
+                    out.push(Candidate {
+                        detector,
+                        secret: s..e,
+                        whole: m.start()..m.end(),
+                        confidence,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Apply filters and the validator; `None` drops the candidate.
+    fn judge(&self, detector: u32, secret: &[u8]) -> Option<Confidence> {
+        let d = self.get(detector);
+        if secret.is_empty() || filter::is_placeholder(secret) {
+            return None;
+        }
+        if d.generic && filter::is_generic_non_secret(secret) {
+            return None;
+        }
+        if let Some(min) = d.entropy
+            && filter::shannon_entropy(secret) < min
+        {
+            return None;
+        }
+        match d.validator.map(|v| v.check(secret)) {
+            None => Some(d.confidence),
+            Some(Verdict::Valid) => Some(Confidence::High),
+            Some(Verdict::ChecksumMismatch) => Some(Confidence::Low),
+            Some(Verdict::Reject) => None,
+        }
+    }
+}
+
+fn extend_to_line_end(buf: &[u8], pos: usize) -> usize {
+    if pos >= buf.len() {
+        return buf.len();
+    }
+    let limit = (pos + MAX_LINE_EXTENSION).min(buf.len());
+    memchr::memchr(b'\n', &buf[pos..limit]).map_or(limit, |i| pos + i)
+}
+
+/// Drop exact duplicates and generic matches that overlap a specific match; when two
+/// detectors report the same secret span, the earlier-defined specific detector wins.
+fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
+    if candidates.len() < 2 {
+        return;
+    }
+    candidates.sort_by_key(|c| (c.secret.start, c.secret.end, set.get(c.detector).generic, c.detector));
+    let specific: Vec<Range<usize>> = candidates
+        .iter()
+        .filter(|c| !set.get(c.detector).generic)
+        .map(|c| c.secret.clone())
+        .collect();
+    let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
+    for c in candidates.drain(..) {
+        if kept.last().is_some_and(|k| k.secret == c.secret) {
+            continue;
+        }
+        let generic = set.get(c.detector).generic;
+        if generic
+            && specific
+                .iter()
+                .any(|r| r.start < c.secret.end && c.secret.start < r.end)
+        {
+            continue;
+        }
+        kept.push(c);
+    }
+    *candidates = kept;
+}

@@ -1,0 +1,61 @@
+//! Detector files as written: the serde form of `detectors/*.toml`.
+//!
+//! This is deliberately dumb data. Nothing here is checked beyond TOML syntax and known
+//! field names; [`super::DetectorSet::compile`] validates every detector and reports all
+//! problems at once, each with the file and detector id it belongs to.
+
+use crate::model::{Confidence, Level};
+use serde::{Deserialize, Serialize};
+
+/// One `detectors/*.toml` file: a list of `[[detector]]` tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorFile {
+    #[serde(rename = "detector", default)]
+    pub detectors: Vec<DetectorSyntax>,
+}
+
+/// One detector exactly as written in TOML.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorSyntax {
+    /// Stable identifier, `<provider>.<what>`, e.g. `aws.access-key-id`.
+    pub id: String,
+    pub name: String,
+    /// Service family the credential belongs to (`aws`, `stripe`, `generic`, ...).
+    pub provider: String,
+    /// What the credential is (`access-key`, `token`, `private-key`, ...).
+    pub kind: String,
+    /// Literal strings for the prefilter, matched ASCII case-insensitively. The confirming
+    /// regex runs only near a keyword hit, so every match must contain one of these.
+    pub keywords: Vec<String>,
+    /// Confirming regex (byte-oriented, ASCII classes) with a named group `secret`.
+    pub regex: String,
+    /// Minimum Shannon entropy (bits per byte) of the secret.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// Offline validator: `base62-crc32`, `jwt`, `basic-auth`, `x509`.
+    #[serde(default)]
+    pub validate: Option<String>,
+    /// Generic detectors lose overlaps to specific ones and get strict placeholder filtering.
+    #[serde(default)]
+    pub generic: bool,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+    /// Level of the `leaked-secret` finding this detector raises (default: deny).
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// Bytes after a keyword hit in which the match must end (default 512).
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// Bytes before a keyword hit where the match may start (default 256).
+    #[serde(default)]
+    pub lookback: Option<usize>,
+    /// Where the token format is documented.
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}

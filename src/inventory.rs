@@ -1,0 +1,134 @@
+//! From raw scan matches to identities: one identity per secret, however often it appears.
+//!
+//! A secret is identified by its fingerprint, not by where it was found, so the same API key
+//! in three files is one identity with three exposures. Certificates are identified by the
+//! SHA-256 of their DER encoding. This is a pure function over scan output, so it is
+//! unit-tested without touching the file system.
+
+use crate::detect::DetectorSet;
+use crate::model::{Exposure, Identity, Provider, Status, Timestamp};
+use crate::scan::{CertificateMatch, ScanOutput, SecretMatch};
+use std::collections::{BTreeMap, HashMap};
+
+/// Identity id of a secret with this fingerprint, whatever provider or place it came from.
+pub fn secret_identity_id(fingerprint: &str) -> String {
+    format!("secret:{fingerprint}")
+}
+
+/// Build identities from a file scan, in order of first appearance (by path, then line).
+pub fn identities_from_scan(set: &DetectorSet, scan: &ScanOutput, now: Timestamp) -> Vec<Identity> {
+    let mut identities = secrets_to_identities(set, &scan.secrets);
+    identities.extend(certificates_to_identities(set, &scan.certificates, now));
+    identities
+}
+
+fn secrets_to_identities(set: &DetectorSet, secrets: &[SecretMatch]) -> Vec<Identity> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_fp: HashMap<String, Identity> = HashMap::new();
+    for m in secrets {
+        let d = set.get(m.detector);
+        let exposure = Exposure {
+            path: m.path.clone(),
+            line: m.line,
+            column: m.column,
+            commit: None,
+            in_head: true,
+            detector: d.id.clone(),
+        };
+        let identity = by_fp.entry(m.fingerprint.clone()).or_insert_with(|| {
+            order.push(m.fingerprint.clone());
+            Identity {
+                id: secret_identity_id(&m.fingerprint),
+                provider: Provider::File,
+                kind: d.kind.clone(),
+                service: Some(d.provider.clone()),
+                name: d.name.clone(),
+                location: format!("{}:{}", m.path, m.line),
+                owner: None,
+                created_at: None,
+                last_used_at: None,
+                rotated_at: None,
+                expires_at: None,
+                age_days: None,
+                status: Status::Unknown,
+                privileges: Vec::new(),
+                exposures: Vec::new(),
+                related: Vec::new(),
+                fingerprint: Some(m.fingerprint.clone()),
+                preview: Some(m.preview.clone()),
+                attributes: BTreeMap::new(),
+            }
+        });
+        if !identity.exposures.contains(&exposure) {
+            identity.exposures.push(exposure);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|fp| by_fp.remove(&fp))
+        .collect()
+}
+
+fn certificates_to_identities(
+    set: &DetectorSet,
+    certs: &[CertificateMatch],
+    now: Timestamp,
+) -> Vec<Identity> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_hash: HashMap<String, Identity> = HashMap::new();
+    for c in certs {
+        let info = &c.info;
+        let exposure = Exposure {
+            path: c.path.clone(),
+            line: c.line,
+            column: 1,
+            commit: None,
+            in_head: true,
+            detector: set.get(c.detector).id.clone(),
+        };
+        let identity = by_hash.entry(info.sha256.clone()).or_insert_with(|| {
+            order.push(info.sha256.clone());
+            let mut attributes = BTreeMap::new();
+            attributes.insert("subject".into(), info.subject.clone());
+            attributes.insert("issuer".into(), info.issuer.clone());
+            attributes.insert("serial".into(), info.serial.clone());
+            attributes.insert("self_signed".into(), info.self_signed.to_string());
+            attributes.insert("is_ca".into(), info.is_ca.to_string());
+            if !info.subject_alt_names.is_empty() {
+                attributes.insert("subject_alt_names".into(), info.subject_alt_names.join(", "));
+            }
+            Identity {
+                id: format!("certificate:sha256:{}", info.sha256),
+                provider: Provider::File,
+                kind: "certificate".into(),
+                service: None,
+                name: info.common_name.clone().unwrap_or_else(|| info.subject.clone()),
+                location: format!("{}:{}", c.path, c.line),
+                owner: None,
+                created_at: Some(info.not_before),
+                last_used_at: None,
+                rotated_at: None,
+                expires_at: Some(info.not_after),
+                age_days: Some(info.not_before.days_until(&now)),
+                status: if info.not_after < now {
+                    Status::Expired
+                } else {
+                    Status::Active
+                },
+                privileges: Vec::new(),
+                exposures: Vec::new(),
+                related: Vec::new(),
+                fingerprint: Some(info.sha256.clone()),
+                preview: None,
+                attributes,
+            }
+        });
+        if !identity.exposures.contains(&exposure) {
+            identity.exposures.push(exposure);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|h| by_hash.remove(&h))
+        .collect()
+}

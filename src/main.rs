@@ -1,0 +1,242 @@
+//! `nhiscan` binary: parse flags, run the library, print errors once, set the exit code.
+
+mod cli;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use cli::{Cli, ColorChoice, Command, DetectorArgs, DetectorsAction, ListFormat, ScanArgs};
+use nhiscan::app::{self, ScanRequest};
+use nhiscan::baseline::Baseline;
+use nhiscan::detect::{DetectorSet, DetectorSource, self_test};
+use nhiscan::report;
+use nhiscan::scan::{Progress, WalkOptions, redact::Fingerprinter};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Exit codes a CI job can rely on.
+mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const DENY: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INCOMPLETE: u8 = 3;
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::CLEAN });
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Detectors { action } => detectors(action),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
+    let mut sources = DetectorSource::embedded();
+    if let Some(dir) = &args.dir {
+        sources.extend(DetectorSource::from_dir(dir).with_context(|| {
+            format!("loading --detectors {}; pass a directory of *.toml detector files", dir.display())
+        })?);
+    }
+    let set = DetectorSet::compile(&sources).context("fix the detector definitions listed above")?;
+    if args.dir.is_some() {
+        let failures = self_test(&set);
+        if !failures.is_empty() {
+            let list: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
+            anyhow::bail!(
+                "{} detector example(s) failed the self-test:\n{}\nfix the regex or the examples, then run `nhiscan detectors check`",
+                failures.len(),
+                list.join("\n")
+            );
+        }
+    }
+    Ok(set)
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    let set = load_detectors(&args.detectors)?;
+    let baseline = match &args.suppress.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let now = app::scan_time().map_err(anyhow::Error::msg)?;
+    for p in &args.paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            anyhow::bail!("cannot scan {}: no such file or directory", p.display());
+        }
+    }
+    let request = ScanRequest {
+        set: &set,
+        walk: WalkOptions {
+            paths: args.paths.clone(),
+            no_ignore: args.walk.no_ignore,
+            follow_links: args.walk.follow,
+            max_file_size: args.walk.max_file_size,
+            threads: args.walk.threads,
+        },
+        baseline: baseline.as_ref(),
+        fingerprinter: Fingerprinter::from_env(),
+        now,
+    };
+    let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
+    let result = app::run_scan(&request, &bar);
+    bar.finish();
+
+    for e in &result.errors {
+        eprintln!("warning: skipped {e}");
+    }
+    if let Some(path) = &args.suppress.write_baseline {
+        let file = Baseline::file_from_findings(&result.inventory.findings);
+        Baseline::write(&file, path)?;
+        eprintln!(
+            "wrote baseline with {} entries to {}",
+            file.entries.len(),
+            path.display()
+        );
+    }
+    write_report(&args, &set, &result.inventory)?;
+    Ok(if result.inventory.has_deny() {
+        exit::DENY
+    } else if result.inventory.is_incomplete() {
+        exit::INCOMPLETE
+    } else {
+        exit::CLEAN
+    })
+}
+
+fn write_report(args: &ScanArgs, set: &DetectorSet, inventory: &nhiscan::model::Inventory) -> Result<()> {
+    let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.output.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = report::render(inventory, args.output.format, set, color);
+    match &args.output.output {
+        Some(path) => std::fs::write(path, text).with_context(|| {
+            format!("cannot write the report to {}; check the directory exists and is writable", path.display())
+        }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                // A closed pipe (`nhiscan scan | head`) is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write the report to standard output"),
+            }
+        }
+    }
+}
+
+fn detectors(action: DetectorsAction) -> Result<u8> {
+    match action {
+        DetectorsAction::List { format, detectors } => {
+            let set = load_detectors(&detectors)?;
+            let text = match format {
+                ListFormat::Json => detector_list_json(&set),
+                ListFormat::Table => detector_list_table(&set),
+            };
+            print!("{text}");
+            Ok(exit::CLEAN)
+        }
+        DetectorsAction::Check { detectors } => {
+            let set = load_detectors(&detectors)?;
+            let failures = self_test(&set);
+            let examples: usize = set
+                .detectors()
+                .iter()
+                .map(|d| d.syntax.examples.len() + d.syntax.negative_examples.len())
+                .sum();
+            for f in &failures {
+                println!("FAIL {f}");
+            }
+            println!(
+                "{} detectors, {} examples: {} passed, {} failed",
+                set.len(),
+                examples,
+                examples - failures.len(),
+                failures.len()
+            );
+            Ok(if failures.is_empty() { exit::CLEAN } else { exit::DENY })
+        }
+    }
+}
+
+fn detector_list_json(set: &DetectorSet) -> String {
+    let list: Vec<serde_json::Value> = set
+        .detectors()
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "id": d.id, "name": d.name, "provider": d.provider, "kind": d.kind,
+                "keywords": d.keywords, "regex": d.syntax.regex, "entropy": d.entropy,
+                "validate": d.syntax.validate, "generic": d.generic, "level": d.level,
+                "confidence": d.confidence, "reference": d.reference, "origin": d.origin,
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&list).expect("list serialises");
+    text.push('\n');
+    text
+}
+
+fn detector_list_table(set: &DetectorSet) -> String {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header(["Id", "Name", "Provider", "Kind", "Keywords"]);
+    for d in set.detectors() {
+        table.add_row(vec![
+            d.id.clone(),
+            d.name.clone(),
+            d.provider.clone(),
+            d.kind.clone(),
+            d.keywords.join(" "),
+        ]);
+    }
+    format!("{table}\n{} detectors\n", set.len())
+}
+
+/// Progress on stderr, only when it is a terminal.
+struct ProgressBar(Option<indicatif::ProgressBar>);
+
+impl ProgressBar {
+    fn new(enabled: bool) -> Self {
+        if !enabled {
+            return ProgressBar(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} files, {msg} scanned")
+                .expect("valid template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ProgressBar(Some(bar))
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for ProgressBar {
+    fn file_done(&self, bytes: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(1);
+            b.set_message(indicatif::HumanBytes(bytes).to_string());
+        }
+    }
+}
+

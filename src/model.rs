@@ -1,0 +1,276 @@
+//! The inventory data model: what every stage of nhiscan produces and consumes.
+//!
+//! Collectors (the file scanner today; AWS, GitHub and Kubernetes later) emit [`Identity`]
+//! records; policy turns them into [`Finding`]s; reports render an [`Inventory`]. The JSON
+//! form of [`Inventory`] is a contract read by CI jobs and auditors, so field names and
+//! `schema_version` change only with a documented migration.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use time::OffsetDateTime;
+
+/// Version of the inventory JSON layout. Bump only with a documented migration.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A point in time, always rendered as RFC 3339 in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Timestamp(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp(OffsetDateTime::now_utc())
+    }
+
+    /// Whole days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(&self, later: &Timestamp) -> i64 {
+        (later.0 - self.0).whole_days()
+    }
+
+    pub fn parse(text: &str) -> Result<Self, time::error::Parse> {
+        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self
+            .0
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+/// Where an identity lives. A secret found in a file is a `file` identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Aws,
+    Github,
+    Kubernetes,
+    File,
+    Git,
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Provider::Aws => "aws",
+            Provider::Github => "github",
+            Provider::Kubernetes => "kubernetes",
+            Provider::File => "file",
+            Provider::Git => "git",
+        };
+        f.write_str(s)
+    }
+}
+
+/// Lifecycle state of an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Inactive,
+    Expired,
+    Unknown,
+}
+
+/// Who is accountable for an identity, and how that was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub team: String,
+    pub backup: Option<String>,
+    /// tag | label | codeowners | git-author | mapping
+    pub source: String,
+    pub evidence: String,
+}
+
+/// One place where a secret value was seen.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Exposure {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    /// Commit that introduced the value (history scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Whether the value is still present in the working tree / HEAD.
+    pub in_head: bool,
+    /// Detector that recognised the value at this place.
+    pub detector: String,
+}
+
+/// A non-human identity: a credential, an account or a certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Stable id: provider-native id, or `secret:<fingerprint>` for a found secret.
+    pub id: String,
+    pub provider: Provider,
+    /// access-key, token, private-key, certificate, password, ... (from the detector).
+    pub kind: String,
+    /// The service the credential belongs to (`aws`, `stripe`, ...), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub name: String,
+    pub location: String,
+    pub owner: Option<Owner>,
+    pub created_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub rotated_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    /// Whole days since `created_at`, relative to the scan time.
+    pub age_days: Option<i64>,
+    pub status: Status,
+    pub privileges: Vec<String>,
+    pub exposures: Vec<Exposure>,
+    pub related: Vec<String>,
+    /// Keyed hash of the secret value; never the value itself.
+    pub fingerprint: Option<String>,
+    /// Redacted preview of the secret value (at most 4 leading and 2 trailing characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+    /// Provider- or kind-specific facts (certificate subject, issuer, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// How serious a finding is, and so what it does to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        })
+    }
+}
+
+/// How sure a detector is that the match is a live credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// A policy verdict about one identity (and, for leaks, one place).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable policy code, e.g. `leaked-secret`.
+    pub code: String,
+    pub level: Level,
+    pub identity: String,
+    pub message: String,
+    pub controls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// What the user asked nhiscan to look at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aws: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub github: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceState {
+    Ok,
+    Partial,
+    Failed,
+}
+
+/// Outcome of one source (collector) in this scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceStatus {
+    pub id: String,
+    pub status: SourceState,
+    pub items: u64,
+    pub errors: Vec<String>,
+}
+
+/// Counters a user needs to judge how complete the file scan was.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+    pub errors: u64,
+    pub suppressed_inline: u64,
+    pub suppressed_baseline: u64,
+    pub findings_deny: u64,
+    pub findings_warn: u64,
+    pub detectors: u64,
+    pub elapsed_ms: u64,
+}
+
+/// The whole judged inventory: the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub generated_at: Timestamp,
+    pub scope: Scope,
+    pub sources: Vec<SourceStatus>,
+    pub identities: Vec<Identity>,
+    pub findings: Vec<Finding>,
+    pub summary: ScanSummary,
+}
+
+impl Inventory {
+    pub fn has_deny(&self) -> bool {
+        self.findings.iter().any(|f| f.level == Level::Deny)
+    }
+
+    /// True when some requested source did not answer in full.
+    pub fn is_incomplete(&self) -> bool {
+        self.sources.iter().any(|s| s.status != SourceState::Ok)
+    }
+}

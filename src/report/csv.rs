@@ -1,0 +1,82 @@
+//! `--format csv`: one row per identity, ready for an access review in a spreadsheet.
+//!
+//! The `reviewed_by`, `review_decision` and `review_date` columns are deliberately empty:
+//! reviewers fill them in, and the completed sheet is the review evidence.
+
+use crate::model::{Identity, Inventory, Level};
+
+const HEADER: &[&str] = &[
+    "id",
+    "provider",
+    "service",
+    "kind",
+    "name",
+    "location",
+    "exposures",
+    "preview",
+    "fingerprint",
+    "created_at",
+    "expires_at",
+    "age_days",
+    "status",
+    "owner",
+    "findings",
+    "highest_level",
+    "reviewed_by",
+    "review_decision",
+    "review_date",
+];
+
+pub fn render(inventory: &Inventory) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER).expect("write to memory");
+    for identity in &inventory.identities {
+        writer
+            .write_record(row(inventory, identity))
+            .expect("write to memory");
+    }
+    String::from_utf8(writer.into_inner().expect("flush to memory")).expect("csv is utf-8")
+}
+
+fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {
+    let findings: Vec<_> = inventory
+        .findings
+        .iter()
+        .filter(|f| f.identity == identity.id)
+        .collect();
+    let mut codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let highest = findings.iter().map(|f| f.level).max().unwrap_or(Level::Allow);
+    let exposures: Vec<String> = identity
+        .exposures
+        .iter()
+        .map(|e| format!("{}:{}", e.path, e.line))
+        .collect();
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    vec![
+        identity.id.clone(),
+        identity.provider.to_string(),
+        opt(identity.service.clone()),
+        identity.kind.clone(),
+        identity.name.clone(),
+        identity.location.clone(),
+        exposures.join("; "),
+        opt(identity.preview.clone()),
+        opt(identity.fingerprint.clone()),
+        opt(identity.created_at.map(|t| t.to_string())),
+        opt(identity.expires_at.map(|t| t.to_string())),
+        opt(identity.age_days.map(|d| d.to_string())),
+        format!("{:?}", identity.status).to_lowercase(),
+        opt(identity.owner.as_ref().map(|o| o.team.clone())),
+        codes.join("; "),
+        if findings.is_empty() {
+            String::new()
+        } else {
+            highest.to_string()
+        },
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
+}

@@ -1,0 +1,119 @@
+//! `--format sarif`: SARIF 2.1.0, as read by GitHub code scanning and other dashboards.
+//!
+//! Each result's rule is the detector that found it (or the policy code when no detector
+//! applies), and `partialFingerprints` carries the secret's keyed fingerprint so that a
+//! dashboard tracks one secret across commits even when its line moves.
+
+use crate::detect::DetectorSet;
+use crate::model::{Finding, Inventory, Level};
+use crate::policy;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn render(inventory: &Inventory, set: &DetectorSet) -> String {
+    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
+    let results: Vec<Value> = inventory
+        .findings
+        .iter()
+        .map(|f| {
+            let rule_id = rule_id(f);
+            rules
+                .entry(rule_id.clone())
+                .or_insert_with(|| rule_descriptor(&rule_id, f, set));
+            result(f, &rule_id)
+        })
+        .collect();
+    let sarif = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": inventory.tool.name,
+                "version": inventory.tool.version,
+                "informationUri": "https://github.com/nhiscan/nhiscan",
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            }},
+            "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": !inventory.is_incomplete(),
+                "endTimeUtc": inventory.generated_at,
+            }],
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&sarif).expect("sarif serialises");
+    text.push('\n');
+    text
+}
+
+fn rule_id(f: &Finding) -> String {
+    match (&f.detector, f.code.as_str()) {
+        (Some(d), "leaked-secret") => d.clone(),
+        _ => f.code.clone(),
+    }
+}
+
+fn rule_descriptor(rule_id: &str, f: &Finding, set: &DetectorSet) -> Value {
+    let detector = set.detectors().iter().find(|d| d.id == rule_id);
+    let policy_rule = policy::rule(&f.code);
+    let short = match (detector, policy_rule) {
+        (Some(d), _) => d.name.clone(),
+        (None, Some(r)) => r.code.to_string(),
+        (None, None) => rule_id.to_string(),
+    };
+    let full = policy_rule.map(|r| r.description).unwrap_or("");
+    let mut descriptor = json!({
+        "id": rule_id,
+        "name": rule_id,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "defaultConfiguration": {"level": sarif_level(f.level)},
+        "properties": {
+            "tags": ["security", "secret"],
+            "policy-code": f.code,
+            "controls": f.controls,
+        },
+    });
+    if let Some(uri) = detector.and_then(|d| d.reference.clone()) {
+        descriptor["helpUri"] = Value::String(uri);
+    }
+    descriptor
+}
+
+fn result(f: &Finding, rule_id: &str) -> Value {
+    let mut r = json!({
+        "ruleId": rule_id,
+        "level": sarif_level(f.level),
+        "message": {"text": f.message},
+        "properties": {"identity": f.identity, "code": f.code, "controls": f.controls},
+    });
+    if let Some(path) = &f.path {
+        let mut region = json!({"startLine": f.line.unwrap_or(1)});
+        if let Some(c) = f.column {
+            region["startColumn"] = json!(c);
+        }
+        r["locations"] = json!([{
+            "physicalLocation": {
+                "artifactLocation": {"uri": path},
+                "region": region,
+            }
+        }]);
+    }
+    if let Some(fp) = &f.fingerprint {
+        r["partialFingerprints"] = json!({ "nhiscan/secret/v1": format!("{}:{fp}", f.code) });
+    }
+    if let Some(p) = &f.preview {
+        r["properties"]["preview"] = json!(p);
+    }
+    r
+}
+
+fn sarif_level(level: Level) -> &'static str {
+    match level {
+        Level::Deny => "error",
+        Level::Warn => "warning",
+        Level::Allow => "note",
+    }
+}

@@ -1,0 +1,119 @@
+//! `--format table`: what a person at a terminal reads. Findings first (most severe on
+//! top), then a summary that says how much was scanned and what was skipped, so a clean
+//! result can be trusted or questioned.
+
+use crate::model::{Finding, Inventory, Level};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
+use std::fmt::Write;
+
+pub fn render(inventory: &Inventory, color: bool) -> String {
+    let mut out = String::new();
+    let mut findings: Vec<&Finding> = inventory.findings.iter().collect();
+    findings.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then_with(|| (&a.path, a.line).cmp(&(&b.path, b.line)))
+    });
+    if findings.is_empty() {
+        out.push_str("No findings.\n");
+    } else {
+        out.push_str(&findings_table(&findings, color).to_string());
+        out.push('\n');
+    }
+    out.push_str(&summary(inventory));
+    out
+}
+
+fn findings_table(findings: &[&Finding], color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(["Level", "Code", "Detector", "Kind", "Location", "Preview"]);
+    if !color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    for f in findings {
+        let location = match (&f.path, f.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}"),
+            (Some(p), None) => p.clone(),
+            _ => f.identity.clone(),
+        };
+        table.add_row(vec![
+            level_cell(f.level, color),
+            Cell::new(&f.code),
+            Cell::new(f.detector.as_deref().unwrap_or("-")),
+            Cell::new(f.kind.as_deref().unwrap_or("-")),
+            Cell::new(location),
+            Cell::new(f.preview.as_deref().unwrap_or("-")),
+        ]);
+    }
+    table
+}
+
+fn level_cell(level: Level, color: bool) -> Cell {
+    let cell = Cell::new(level.to_string());
+    if !color {
+        return cell;
+    }
+    match level {
+        Level::Deny => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Level::Warn => cell.fg(Color::Yellow),
+        Level::Allow => cell,
+    }
+}
+
+fn summary(inv: &Inventory) -> String {
+    let s = &inv.summary;
+    let mut out = String::new();
+    let secrets = inv.identities.iter().filter(|i| i.kind != "certificate").count();
+    let certs = inv.identities.len() - secrets;
+    let _ = writeln!(
+        out,
+        "{} findings ({} deny, {} warn) on {} identities ({} secrets, {} certificates)",
+        inv.findings.len(),
+        s.findings_deny,
+        s.findings_warn,
+        inv.identities.len(),
+        secrets,
+        certs
+    );
+    let _ = writeln!(
+        out,
+        "scanned {} files ({}) with {} detectors in {} ms; skipped {} binary, {} too large; suppressed {} inline, {} by baseline",
+        s.files_scanned,
+        human_bytes(s.bytes_scanned),
+        s.detectors,
+        s.elapsed_ms,
+        s.skipped_binary,
+        s.skipped_too_large,
+        s.suppressed_inline,
+        s.suppressed_baseline
+    );
+    if s.errors > 0 {
+        let _ = writeln!(
+            out,
+            "INCOMPLETE: {} paths could not be scanned (listed on stderr)",
+            s.errors
+        );
+    }
+    out
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

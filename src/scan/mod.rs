@@ -1,0 +1,180 @@
+//! The file scanner: walk a tree in parallel and find secrets and certificates in it.
+//!
+//! Stages, one module each: [`walk`] decides which files to read (honouring `.gitignore`
+//! and `.nhiscanignore`); [`file`] reads one file in bounded chunks and runs the detector
+//! set; [`redact`] turns each value into a fingerprint and preview; [`cert`] parses
+//! certificates. Each walker thread owns its scratch state and output, merged once at the
+//! end, so threads never contend on a lock while scanning. A file that cannot be read is
+//! reported and skipped; the rest of the scan goes on.
+
+pub mod cert;
+pub mod file;
+pub mod redact;
+mod walk;
+
+pub use walk::display_path;
+
+pub use file::{CertificateMatch, FileFindings, SecretMatch};
+pub use walk::WalkOptions;
+
+use crate::detect::DetectorSet;
+use file::{FileOutcome, FileScanner};
+use redact::Fingerprinter;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A file or directory that could not be scanned, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ScanStats {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+    pub suppressed_inline: u64,
+}
+
+/// Everything the file scan found, merged from all workers and sorted by path and line.
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    pub secrets: Vec<SecretMatch>,
+    pub certificates: Vec<CertificateMatch>,
+    pub stats: ScanStats,
+    pub errors: Vec<ScanError>,
+}
+
+/// Called after each file, from worker threads (for a progress display).
+pub trait Progress: Sync {
+    fn file_done(&self, bytes: u64);
+}
+
+impl Progress for () {
+    fn file_done(&self, _bytes: u64) {}
+}
+
+/// Scan every file under `opts.paths`.
+pub fn scan_paths(
+    set: &DetectorSet,
+    fingerprinter: &Fingerprinter,
+    opts: &WalkOptions,
+    progress: &dyn Progress,
+) -> ScanOutput {
+    let merged = Mutex::new(Vec::<WorkerOutput>::new());
+    let files = AtomicU64::new(0);
+    let walker = walk::build(opts);
+    walker.run(|| {
+        let mut worker = Worker {
+            scanner: FileScanner::new(set, fingerprinter),
+            out: WorkerOutput::default(),
+            merged: &merged,
+            max_file_size: opts.max_file_size,
+            progress,
+            files: &files,
+        };
+        Box::new(move |entry| {
+            worker.visit(entry);
+            ignore::WalkState::Continue
+        })
+    });
+    merge(merged.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+#[derive(Debug, Default)]
+struct WorkerOutput {
+    findings: FileFindings,
+    stats: ScanStats,
+    errors: Vec<ScanError>,
+}
+
+struct Worker<'a> {
+    scanner: FileScanner<'a>,
+    out: WorkerOutput,
+    merged: &'a Mutex<Vec<WorkerOutput>>,
+    max_file_size: u64,
+    progress: &'a dyn Progress,
+    files: &'a AtomicU64,
+}
+
+impl Worker<'_> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                self.out.errors.push(walk::describe_error(&err));
+                return;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            return;
+        }
+        let path = entry.path();
+        let display = walk::display_path(path);
+        let size = match entry.metadata() {
+            Ok(m) => m.len(),
+            Err(err) => {
+                self.out.errors.push(walk::describe_error(&err));
+                return;
+            }
+        };
+        if size > self.max_file_size {
+            self.out.stats.skipped_too_large += 1;
+            return;
+        }
+        match self.scanner.scan_path(path, &display, &mut self.out.findings) {
+            Ok(FileOutcome::Scanned { bytes }) => {
+                self.out.stats.files_scanned += 1;
+                self.out.stats.bytes_scanned += bytes;
+                self.progress.file_done(bytes);
+            }
+            Ok(FileOutcome::Binary) => self.out.stats.skipped_binary += 1,
+            Err(err) => self.out.errors.push(ScanError {
+                path: display,
+                message: format!("cannot read file: {err}; check its permissions"),
+            }),
+        }
+        self.files.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        let out = std::mem::take(&mut self.out);
+        match self.merged.lock() {
+            Ok(mut m) => m.push(out),
+            Err(poisoned) => poisoned.into_inner().push(out),
+        }
+    }
+}
+
+fn merge(outputs: Vec<WorkerOutput>) -> ScanOutput {
+    let mut all = ScanOutput::default();
+    for o in outputs {
+        all.secrets.extend(o.findings.secrets);
+        all.certificates.extend(o.findings.certificates);
+        all.stats.files_scanned += o.stats.files_scanned;
+        all.stats.bytes_scanned += o.stats.bytes_scanned;
+        all.stats.skipped_binary += o.stats.skipped_binary;
+        all.stats.skipped_too_large += o.stats.skipped_too_large;
+        all.stats.suppressed_inline += o.findings.suppressed_inline;
+        all.errors.extend(o.errors);
+    }
+    // Workers finish in any order; sort so output is deterministic.
+    all.secrets.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.detector).cmp(&(&b.path, b.line, b.column, b.detector))
+    });
+    all.certificates
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    all.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    all
+}
