@@ -64,7 +64,12 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         tool: ToolInfo::default(),
         generated_at: req.now,
         scope: Scope {
-            paths: req.walk.paths.iter().map(|p| scan::display_path(p)).collect(),
+            paths: req
+                .walk
+                .paths
+                .iter()
+                .map(|p| scan::display_path(p))
+                .collect(),
             ..Scope::default()
         },
         sources: vec![SourceStatus {

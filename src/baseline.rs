@@ -69,13 +69,12 @@ impl Baseline {
             path: path.to_path_buf(),
             source,
         })?;
-        let file: BaselineFile =
-            serde_json::from_str(&text).map_err(|e| BaselineError::Parse {
-                path: path.to_path_buf(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+        let file: BaselineFile = serde_json::from_str(&text).map_err(|e| BaselineError::Parse {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
         if file.nhiscan_baseline != BASELINE_VERSION {
             return Err(BaselineError::Version {
                 path: path.to_path_buf(),

@@ -95,14 +95,20 @@ fn certificates_to_identities(
             attributes.insert("self_signed".into(), info.self_signed.to_string());
             attributes.insert("is_ca".into(), info.is_ca.to_string());
             if !info.subject_alt_names.is_empty() {
-                attributes.insert("subject_alt_names".into(), info.subject_alt_names.join(", "));
+                attributes.insert(
+                    "subject_alt_names".into(),
+                    info.subject_alt_names.join(", "),
+                );
             }
             Identity {
                 id: format!("certificate:sha256:{}", info.sha256),
                 provider: Provider::File,
                 kind: "certificate".into(),
                 service: None,
-                name: info.common_name.clone().unwrap_or_else(|| info.subject.clone()),
+                name: info
+                    .common_name
+                    .clone()
+                    .unwrap_or_else(|| info.subject.clone()),
                 location: format!("{}:{}", c.path, c.line),
                 owner: None,
                 created_at: Some(info.not_before),

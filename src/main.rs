@@ -26,7 +26,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::CLEAN });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::CLEAN
+            });
         }
     };
     let result = match cli.command {
@@ -46,10 +50,14 @@ fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
     let mut sources = DetectorSource::embedded();
     if let Some(dir) = &args.dir {
         sources.extend(DetectorSource::from_dir(dir).with_context(|| {
-            format!("loading --detectors {}; pass a directory of *.toml detector files", dir.display())
+            format!(
+                "loading --detectors {}; pass a directory of *.toml detector files",
+                dir.display()
+            )
         })?);
     }
-    let set = DetectorSet::compile(&sources).context("fix the detector definitions listed above")?;
+    let set =
+        DetectorSet::compile(&sources).context("fix the detector definitions listed above")?;
     if args.dir.is_some() {
         let failures = self_test(&set);
         if !failures.is_empty() {
@@ -115,7 +123,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
     })
 }
 
-fn write_report(args: &ScanArgs, set: &DetectorSet, inventory: &nhiscan::model::Inventory) -> Result<()> {
+fn write_report(
+    args: &ScanArgs,
+    set: &DetectorSet,
+    inventory: &nhiscan::model::Inventory,
+) -> Result<()> {
     let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.output.color {
         ColorChoice::Always => true,
@@ -125,7 +137,10 @@ fn write_report(args: &ScanArgs, set: &DetectorSet, inventory: &nhiscan::model::
     let text = report::render(inventory, args.output.format, set, color);
     match &args.output.output {
         Some(path) => std::fs::write(path, text).with_context(|| {
-            format!("cannot write the report to {}; check the directory exists and is writable", path.display())
+            format!(
+                "cannot write the report to {}; check the directory exists and is writable",
+                path.display()
+            )
         }),
         None => {
             let mut out = std::io::stdout().lock();
@@ -167,7 +182,11 @@ fn detectors(action: DetectorsAction) -> Result<u8> {
                 examples - failures.len(),
                 failures.len()
             );
-            Ok(if failures.is_empty() { exit::CLEAN } else { exit::DENY })
+            Ok(if failures.is_empty() {
+                exit::CLEAN
+            } else {
+                exit::DENY
+            })
         }
     }
 }
@@ -239,4 +258,3 @@ impl Progress for ProgressBar {
         }
     }
 }
-

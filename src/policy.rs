@@ -149,9 +149,15 @@ fn expiry_finding(identity: &Identity, now: Timestamp) -> Option<Finding> {
     let expires = identity.expires_at?;
     let days = now.days_until(&expires);
     let (rule, message) = if expires < now {
-        (&EXPIRED, format!("{} expired {} days ago ({expires})", identity.name, -days))
+        (
+            &EXPIRED,
+            format!("{} expired {} days ago ({expires})", identity.name, -days),
+        )
     } else if days <= EXPIRING_SOON_DAYS {
-        (&EXPIRING_SOON, format!("{} expires in {days} days ({expires})", identity.name))
+        (
+            &EXPIRING_SOON,
+            format!("{} expires in {days} days ({expires})", identity.name),
+        )
     } else {
         return None;
     };

@@ -47,7 +47,10 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "replaceme",
     "xxxx",
     "****",
-    "....",
+    "...",
+    "abcd1234",
+    "a1b2c3",
+    "1a2b3c",
     "${",
     "{{",
     "}}",
@@ -86,22 +89,80 @@ fn low_diversity(lower: &[u8]) -> bool {
             distinct += 1;
         }
     }
-    distinct < 4 || (lower.len() >= 24 && distinct < 6)
+    let mut longest_run = 1;
+    let mut run = 1;
+    for w in lower.windows(2) {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        longest_run = longest_run.max(run);
+    }
+    distinct < 4 || (lower.len() >= 24 && distinct < 6) || longest_run * 2 >= lower.len()
 }
 
 /// Words that make a generic assignment's value a test value, a variable name or a type.
 const GENERIC_VALUE_WORDS: &[&str] = &[
-    "test", "password", "passwd", "passw0rd", "secret", "token", "apikey", "api_key",
-    "api-key", "dummy", "fake", "mock", "sample", "todo", "foobar", "lorem", "string",
-    "undefined", "null", "none", "true", "false", "private_key", "privatekey", "credential",
-    "env", "config", "settings", "default",
+    "test",
+    "password",
+    "passwd",
+    "passw0rd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "dummy",
+    "fake",
+    "mock",
+    "sample",
+    "todo",
+    "foobar",
+    "lorem",
+    "string",
+    "undefined",
+    "null",
+    "none",
+    "true",
+    "false",
+    "private_key",
+    "privatekey",
+    "credential",
+    "env",
+    "config",
+    "settings",
+    "default",
 ];
 
 /// Prefixes of values that reference a secret held elsewhere rather than containing it.
 const REFERENCE_PREFIXES: &[&str] = &[
-    "$", "%", "@", "&", "*", "/", "./", "../", "~/", "file:", "env:", "vault:", "secret:",
-    "arn:", "ref:", "http://", "https://", "process.", "os.", "self.", "this.", "config.",
-    "settings.", "params.", "args.", "props.", "req.", "request.", "ctx.", "context.",
+    "$",
+    "%",
+    "@",
+    "&",
+    "*",
+    "/",
+    "./",
+    "../",
+    "~/",
+    "file:",
+    "env:",
+    "vault:",
+    "secret:",
+    "arn:",
+    "ref:",
+    "http://",
+    "https://",
+    "process.",
+    "os.",
+    "self.",
+    "this.",
+    "config.",
+    "settings.",
+    "params.",
+    "args.",
+    "props.",
+    "req.",
+    "request.",
+    "ctx.",
+    "context.",
 ];
 
 /// Strict filter for generic assignments (`password = "..."`), where the regex alone would
@@ -109,27 +170,58 @@ const REFERENCE_PREFIXES: &[&str] = &[
 pub fn is_generic_non_secret(secret: &[u8]) -> bool {
     let lower = secret.to_ascii_lowercase();
     let text = String::from_utf8_lossy(&lower);
-    if GENERIC_VALUE_WORDS.iter().any(|w| text.contains(w)) {
+    if GENERIC_VALUE_WORDS.iter().any(|w| text.contains(w))
+        || deleet(&lower)
+            .iter()
+            .any(|v| GENERIC_VALUE_WORDS.iter().any(|w| v.contains(w)))
+    {
+        return true;
+    }
+    if text.contains("1234") || looks_like_timestamp(secret) {
         return true;
     }
     if REFERENCE_PREFIXES.iter().any(|p| text.starts_with(p)) {
         return true;
     }
-    if secret
-        .iter()
-        .any(|b| matches!(b, b'(' | b')' | b'[' | b']' | b' ' | b'\\' | b'`'))
+    if secret.iter().any(|b| {
+        matches!(
+            b,
+            b'(' | b')' | b'[' | b']' | b'{' | b'}' | b' ' | b'\\' | b'`'
+        )
+    }) {
+        return true;
+    }
+    // A single word (`Incomplete`, `ReadableBuffer`, `NextPartNumberMarker`) is a type,
+    // an enum member or prose; human-chosen secrets that are only letters are rare.
+    if secret.iter().all(|b| b.is_ascii_alphabetic())
+        && (secret.len() < 20 || pascal_words(secret) >= 3)
     {
         return true;
     }
     if secret.iter().all(|b| b.is_ascii_digit()) {
         return true;
     }
+    // Code, not a value: `crate::Type`, `a->b`, `x => y`.
+    if ["::", "->", "=>"].iter().any(|op| text.contains(op)) {
+        return true;
+    }
     is_identifier_like(secret) || has_file_extension(&text)
 }
 
-/// `db_password_name`, `MY_SECRET_VAR`, `userPassword`, `some.dotted.key`: names, not values.
+/// `db_password_name`, `MY_SECRET_VAR`, `userPassword`, `some.dotted.key`,
+/// `recognizer._stateNumber`: names, not values.
 fn is_identifier_like(secret: &[u8]) -> bool {
     let has_digit = secret.iter().any(|b| b.is_ascii_digit());
+    let is_separator = |b: &u8| matches!(b, b'.' | b':' | b'/');
+    let dotted_path = secret.iter().any(is_separator)
+        && secret.split(is_separator).all(|seg| {
+            seg.first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && seg.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        });
+    if dotted_path {
+        return true;
+    }
     let all_word = secret
         .iter()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
@@ -153,11 +245,159 @@ fn is_identifier_like(secret: &[u8]) -> bool {
     upper_snake || lower_words || camel
 }
 
+/// Number of capitalised words in a PascalCase value (`NextPartNumberMarker` -> 4).
+fn pascal_words(secret: &[u8]) -> usize {
+    let starts_upper = secret.first().is_some_and(|b| b.is_ascii_uppercase());
+    let no_runs = !secret
+        .windows(2)
+        .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase());
+    if starts_upper && no_runs {
+        secret.iter().filter(|b| b.is_ascii_uppercase()).count()
+    } else {
+        0
+    }
+}
+
+/// Undo common character substitutions (`P@55w0rd!` -> `password`): one variant maps
+/// symbols to letters, one drops them.
+fn deleet(lower: &[u8]) -> [String; 2] {
+    let map = |b: u8| match b {
+        b'0' => Some('o'),
+        b'1' => Some('i'),
+        b'3' => Some('e'),
+        b'4' | b'@' => Some('a'),
+        b'5' | b'$' => Some('s'),
+        b'7' => Some('t'),
+        b if b.is_ascii_lowercase() => Some(b as char),
+        _ => None,
+    };
+    let mapped = lower.iter().filter_map(|&b| map(b)).collect();
+    let dropped = lower
+        .iter()
+        .filter(|b| !matches!(b, b'@' | b'$' | b'!' | b'#' | b'*' | b'.' | b'-' | b'_'))
+        .filter_map(|&b| map(b))
+        .collect();
+    [mapped, dropped]
+}
+
+/// `2016-09-24T16:18:07Z` and friends.
+fn looks_like_timestamp(secret: &[u8]) -> bool {
+    secret.len() >= 10
+        && secret[..4].iter().all(u8::is_ascii_digit)
+        && secret[4] == b'-'
+        && secret[5..7].iter().all(u8::is_ascii_digit)
+        && secret[7] == b'-'
+}
+
 fn camel_humps(secret: &[u8]) -> usize {
     secret
         .windows(2)
         .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
         .count()
+}
+
+/// Words in an assignment's *name* that say the value is not a secret even though the name
+/// mentions one: `next_token`, `token_type`, `secret_name`, `passwordPolicy`, ...
+const NON_SECRET_NAME_WORDS: &[&str] = &[
+    "next",
+    "page",
+    "continuation",
+    "change",
+    "lock",
+    "request",
+    "idempotency",
+    "csrf",
+    "xsrf",
+    "cursor",
+    "marker",
+    "type",
+    "kind",
+    "name",
+    "id",
+    "url",
+    "uri",
+    "endpoint",
+    "path",
+    "file",
+    "field",
+    "policy",
+    "length",
+    "size",
+    "count",
+    "max",
+    "min",
+    "expiry",
+    "expires",
+    "expire",
+    "expiration",
+    "ttl",
+    "timeout",
+    "format",
+    "prefix",
+    "header",
+    "hint",
+    "label",
+    "placeholder",
+    "pattern",
+    "regex",
+    "version",
+    "arn",
+    "ref",
+    "manager",
+    "provider",
+    "store",
+    "description",
+    "enabled",
+    "required",
+    "input",
+    "prompt",
+    "reset",
+    "forgot",
+    "confirm",
+    "validation",
+    "strength",
+    "usage",
+    "limit",
+    "template",
+    "rotation",
+    "algorithm",
+    "encoding",
+    "mode",
+    "last",
+    "used",
+    "date",
+    "time",
+    "created",
+    "updated",
+    "at",
+    "age",
+];
+
+/// True when the assignment's name (everything the regex matched before the value) marks
+/// the value as metadata about a secret rather than the secret itself. The name is split
+/// into words (`nextPageToken` -> next, page, token) so `admin` never matches `min`.
+pub fn is_non_secret_name(name: &[u8]) -> bool {
+    name_words(name).any(|w| NON_SECRET_NAME_WORDS.contains(&w.as_str()))
+}
+
+fn name_words(name: &[u8]) -> impl Iterator<Item = String> + '_ {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for &b in name {
+        if !b.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut current));
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        current.push(b.to_ascii_lowercase() as char);
+    }
+    words.push(current);
+    words.into_iter().filter(|w| !w.is_empty())
 }
 
 fn has_file_extension(text: &str) -> bool {
@@ -190,8 +430,35 @@ mod tests {
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p} should be a placeholder");
         }
-        for real in ["wJ9rXUtnFEMIK7MDENGbPxRfiCYq2LhTk0aZ1v8s", "hK3x9Qm2Lp7Vz4Rt"] {
-            assert!(!is_placeholder(real.as_bytes()), "{real} is not a placeholder");
+        for real in [
+            "wJ9rXUtnFEMIK7MDENGbPxRfiCYq2LhTk0aZ1v8s",
+            "hK3x9Qm2Lp7Vz4Rt",
+        ] {
+            assert!(
+                !is_placeholder(real.as_bytes()),
+                "{real} is not a placeholder"
+            );
+        }
+    }
+
+    #[test]
+    fn assignment_names_about_secrets_are_not_secrets() {
+        for n in [
+            "nextToken\": \"",
+            "token_type=",
+            "SECRET_NAME: ",
+            "password_policy = ",
+        ] {
+            assert!(is_non_secret_name(n.as_bytes()), "{n}");
+        }
+        for n in [
+            "api_token = ",
+            "DB_PASSWORD=",
+            "client_secret: ",
+            "<db:adminPassword>",
+            "curl --user \"admin:",
+        ] {
+            assert!(!is_non_secret_name(n.as_bytes()), "{n}");
         }
     }
 
@@ -208,10 +475,27 @@ mod tests {
             "12345678",
             "/etc/secret.pem",
             "mysecretvalue",
+            "crate::ObjectIdentifier",
+            "private::IdentAny",
+            "recognizer._stateNumber",
+            "DistributionList.NextMarker",
+            "Incomplete",
+            "{self.region}",
+            "NextPartNumberMarker",
+            "exports2.HEADER_STATE",
+            "serverlessrepo:applicationId",
+            "P@55w0rd!",
+            "Pass@Word1",
+            "2016-09-24T16:18:07Z",
+            "abcd1234defg5678",
+            "s3cr3tP4ss-2024",
         ] {
-            assert!(is_generic_non_secret(v.as_bytes()), "{v} should be rejected");
+            assert!(
+                is_generic_non_secret(v.as_bytes()),
+                "{v} should be rejected"
+            );
         }
-        for v in ["Xk9#mQ2$vLp8", "hK3x9Qm2Lp7Vz4Rt", "s3cr3tP4ss-2024"] {
+        for v in ["Xk9#mQ2$vLp8", "hK3x9Qm2Lp7Vz4Rt", "Zq7!vR2m-Kp9w"] {
             assert!(!is_generic_non_secret(v.as_bytes()), "{v} looks real");
         }
     }

@@ -54,7 +54,12 @@ impl DetectorSet {
                 .iter()
                 .position(|h| h.0 != detector)
                 .map_or(scratch.hits.len(), |n| start + n);
-            self.windows_for(detector, buf, &scratch.hits[start..end], &mut scratch.windows);
+            self.windows_for(
+                detector,
+                buf,
+                &scratch.hits[start..end],
+                &mut scratch.windows,
+            );
             self.confirm(detector, buf, &scratch.windows, &mut scratch.candidates);
             start = end;
         }
@@ -100,11 +105,16 @@ impl DetectorSet {
                 let Some(m) = d.regex.captures_read_at(&mut locs, hay, at) else {
                     break;
                 };
-                at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                at = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    m.end() + 1
+                };
                 let Some((s, e)) = locs.get(d.secret_group) else {
                     continue;
                 };
-                if let Some(confidence) = self.judge(detector, &buf[s..e]) {
+                let name = &buf[m.start()..s.max(m.start())];
+                if let Some(confidence) = self.judge(detector, &buf[s..e], name) {
                     out.push(Candidate {
                         detector,
                         secret: s..e,
@@ -117,12 +127,19 @@ impl DetectorSet {
     }
 
     /// Apply filters and the validator; `None` drops the candidate.
-    fn judge(&self, detector: u32, secret: &[u8]) -> Option<Confidence> {
+    /// `name` is what the regex matched before the secret (an assignment's key, a URL's
+    /// scheme and user); generic detectors use it to skip metadata like `next_token`.
+    fn judge(&self, detector: u32, secret: &[u8], name: &[u8]) -> Option<Confidence> {
         let d = self.get(detector);
         if secret.is_empty() || filter::is_placeholder(secret) {
             return None;
         }
         if d.generic && filter::is_generic_non_secret(secret) {
+            return None;
+        }
+        // Only `key = value` assignments have a meaningful name; a URI's user or a netrc host
+        // may contain these words by accident.
+        if d.generic && d.provider == "generic" && filter::is_non_secret_name(name) {
             return None;
         }
         if let Some(min) = d.entropy
@@ -153,7 +170,14 @@ fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
     if candidates.len() < 2 {
         return;
     }
-    candidates.sort_by_key(|c| (c.secret.start, c.secret.end, set.get(c.detector).generic, c.detector));
+    candidates.sort_by_key(|c| {
+        (
+            c.secret.start,
+            c.secret.end,
+            set.get(c.detector).generic,
+            c.detector,
+        )
+    });
     let specific: Vec<Range<usize>> = candidates
         .iter()
         .filter(|c| !set.get(c.detector).generic)

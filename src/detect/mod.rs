@@ -54,7 +54,6 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     include_detector!("generic.toml"),
 ];
 
-
 /// Kinds a detector may declare; a closed list so that typos fail validation.
 pub const KINDS: &[&str] = &[
     "access-key",
@@ -315,7 +314,11 @@ fn compile_one(s: DetectorSyntax, origin: &str) -> Result<Detector, Vec<Detector
         problem("id must be `<provider>.<name>` in lowercase letters, digits and `-`".into());
     }
     if !KINDS.contains(&s.kind.as_str()) {
-        problem(format!("unknown kind `{}`; expected one of {}", s.kind, KINDS.join(", ")));
+        problem(format!(
+            "unknown kind `{}`; expected one of {}",
+            s.kind,
+            KINDS.join(", ")
+        ));
     }
     if s.keywords.is_empty() || s.keywords.iter().any(|k| k.len() < 2) {
         problem("needs at least one keyword, each at least 2 bytes long".into());
@@ -357,9 +360,11 @@ fn compile_one(s: DetectorSyntax, origin: &str) -> Result<Detector, Vec<Detector
     let (Some(regex), Some(secret_group), true) = (regex, secret_group, problems.is_empty()) else {
         return Err(problems);
     };
-    let entropy = s
-        .entropy
-        .or(if s.generic { Some(GENERIC_DEFAULT_ENTROPY) } else { None });
+    let entropy = s.entropy.or(if s.generic {
+        Some(GENERIC_DEFAULT_ENTROPY)
+    } else {
+        None
+    });
     let default_confidence = if s.generic {
         Confidence::Low
     } else {
@@ -390,8 +395,7 @@ fn valid_id(id: &str) -> bool {
     let mut parts = id.splitn(2, '.');
     let ok = |p: &str| {
         !p.is_empty()
-            && p
-                .bytes()
+            && p.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
     };
     matches!((parts.next(), parts.next()), (Some(a), Some(b)) if ok(a) && ok(b))

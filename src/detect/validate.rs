@@ -140,7 +140,10 @@ mod tests {
     #[test]
     fn base62_crc32_accepts_minted_and_flags_edited_tokens() {
         let token = github_like("ghp_", "Zq8mN3vR7tL2wX9kP4sJ6hF1dG5bC0");
-        assert_eq!(Validator::Base62Crc32.check(token.as_bytes()), Verdict::Valid);
+        assert_eq!(
+            Validator::Base62Crc32.check(token.as_bytes()),
+            Verdict::Valid
+        );
         let mut edited = token.clone().into_bytes();
         edited[5] = if edited[5] == b'a' { b'b' } else { b'a' };
         assert_eq!(
@@ -159,7 +162,10 @@ mod tests {
             jwt_claims(token.as_bytes()).unwrap()["sub"],
             serde_json::json!("svc-1")
         );
-        assert_eq!(Validator::Jwt.check(b"eyJub3QuanNvbg.eyJ4.abc"), Verdict::Reject);
+        assert_eq!(
+            Validator::Jwt.check(b"eyJub3QuanNvbg.eyJ4.abc"),
+            Verdict::Reject
+        );
     }
 
     #[test]

@@ -47,7 +47,11 @@ fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {
     let mut codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
-    let highest = findings.iter().map(|f| f.level).max().unwrap_or(Level::Allow);
+    let highest = findings
+        .iter()
+        .map(|f| f.level)
+        .max()
+        .unwrap_or(Level::Allow);
     let exposures: Vec<String> = identity
         .exposures
         .iter()

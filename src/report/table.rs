@@ -69,7 +69,11 @@ fn level_cell(level: Level, color: bool) -> Cell {
 fn summary(inv: &Inventory) -> String {
     let s = &inv.summary;
     let mut out = String::new();
-    let secrets = inv.identities.iter().filter(|i| i.kind != "certificate").count();
+    let secrets = inv
+        .identities
+        .iter()
+        .filter(|i| i.kind != "certificate")
+        .count();
     let certs = inv.identities.len() - secrets;
     let _ = writeln!(
         out,

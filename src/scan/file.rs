@@ -7,8 +7,8 @@
 
 use super::cert::{self, CertificateInfo};
 use super::redact::{self, Fingerprinter};
-use crate::detect::{DetectorSet, Scratch};
 use crate::detect::validate::Validator;
+use crate::detect::{DetectorSet, Scratch};
 use crate::model::Confidence;
 use std::fs::File;
 use std::io::{self, Read};

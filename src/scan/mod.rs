@@ -131,7 +131,10 @@ impl Worker<'_> {
             self.out.stats.skipped_too_large += 1;
             return;
         }
-        match self.scanner.scan_path(path, &display, &mut self.out.findings) {
+        match self
+            .scanner
+            .scan_path(path, &display, &mut self.out.findings)
+        {
             Ok(FileOutcome::Scanned { bytes }) => {
                 self.out.stats.files_scanned += 1;
                 self.out.stats.bytes_scanned += bytes;

@@ -55,13 +55,7 @@ impl Fingerprinter {
 pub fn preview(secret: &[u8]) -> String {
     let chars: Vec<char> = secret
         .iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() {
-                b as char
-            } else {
-                '?'
-            }
-        })
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
         .collect();
     let (head, tail) = match chars.len() {
         n if n >= 16 => (4, 2),

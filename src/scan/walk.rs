@@ -73,7 +73,9 @@ pub fn describe_error(err: &ignore::Error) -> ScanError {
             display_path(ancestor)
         ),
         ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
-            format!("permission denied ({io}); run nhiscan as a user that can read it, or exclude it in .nhiscanignore")
+            format!(
+                "permission denied ({io}); run nhiscan as a user that can read it, or exclude it in .nhiscanignore"
+            )
         }
         ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
             "no such file or directory; check the path".to_string()
@@ -81,7 +83,9 @@ pub fn describe_error(err: &ignore::Error) -> ScanError {
         other => format!("{other}"),
     };
     ScanError {
-        path: path.map(|p| display_path(&p)).unwrap_or_else(|| "<walk>".into()),
+        path: path
+            .map(|p| display_path(&p))
+            .unwrap_or_else(|| "<walk>".into()),
         message,
     }
 }
