@@ -123,6 +123,7 @@ fn reuse_finding(identity: &Identity, baseline: Option<&Baseline>) -> Option<Fin
     {
         return None;
     }
+    let first = identity.exposures.first();
     Some(Finding {
         code: SECRET_REUSED.code.into(),
         level: SECRET_REUSED.default_level,
@@ -134,8 +135,8 @@ fn reuse_finding(identity: &Identity, baseline: Option<&Baseline>) -> Option<Fin
             paths.join(", ")
         ),
         controls: controls(&SECRET_REUSED),
-        path: None,
-        line: None,
+        path: first.map(|e| e.path.clone()),
+        line: first.map(|e| e.line),
         column: None,
         detector: identity.exposures.first().map(|e| e.detector.clone()),
         kind: Some(identity.kind.clone()),

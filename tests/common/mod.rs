@@ -1,0 +1,96 @@
+//! Shared helpers for the CLI integration tests.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Fixed scan time so ages, expiry findings and snapshots are reproducible.
+pub const NOW: &str = "2026-11-22T12:00:00Z";
+
+pub fn crate_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn planted() -> PathBuf {
+    crate_root().join("fixtures/planted")
+}
+
+/// `nhiscan` with a pinned clock, no colour and the default fingerprint key.
+pub fn nhiscan() -> Command {
+    let mut cmd = Command::cargo_bin("nhiscan").expect("binary built");
+    cmd.env("NHISCAN_NOW", NOW)
+        .env("NO_COLOR", "1")
+        .env_remove("NHISCAN_FINGERPRINT_KEY");
+    cmd
+}
+
+/// Run `nhiscan scan --format json` in `dir` with extra args; returns (exit code, inventory).
+pub fn scan_json(dir: &Path, args: &[&str]) -> (i32, Value) {
+    let out = nhiscan()
+        .current_dir(dir)
+        .args(["scan", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("nhiscan runs");
+    let inventory: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().expect("exit code"), inventory)
+}
+
+/// (path, line, detector) of every `leaked-secret` finding, sorted.
+pub fn leaks(inventory: &Value) -> Vec<(String, u64, String)> {
+    let mut v: Vec<_> = inventory["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .filter(|f| f["code"] == "leaked-secret")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["detector"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// What the fixture generator planted, as (path, line, detector), sorted.
+pub fn expected_planted() -> Vec<(String, u64, String)> {
+    let text = std::fs::read_to_string(crate_root().join("fixtures/planted.expected.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let mut out: Vec<_> = v["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+                e["detector"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Copy a directory tree (files and dirs only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

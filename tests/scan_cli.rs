@@ -1,0 +1,333 @@
+//! `nhiscan scan` end to end: exact findings on the planted tree, ignore rules, suppression,
+//! skipped files and exit codes.
+
+mod common;
+
+use common::*;
+use std::fs;
+
+#[test]
+fn planted_tree_findings_are_exactly_what_was_planted() {
+    let (code, inv) = scan_json(&planted(), &["."]);
+    assert_eq!(code, 1, "deny-level findings exit 1");
+    assert_eq!(leaks(&inv), expected_planted());
+}
+
+#[test]
+fn inventory_json_follows_the_contract() {
+    let (_, inv) = scan_json(&planted(), &["."]);
+    assert_eq!(inv["schema_version"], 1);
+    assert_eq!(inv["tool"]["name"], "nhiscan");
+    assert_eq!(inv["generated_at"], NOW);
+    assert_eq!(inv["scope"]["paths"], serde_json::json!(["."]));
+    assert_eq!(inv["sources"][0]["id"], "files");
+    assert_eq!(inv["sources"][0]["status"], "ok");
+    let identity = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["service"] == "stripe")
+        .expect("stripe identity");
+    assert_eq!(identity["provider"], "file");
+    assert_eq!(identity["kind"], "api-key");
+    let fp = identity["fingerprint"].as_str().unwrap();
+    assert_eq!(identity["id"], format!("secret:{fp}"));
+    // The same key in .env and the Dockerfile is one identity with two exposures.
+    let places: Vec<_> = identity["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}:{}", e["path"].as_str().unwrap(), e["line"]))
+        .collect();
+    assert_eq!(places, vec![".env:4", "Dockerfile:3"]);
+    let reused: Vec<_> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "secret-reused")
+        .collect();
+    assert_eq!(reused.len(), 1);
+    assert_eq!(reused[0]["identity"], identity["id"]);
+    assert_eq!(reused[0]["level"], "warn");
+    let leak = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["detector"] == "aws.access-key-id")
+        .unwrap();
+    assert_eq!(leak["level"], "deny");
+    assert_eq!(leak["controls"][0], "OWASP-NHI2");
+    assert_eq!(leak["column"], 19);
+}
+
+#[test]
+fn certificates_are_identities_with_expiry_findings() {
+    let (_, inv) = scan_json(&planted(), &["."]);
+    let certs: Vec<_> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "certificate")
+        .collect();
+    let mut names: Vec<&str> = certs.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "legacy-gateway.internal.test",
+            "payments-api.internal.test",
+            "reports.internal.test"
+        ]
+    );
+    let payments = certs
+        .iter()
+        .find(|c| c["name"] == "payments-api.internal.test")
+        .unwrap();
+    assert_eq!(payments["expires_at"], "2026-12-10T00:00:00Z");
+    assert_eq!(payments["status"], "active");
+    // Same certificate in two files: one identity, two exposures.
+    assert_eq!(payments["exposures"].as_array().unwrap().len(), 2);
+    assert_eq!(payments["attributes"]["issuer"], payments["attributes"]["subject"]);
+    let legacy = certs
+        .iter()
+        .find(|c| c["name"] == "legacy-gateway.internal.test")
+        .unwrap();
+    assert_eq!(legacy["status"], "expired");
+    let codes: Vec<(&str, &str)> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "certificate")
+        .map(|f| (f["code"].as_str().unwrap(), f["identity"].as_str().unwrap()))
+        .collect();
+    assert!(codes.contains(&("expired", legacy["id"].as_str().unwrap())));
+    assert!(codes.contains(&("expiring-soon", payments["id"].as_str().unwrap())));
+    assert_eq!(codes.len(), 2, "the 2028 certificate raises nothing");
+}
+
+#[test]
+fn summary_counts_binary_inline_and_files() {
+    let (_, inv) = scan_json(&planted(), &["."]);
+    let s = &inv["summary"];
+    assert_eq!(s["skipped_binary"], 1, "data/blob.bin has a NUL byte");
+    assert_eq!(s["suppressed_inline"], 1, "the nhiscan:allow line in .env");
+    assert_eq!(s["errors"], 0);
+    assert_eq!(s["files_scanned"], 21, "every text file but ignored ones");
+    assert!(s["detectors"].as_u64().unwrap() >= 150);
+}
+
+#[test]
+fn gitignore_is_honoured_unless_no_ignore_and_nhiscanignore_always() {
+    let (_, inv) = scan_json(&planted(), &["."]);
+    let paths: Vec<String> = leaks(&inv).into_iter().map(|l| l.0).collect();
+    assert!(!paths.iter().any(|p| p.starts_with("build/")));
+    let (_, inv) = scan_json(&planted(), &[".", "--no-ignore"]);
+    let found = leaks(&inv);
+    assert!(found.contains(&("build/output.env".into(), 1, "github.pat-classic".into())));
+    assert!(
+        !found.iter().any(|l| l.0.starts_with("generated/")),
+        ".nhiscanignore applies even with --no-ignore"
+    );
+}
+
+#[test]
+fn clean_tree_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.py"),
+        "import os\npassword = os.environ['DB_PASSWORD']\nprint('hello')\n",
+    )
+    .unwrap();
+    let (code, inv) = scan_json(dir.path(), &["."]);
+    assert_eq!(code, 0);
+    assert!(inv["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn warn_only_findings_exit_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        planted().join("certs/legacy-gateway.crt"),
+        dir.path().join("old.crt"),
+    )
+    .unwrap();
+    let (code, inv) = scan_json(dir.path(), &["."]);
+    assert_eq!(inv["findings"][0]["code"], "expired");
+    assert_eq!(code, 0, "an expired certificate alone is warn, not deny");
+}
+
+#[test]
+fn usage_and_input_errors_exit_two_with_a_clear_message() {
+    let out = nhiscan()
+        .args(["scan", "does/not/exist"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does/not/exist"), "{err}");
+    assert!(err.contains("no such file or directory"), "{err}");
+
+    let out = nhiscan().args(["scan", "--format", "xml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = nhiscan()
+        .args(["scan", "--max-file-size", "lots"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("K/M/G suffix"));
+
+    let out = nhiscan()
+        .env("NHISCAN_NOW", "yesterday")
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NHISCAN_NOW"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_reported_and_the_inventory_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("app");
+    fs::create_dir(&sub).unwrap();
+    fs::write(sub.join("ok.txt"), "nothing here\n").unwrap();
+    std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
+    let out = nhiscan()
+        .current_dir(dir.path())
+        .args(["scan", "--follow", "--format", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "incomplete, never clean");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("symbolic link loop"), "{err}");
+    let inv: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(inv["sources"][0]["status"], "partial");
+    assert_eq!(inv["summary"]["files_scanned"], 1, "the rest was scanned");
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_symlink_with_follow_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("link")).unwrap();
+    fs::write(
+        dir.path().join("a.env"),
+        format!("DIGITALOCEAN_TOKEN=dop_v1_{}\n", "7f3a9c1e5b2d8f4a".repeat(4)),
+    )
+    .unwrap();
+    let out = nhiscan()
+        .current_dir(dir.path())
+        .args(["scan", "--follow", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let inv: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(leaks(&inv).len(), 1, "the readable file is still scanned");
+    assert_eq!(inv["summary"]["errors"], 1);
+    assert_eq!(out.status.code(), Some(1), "deny findings take precedence over incomplete");
+}
+
+#[test]
+fn files_over_max_size_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = "x = 1\n".repeat(300_000);
+    text.push_str(&format!("DIGITALOCEAN_TOKEN=dop_v1_{}\n", "9e8d7c6b5a4f3e2d".repeat(4)));
+    fs::write(dir.path().join("big.env"), text).unwrap();
+    let (code, inv) = scan_json(dir.path(), &[".", "--max-file-size", "1M"]);
+    assert_eq!(inv["summary"]["skipped_too_large"], 1);
+    assert!(leaks(&inv).is_empty());
+    assert_eq!(code, 0);
+    let (_, inv) = scan_json(dir.path(), &["."]);
+    assert_eq!(leaks(&inv), vec![("big.env".into(), 300_001, "digitalocean.pat".into())]);
+}
+
+#[test]
+fn secrets_across_chunk_boundaries_are_found_once_with_true_lines() {
+    // 20 MiB of filler crosses two 8 MiB chunk boundaries; plant a token near each.
+    let dir = tempfile::tempdir().unwrap();
+    let line = "let filler = \"abcdefghijklmnopqrstuvwxyz0123456789\";\n"; // 51 bytes
+    let per_chunk = (8 * 1024 * 1024) / line.len();
+    let token = |i: u32| format!("GROQ_API_KEY=gsk_{:0>52}\n", format!("Qm{i}Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1Ge"));
+    let mut text = String::new();
+    let mut planted_lines = Vec::new();
+    let mut n = 0u64;
+    for i in 0..(per_chunk * 5 / 2) {
+        if i == per_chunk - 2 || i == 2 * per_chunk - 1 || i == per_chunk * 5 / 2 - 10 {
+            text.push_str(&token(i as u32));
+            n += 1;
+            planted_lines.push(n);
+        }
+        text.push_str(line);
+        n += 1;
+    }
+    fs::write(dir.path().join("huge.rs"), text).unwrap();
+    let (_, inv) = scan_json(dir.path(), &["."]);
+    let found: Vec<u64> = leaks(&inv).into_iter().map(|l| l.1).collect();
+    assert_eq!(found, planted_lines);
+}
+
+#[test]
+fn baseline_suppresses_known_secrets_by_fingerprint_not_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_tree(&planted(), &repo);
+    let baseline = dir.path().join("baseline.json");
+    let b = baseline.to_str().unwrap();
+    let (code, _) = scan_json(&repo, &[".", "--write-baseline", b]);
+    assert_eq!(code, 1, "writing a baseline does not hide the current result");
+
+    let (code, inv) = scan_json(&repo, &[".", "--baseline", b]);
+    assert!(leaks(&inv).is_empty());
+    assert_eq!(inv["summary"]["suppressed_baseline"], 26);
+    assert_eq!(code, 0, "only warn-level certificate findings remain");
+
+    // Moving code does not resurrect baselined findings; a new secret is reported.
+    let env = repo.join(".env");
+    let old = fs::read_to_string(&env).unwrap();
+    let new_key = format!("NEW_TOKEN=dop_v1_{}\n", "3c5e7a9b1d2f4e6a".repeat(4));
+    fs::write(&env, format!("\n\n\n{new_key}{old}")).unwrap();
+    let (code, inv) = scan_json(&repo, &[".", "--baseline", b]);
+    assert_eq!(code, 1);
+    assert_eq!(leaks(&inv), vec![(".env".into(), 4, "digitalocean.pat".into())]);
+}
+
+#[test]
+fn malformed_baseline_is_a_usage_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("baseline.json");
+    fs::write(&bad, "{\"nhiscan_baseline\": 1, \"entries\": [{\"detector\": 3}]}").unwrap();
+    let out = nhiscan()
+        .current_dir(dir.path())
+        .args(["scan", ".", "--baseline", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("baseline.json"), "{err}");
+    assert!(err.contains("line 1"), "{err}");
+}
+
+#[test]
+fn output_file_receives_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("report.sarif");
+    let out = nhiscan()
+        .current_dir(planted())
+        .args(["scan", ".", "--format", "sarif", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing on stdout with -o");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 29);
+    assert!(
+        results
+            .iter()
+            .all(|r| r["partialFingerprints"]["nhiscan/secret/v1"].is_string())
+    );
+}
