@@ -87,7 +87,10 @@ fn certificates_are_identities_with_expiry_findings() {
     assert_eq!(payments["status"], "active");
     // Same certificate in two files: one identity, two exposures.
     assert_eq!(payments["exposures"].as_array().unwrap().len(), 2);
-    assert_eq!(payments["attributes"]["issuer"], payments["attributes"]["subject"]);
+    assert_eq!(
+        payments["attributes"]["issuer"],
+        payments["attributes"]["subject"]
+    );
     let legacy = certs
         .iter()
         .find(|c| c["name"] == "legacy-gateway.internal.test")
@@ -158,16 +161,16 @@ fn warn_only_findings_exit_zero() {
 
 #[test]
 fn usage_and_input_errors_exit_two_with_a_clear_message() {
-    let out = nhiscan()
-        .args(["scan", "does/not/exist"])
-        .output()
-        .unwrap();
+    let out = nhiscan().args(["scan", "does/not/exist"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does/not/exist"), "{err}");
     assert!(err.contains("no such file or directory"), "{err}");
 
-    let out = nhiscan().args(["scan", "--format", "xml"]).output().unwrap();
+    let out = nhiscan()
+        .args(["scan", "--format", "xml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 
     let out = nhiscan()
@@ -214,7 +217,10 @@ fn dangling_symlink_with_follow_is_an_error_not_a_crash() {
     std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("link")).unwrap();
     fs::write(
         dir.path().join("a.env"),
-        format!("DIGITALOCEAN_TOKEN=dop_v1_{}\n", "7f3a9c1e5b2d8f4a".repeat(4)),
+        format!(
+            "DIGITALOCEAN_TOKEN=dop_v1_{}\n",
+            "7f3a9c1e5b2d8f4a".repeat(4)
+        ),
     )
     .unwrap();
     let out = nhiscan()
@@ -225,21 +231,31 @@ fn dangling_symlink_with_follow_is_an_error_not_a_crash() {
     let inv: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(leaks(&inv).len(), 1, "the readable file is still scanned");
     assert_eq!(inv["summary"]["errors"], 1);
-    assert_eq!(out.status.code(), Some(1), "deny findings take precedence over incomplete");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "deny findings take precedence over incomplete"
+    );
 }
 
 #[test]
 fn files_over_max_size_are_skipped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = "x = 1\n".repeat(300_000);
-    text.push_str(&format!("DIGITALOCEAN_TOKEN=dop_v1_{}\n", "9e8d7c6b5a4f3e2d".repeat(4)));
+    text.push_str(&format!(
+        "DIGITALOCEAN_TOKEN=dop_v1_{}\n",
+        "9e8d7c6b5a4f3e2d".repeat(4)
+    ));
     fs::write(dir.path().join("big.env"), text).unwrap();
     let (code, inv) = scan_json(dir.path(), &[".", "--max-file-size", "1M"]);
     assert_eq!(inv["summary"]["skipped_too_large"], 1);
     assert!(leaks(&inv).is_empty());
     assert_eq!(code, 0);
     let (_, inv) = scan_json(dir.path(), &["."]);
-    assert_eq!(leaks(&inv), vec![("big.env".into(), 300_001, "digitalocean.pat".into())]);
+    assert_eq!(
+        leaks(&inv),
+        vec![("big.env".into(), 300_001, "digitalocean.pat".into())]
+    );
 }
 
 #[test]
@@ -248,7 +264,12 @@ fn secrets_across_chunk_boundaries_are_found_once_with_true_lines() {
     let dir = tempfile::tempdir().unwrap();
     let line = "let filler = \"abcdefghijklmnopqrstuvwxyz0123456789\";\n"; // 51 bytes
     let per_chunk = (8 * 1024 * 1024) / line.len();
-    let token = |i: u32| format!("GROQ_API_KEY=gsk_{:0>52}\n", format!("Qm{i}Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1Ge"));
+    let token = |i: u32| {
+        format!(
+            "GROQ_API_KEY=gsk_{:0>52}\n",
+            format!("Qm{i}Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1Ge")
+        )
+    };
     let mut text = String::new();
     let mut planted_lines = Vec::new();
     let mut n = 0u64;
@@ -275,7 +296,10 @@ fn baseline_suppresses_known_secrets_by_fingerprint_not_line() {
     let baseline = dir.path().join("baseline.json");
     let b = baseline.to_str().unwrap();
     let (code, _) = scan_json(&repo, &[".", "--write-baseline", b]);
-    assert_eq!(code, 1, "writing a baseline does not hide the current result");
+    assert_eq!(
+        code, 1,
+        "writing a baseline does not hide the current result"
+    );
 
     let (code, inv) = scan_json(&repo, &[".", "--baseline", b]);
     assert!(leaks(&inv).is_empty());
@@ -289,14 +313,21 @@ fn baseline_suppresses_known_secrets_by_fingerprint_not_line() {
     fs::write(&env, format!("\n\n\n{new_key}{old}")).unwrap();
     let (code, inv) = scan_json(&repo, &[".", "--baseline", b]);
     assert_eq!(code, 1);
-    assert_eq!(leaks(&inv), vec![(".env".into(), 4, "digitalocean.pat".into())]);
+    assert_eq!(
+        leaks(&inv),
+        vec![(".env".into(), 4, "digitalocean.pat".into())]
+    );
 }
 
 #[test]
 fn malformed_baseline_is_a_usage_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("baseline.json");
-    fs::write(&bad, "{\"nhiscan_baseline\": 1, \"entries\": [{\"detector\": 3}]}").unwrap();
+    fs::write(
+        &bad,
+        "{\"nhiscan_baseline\": 1, \"entries\": [{\"detector\": 3}]}",
+    )
+    .unwrap();
     let out = nhiscan()
         .current_dir(dir.path())
         .args(["scan", ".", "--baseline", bad.to_str().unwrap()])

@@ -63,7 +63,8 @@ pub fn leaks(inventory: &Value) -> Vec<(String, u64, String)> {
 
 /// What the fixture generator planted, as (path, line, detector), sorted.
 pub fn expected_planted() -> Vec<(String, u64, String)> {
-    let text = std::fs::read_to_string(crate_root().join("fixtures/planted.expected.json")).unwrap();
+    let text =
+        std::fs::read_to_string(crate_root().join("fixtures/planted.expected.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let mut out: Vec<_> = v["secrets"]
         .as_array()

@@ -1,0 +1,208 @@
+//! Detector data: the embedded list is the directory, every example behaves, and a user's
+//! broken detector is reported with its file and id instead of being silently loaded.
+
+mod common;
+
+use common::*;
+use nhiscan::detect::{DetectorSet, DetectorSource, EMBEDDED, self_test};
+use std::collections::BTreeSet;
+use std::fs;
+
+#[test]
+fn embedded_detector_files_are_exactly_the_detectors_directory() {
+    let on_disk: BTreeSet<String> = fs::read_dir(crate_root().join("detectors"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    let embedded: BTreeSet<String> = EMBEDDED.iter().map(|(n, _)| n.to_string()).collect();
+    assert_eq!(embedded, on_disk);
+    for (name, text) in EMBEDDED {
+        let disk = fs::read_to_string(crate_root().join("detectors").join(name)).unwrap();
+        assert_eq!(*text, disk, "{name} embedded copy is stale");
+    }
+}
+
+#[test]
+fn every_builtin_example_matches_and_no_negative_does() {
+    let set = DetectorSet::builtin().expect("built-in detectors compile");
+    let failures = self_test(&set);
+    let report: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    assert!(failures.is_empty(), "{}", report.join("\n"));
+}
+
+#[test]
+fn builtin_set_covers_at_least_150_detectors_with_unique_ids() {
+    let set = DetectorSet::builtin().unwrap();
+    assert!(set.len() >= 150, "only {} detectors", set.len());
+    let ids: BTreeSet<&str> = set.detectors().iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids.len(), set.len());
+    for family in [
+        "aws.",
+        "gcp.",
+        "azure.",
+        "github.",
+        "gitlab.",
+        "slack.",
+        "stripe.",
+        "private-key.",
+        "jwt.",
+        "uri.",
+        "generic.",
+        "npmrc.",
+        "docker.",
+        "kubernetes.",
+    ] {
+        assert!(
+            ids.iter().any(|i| i.starts_with(family)),
+            "no {family} detector"
+        );
+    }
+}
+
+#[test]
+fn detectors_check_command_reports_all_passed() {
+    let out = nhiscan().args(["detectors", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(" 0 failed"), "{text}");
+}
+
+#[test]
+fn detectors_list_json_describes_every_detector() {
+    let out = nhiscan()
+        .args(["detectors", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), DetectorSet::builtin().unwrap().len());
+    let gh = list
+        .iter()
+        .find(|d| d["id"] == "github.pat-classic")
+        .unwrap();
+    assert_eq!(gh["validate"], "base62-crc32");
+    assert_eq!(gh["keywords"][0], "ghp_");
+}
+
+const USER_DETECTOR: &str = r#"
+[[detector]]
+id = "acme.deploy-token"
+name = "ACME deploy token"
+provider = "acme"
+kind = "token"
+keywords = ["acme_dt_"]
+regex = '''\b(?P<secret>acme_dt_[A-Za-z0-9]{32})\b'''
+examples = ["ACME_TOKEN=acme_dt_Qm8Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1G"]
+negative_examples = ["ACME_TOKEN=acme_dt_short"]
+"#;
+
+#[test]
+fn user_detectors_are_loaded_and_used_by_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let det_dir = dir.path().join("detectors");
+    fs::create_dir(&det_dir).unwrap();
+    fs::write(det_dir.join("acme.toml"), USER_DETECTOR).unwrap();
+    let src = dir.path().join("src");
+    fs::create_dir(&src).unwrap();
+    fs::write(
+        src.join("deploy.sh"),
+        "export ACME_TOKEN=acme_dt_Wq4Lx9Vb2Nc7Mz3Kp8Rt5Yh1Gd6Fs0Je\n",
+    )
+    .unwrap();
+    let (code, inv) = scan_json(&src, &[".", "--detectors", det_dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        leaks(&inv),
+        vec![("deploy.sh".into(), 1, "acme.deploy-token".into())]
+    );
+}
+
+#[test]
+fn every_problem_in_user_detectors_is_reported_with_file_and_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = r#"
+[[detector]]
+id = "acme.no-group"
+name = "no secret group"
+provider = "acme"
+kind = "token"
+keywords = ["acme_"]
+regex = '''acme_[a-z]+'''
+examples = ["acme_x"]
+negative_examples = ["y"]
+
+[[detector]]
+id = "acme.bad-kind"
+name = "bad kind"
+provider = "acme"
+kind = "tokn"
+keywords = ["acme_"]
+regex = '''(?P<secret>acme_[a-z]+)'''
+examples = ["acme_x"]
+negative_examples = ["y"]
+
+[[detector]]
+id = "aws.access-key-id"
+name = "duplicate of a built-in"
+provider = "acme"
+kind = "token"
+keywords = ["acme_"]
+regex = '''(?P<secret>acme_[a-z]+)'''
+examples = ["acme_x"]
+negative_examples = ["y"]
+"#;
+    fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    fs::write(dir.path().join("syntax.toml"), "[[detector]\nid = ").unwrap();
+    let out = nhiscan()
+        .args(["detectors", "check", "--detectors"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "broken.toml: detector `acme.no-group`: regex has no named group `secret`",
+        "broken.toml: detector `acme.bad-kind`: unknown kind `tokn`",
+        "broken.toml: detector `aws.access-key-id`: duplicate id",
+        "syntax.toml",
+        "4 problem(s)",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn user_detector_whose_example_fails_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = USER_DETECTOR.replace(
+        "examples = [\"ACME_TOKEN=acme_dt_Qm8Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1G\"]",
+        "examples = [\"ACME_TOKEN=acme_dt_tooshort\"]",
+    );
+    fs::write(dir.path().join("acme.toml"), wrong).unwrap();
+    let out = nhiscan()
+        .args(["scan", ".", "--detectors"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acme.deploy-token"), "{err}");
+    assert!(err.contains("example is not detected"), "{err}");
+}
+
+#[test]
+fn self_test_detects_a_detector_that_matches_its_negative() {
+    let source = DetectorSource {
+        origin: "test.toml".into(),
+        text: USER_DETECTOR.replace(
+            "acme_dt_short",
+            "ACME_TOKEN=acme_dt_Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1GQm8",
+        ),
+    };
+    let set = DetectorSet::compile(&[source]).unwrap();
+    let failures = self_test(&set);
+    assert_eq!(failures.len(), 1);
+    assert!(!failures[0].expected_match);
+}
