@@ -166,6 +166,10 @@ fn detectors(action: DetectorsAction) -> Result<u8> {
         }
         DetectorsAction::Check { detectors } => {
             let set = load_detectors(&detectors)?;
+            let broken = set.verify_regexes();
+            if !broken.is_empty() {
+                anyhow::bail!(nhiscan::detect::DetectorError::Invalid(broken));
+            }
             let failures = self_test(&set);
             let examples: usize = set
                 .detectors()

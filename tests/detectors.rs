@@ -196,6 +196,7 @@ fn user_detector_whose_example_fails_is_rejected() {
 fn self_test_detects_a_detector_that_matches_its_negative() {
     let source = DetectorSource {
         origin: "test.toml".into(),
+        embedded: false,
         text: USER_DETECTOR.replace(
             "acme_dt_short",
             "ACME_TOKEN=acme_dt_Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1GQm8",
@@ -205,4 +206,11 @@ fn self_test_detects_a_detector_that_matches_its_negative() {
     let failures = self_test(&set);
     assert_eq!(failures.len(), 1);
     assert!(!failures[0].expected_match);
+}
+
+#[test]
+fn every_builtin_regex_compiles() {
+    let set = DetectorSet::builtin().unwrap();
+    let broken: Vec<String> = set.verify_regexes().iter().map(|p| p.to_string()).collect();
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }

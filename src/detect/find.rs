@@ -6,7 +6,7 @@
 //! All scratch space lives in [`Scratch`], owned by one worker thread and reused per file.
 
 use super::validate::Verdict;
-use super::{DetectorSet, filter};
+use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, filter};
 use crate::model::Confidence;
 use std::ops::Range;
 
@@ -77,8 +77,13 @@ impl DetectorSet {
         let d = self.get(detector);
         windows.clear();
         for &(_, hit_start, hit_end) in hits {
-            let start = hit_start.saturating_sub(d.lookback);
-            let end = extend_to_line_end(buf, hit_end.saturating_add(d.window));
+            let (start, end) = match d.span {
+                Span::Line => line_window(buf, hit_start, hit_end),
+                Span::Bytes { lookback, window } => (
+                    hit_start.saturating_sub(lookback),
+                    extend_to_line_end(buf, hit_end.saturating_add(window)),
+                ),
+            };
             match windows.last_mut() {
                 Some(last) if start <= last.end => last.end = last.end.max(end),
                 _ => windows.push(start..end),
@@ -95,14 +100,16 @@ impl DetectorSet {
         out: &mut Vec<Candidate>,
     ) {
         let d = self.get(detector);
-        let mut locs = d.regex.capture_locations();
+        let regex = d.regex();
+        let secret_group = d.secret_group();
+        let mut locs = regex.capture_locations();
         for window in windows {
             // The haystack ends at the window but starts at the buffer start, so `\b` and
             // other look-around at the window start see the real preceding byte.
             let hay = &buf[..window.end];
             let mut at = window.start;
             while at < window.end {
-                let Some(m) = d.regex.captures_read_at(&mut locs, hay, at) else {
+                let Some(m) = regex.captures_read_at(&mut locs, hay, at) else {
                     break;
                 };
                 at = if m.end() > m.start() {
@@ -110,7 +117,7 @@ impl DetectorSet {
                 } else {
                     m.end() + 1
                 };
-                let Some((s, e)) = locs.get(d.secret_group) else {
+                let Some((s, e)) = locs.get(secret_group) else {
                     continue;
                 };
                 let name = &buf[m.start()..s.max(m.start())];
@@ -154,6 +161,15 @@ impl DetectorSet {
             Some(Verdict::Reject) => None,
         }
     }
+}
+
+/// The line around a hit, bounded so a minified file's single line is not searched whole.
+fn line_window(buf: &[u8], hit_start: usize, hit_end: usize) -> (usize, usize) {
+    let floor = hit_start.saturating_sub(DEFAULT_LOOKBACK);
+    let start = memchr::memrchr(b'\n', &buf[floor..hit_start]).map_or(floor, |i| floor + i + 1);
+    let ceiling = hit_end.saturating_add(MAX_LINE).min(buf.len());
+    let end = memchr::memchr(b'\n', &buf[hit_end..ceiling]).map_or(ceiling, |i| hit_end + i);
+    (start, end)
 }
 
 fn extend_to_line_end(buf: &[u8], pos: usize) -> usize {

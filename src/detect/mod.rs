@@ -21,6 +21,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use syntax::{DetectorFile, DetectorSyntax};
 use validate::Validator;
 
@@ -76,7 +77,9 @@ pub const KINDS: &[&str] = &[
 /// Default bytes after a keyword hit in which a match may end.
 const DEFAULT_WINDOW: usize = 512;
 /// Default bytes before a keyword hit in which a match may start.
-const DEFAULT_LOOKBACK: usize = 256;
+pub const DEFAULT_LOOKBACK: usize = 256;
+/// On very long lines (minified files), a line-span window ends this far after the hit.
+pub const MAX_LINE: usize = 4096;
 /// Minimum entropy for generic detectors that do not set their own.
 const GENERIC_DEFAULT_ENTROPY: f64 = 3.0;
 
@@ -88,19 +91,70 @@ pub struct Detector {
     pub provider: String,
     pub kind: String,
     pub keywords: Vec<String>,
-    pub regex: Regex,
-    pub secret_group: usize,
+    confirm: LazyRegex,
     pub entropy: Option<f64>,
     pub validator: Option<Validator>,
     pub generic: bool,
     pub confidence: Confidence,
     pub level: Level,
-    pub window: usize,
-    pub lookback: usize,
+    pub span: Span,
     pub reference: Option<String>,
     /// Where the detector was defined (`embedded:aws.toml` or a user path).
     pub origin: String,
     pub syntax: DetectorSyntax,
+}
+
+/// Where, around a keyword hit, a detector's regex may match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// The line holding the keyword (at most `DEFAULT_LOOKBACK` before and `MAX_LINE` after):
+    /// almost every credential sits on one line, and this keeps the regex work proportional
+    /// to the lines that mention a keyword rather than to the file.
+    Line,
+    /// Explicit byte ranges for multi-line formats (PEM blocks, kubeconfig, .netrc).
+    Bytes { lookback: usize, window: usize },
+}
+
+/// A confirming regex compiled on first use: a scan usually needs only the few detectors
+/// whose keywords occur, and compiling all of them would dominate start-up on small trees.
+#[derive(Debug)]
+struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<(Regex, usize)>,
+}
+
+impl LazyRegex {
+    fn build(pattern: &str) -> Result<(Regex, usize), String> {
+        let regex = RegexBuilder::new(pattern)
+            .unicode(false)
+            .size_limit(32 * 1024 * 1024)
+            .build()
+            .map_err(|e| format!("regex does not compile: {e}"))?;
+        let group = regex
+            .capture_names()
+            .position(|n| n == Some("secret"))
+            .ok_or_else(|| "regex has no named group `secret`".to_string())?;
+        Ok((regex, group))
+    }
+
+    fn get(&self) -> &(Regex, usize) {
+        self.compiled.get_or_init(|| {
+            // Only embedded detectors are compiled lazily, and `tests/detectors.rs`
+            // compiles every one of them, so this cannot fail on shipped data.
+            LazyRegex::build(&self.pattern).expect("embedded detector regex compiles")
+        })
+    }
+}
+
+impl Detector {
+    /// The confirming regex and the index of its `secret` group.
+    pub fn regex(&self) -> &Regex {
+        &self.confirm.get().0
+    }
+
+    pub fn secret_group(&self) -> usize {
+        self.confirm.get().1
+    }
 }
 
 /// Every detector, plus the prefilter that selects which of them to run on a buffer.
@@ -157,6 +211,8 @@ fn join_problems(problems: &[DetectorProblem]) -> String {
 pub struct DetectorSource {
     pub origin: String,
     pub text: String,
+    /// Shipped with nhiscan and verified by its test suite: regexes may compile lazily.
+    pub embedded: bool,
 }
 
 impl DetectorSource {
@@ -166,6 +222,7 @@ impl DetectorSource {
             .map(|(name, text)| DetectorSource {
                 origin: format!("embedded:{name}"),
                 text: text.to_string(),
+                embedded: true,
             })
             .collect()
     }
@@ -192,6 +249,7 @@ impl DetectorSource {
                 Ok(DetectorSource {
                     origin: path.display().to_string(),
                     text,
+                    embedded: false,
                 })
             })
             .collect()
@@ -230,7 +288,7 @@ impl DetectorSet {
                     });
                     continue;
                 }
-                match compile_one(syntax, &source.origin) {
+                match compile_one(syntax, &source.origin, source.embedded) {
                     Ok(d) => detectors.push(d),
                     Err(mut p) => problems.append(&mut p),
                 }
@@ -272,6 +330,23 @@ impl DetectorSet {
         self.detectors.is_empty()
     }
 
+    /// Compile every regex now (they are otherwise compiled on first use) and report any
+    /// that fails, so `detectors check` and the test suite cover all of them.
+    pub fn verify_regexes(&self) -> Vec<DetectorProblem> {
+        self.detectors
+            .iter()
+            .filter_map(|d| {
+                LazyRegex::build(&d.confirm.pattern)
+                    .err()
+                    .map(|message| DetectorProblem {
+                        origin: d.origin.clone(),
+                        detector: Some(d.id.clone()),
+                        message,
+                    })
+            })
+            .collect()
+    }
+
     pub fn hash(&self) -> &str {
         &self.hash
     }
@@ -301,7 +376,7 @@ fn build_prefilter(detectors: &[Detector]) -> Result<(AhoCorasick, Vec<Vec<u32>>
     Ok((prefilter, owners))
 }
 
-fn compile_one(s: DetectorSyntax, origin: &str) -> Result<Detector, Vec<DetectorProblem>> {
+fn compile_one(s: DetectorSyntax, origin: &str, embedded: bool) -> Result<Detector, Vec<DetectorProblem>> {
     let mut problems = Vec::new();
     let mut problem = |message: String| {
         problems.push(DetectorProblem {
@@ -339,27 +414,22 @@ fn compile_one(s: DetectorSyntax, origin: &str) -> Result<Detector, Vec<Detector
             }
         },
     };
-    let regex = match RegexBuilder::new(&s.regex)
-        .unicode(false)
-        .size_limit(32 * 1024 * 1024)
-        .build()
-    {
-        Ok(r) => Some(r),
-        Err(e) => {
-            problem(format!("regex does not compile: {e}"));
-            None
-        }
-    };
-    let secret_group = regex.as_ref().and_then(|r| {
-        let idx = r.capture_names().position(|n| n == Some("secret"));
-        if idx.is_none() {
+    let compiled = OnceLock::new();
+    if embedded {
+        if !s.regex.contains("(?P<secret>") {
             problem("regex has no named group `secret`".into());
         }
-        idx
-    });
-    let (Some(regex), Some(secret_group), true) = (regex, secret_group, problems.is_empty()) else {
+    } else {
+        match LazyRegex::build(&s.regex) {
+            Ok(built) => {
+                let _ = compiled.set(built);
+            }
+            Err(message) => problem(message),
+        }
+    }
+    if !problems.is_empty() {
         return Err(problems);
-    };
+    }
     let entropy = s.entropy.or(if s.generic {
         Some(GENERIC_DEFAULT_ENTROPY)
     } else {
@@ -376,15 +446,22 @@ fn compile_one(s: DetectorSyntax, origin: &str) -> Result<Detector, Vec<Detector
         provider: s.provider.clone(),
         kind: s.kind.clone(),
         keywords: s.keywords.clone(),
-        regex,
-        secret_group,
+        confirm: LazyRegex {
+            pattern: s.regex.clone(),
+            compiled,
+        },
         entropy,
         validator,
         generic: s.generic,
         confidence: s.confidence.unwrap_or(default_confidence),
         level: s.level.unwrap_or(Level::Deny),
-        window: s.window.unwrap_or(DEFAULT_WINDOW),
-        lookback: s.lookback.unwrap_or(DEFAULT_LOOKBACK),
+        span: match (s.window, s.lookback) {
+            (None, None) => Span::Line,
+            (window, lookback) => Span::Bytes {
+                lookback: lookback.unwrap_or(DEFAULT_LOOKBACK),
+                window: window.unwrap_or(DEFAULT_WINDOW),
+            },
+        },
         reference: s.reference.clone(),
         origin: origin.to_string(),
         syntax: s,
