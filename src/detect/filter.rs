@@ -5,6 +5,9 @@
 //! look like. They are shared by every detector so that a placeholder rejected for one
 //! provider is rejected for all.
 
+use aho_corasick::AhoCorasick;
+use std::sync::OnceLock;
+
 /// Shannon entropy of `bytes`, in bits per byte.
 pub fn shannon_entropy(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
@@ -66,14 +69,14 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
 
 /// True when the value is obviously not a real credential, for any detector.
 pub fn is_placeholder(secret: &[u8]) -> bool {
-    let lower = secret.to_ascii_lowercase();
-    if PLACEHOLDER_MARKERS
-        .iter()
-        .any(|m| memchr::memmem::find(&lower, m.as_bytes()).is_some())
-    {
-        return true;
-    }
-    low_diversity(&lower)
+    static MARKERS: OnceLock<AhoCorasick> = OnceLock::new();
+    let markers = MARKERS.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(PLACEHOLDER_MARKERS)
+            .expect("placeholder markers are valid literals")
+    });
+    markers.is_match(secret) || low_diversity(&secret.to_ascii_lowercase())
 }
 
 /// A long value made of very few distinct characters (`aaaaaaaa`, `abababab`, `00000000`).

@@ -24,8 +24,9 @@ pub struct Candidate {
 /// Per-thread reusable state for [`DetectorSet::find`].
 #[derive(Debug, Default)]
 pub struct Scratch {
-    hits: Vec<(u32, usize, usize)>,
-    windows: Vec<Range<usize>>,
+    /// Windows to confirm, per detector index; only `touched` entries are non-empty.
+    windows: Vec<Vec<Range<usize>>>,
+    touched: Vec<u32>,
     pub candidates: Vec<Candidate>,
 }
 
@@ -37,56 +38,56 @@ impl DetectorSet {
     /// position, with generic matches that overlap a specific one removed.
     pub fn find(&self, buf: &[u8], scratch: &mut Scratch) {
         scratch.candidates.clear();
-        scratch.hits.clear();
-        for m in self.prefilter.find_overlapping_iter(buf) {
-            for &d in &self.keyword_owners[m.pattern().as_usize()] {
-                scratch.hits.push((d, m.start(), m.end()));
-            }
+        if scratch.windows.len() != self.len() {
+            scratch.windows = vec![Vec::new(); self.len()];
         }
-        if scratch.hits.is_empty() {
-            return;
+        self.collect_windows(buf, scratch);
+        for i in 0..scratch.touched.len() {
+            let detector = scratch.touched[i];
+            let windows = std::mem::take(&mut scratch.windows[detector as usize]);
+            self.confirm(detector, buf, &windows, &mut scratch.candidates);
+            // Give the allocation back for the next buffer.
+            scratch.windows[detector as usize] = windows;
+            scratch.windows[detector as usize].clear();
         }
-        scratch.hits.sort_unstable();
-        let mut start = 0;
-        while start < scratch.hits.len() {
-            let detector = scratch.hits[start].0;
-            let end = scratch.hits[start..]
-                .iter()
-                .position(|h| h.0 != detector)
-                .map_or(scratch.hits.len(), |n| start + n);
-            self.windows_for(
-                detector,
-                buf,
-                &scratch.hits[start..end],
-                &mut scratch.windows,
-            );
-            self.confirm(detector, buf, &scratch.windows, &mut scratch.candidates);
-            start = end;
-        }
+        scratch.touched.clear();
         resolve_overlaps(self, &mut scratch.candidates);
     }
 
-    /// Merge the windows around each keyword hit of one detector.
-    fn windows_for(
-        &self,
-        detector: u32,
-        buf: &[u8],
-        hits: &[(u32, usize, usize)],
-        windows: &mut Vec<Range<usize>>,
-    ) {
-        let d = self.get(detector);
-        windows.clear();
-        for &(_, hit_start, hit_end) in hits {
-            let (start, end) = match d.span {
-                Span::Line => line_window(buf, hit_start, hit_end),
-                Span::Bytes { lookback, window } => (
-                    hit_start.saturating_sub(lookback),
-                    extend_to_line_end(buf, hit_end.saturating_add(window)),
-                ),
-            };
-            match windows.last_mut() {
-                Some(last) if start <= last.end => last.end = last.end.max(end),
-                _ => windows.push(start..end),
+    /// One prefilter pass; each keyword hit adds a window to every detector that owns the
+    /// keyword, merged with that detector's previous window when they touch.
+    fn collect_windows(&self, buf: &[u8], scratch: &mut Scratch) {
+        let mut line: Option<(usize, usize)> = None;
+        for m in self.prefilter.find_overlapping_iter(buf) {
+            let (hit_start, hit_end) = (m.start(), m.end());
+            for &d in &self.keyword_owners[m.pattern().as_usize()] {
+                let (start, end) = match self.get(d).span {
+                    Span::Line => match line {
+                        // Consecutive hits on one line share its bounds.
+                        Some((s, e)) if s <= hit_start && hit_end <= e => (s, e),
+                        _ => {
+                            let bounds = line_window(buf, hit_start, hit_end);
+                            line = Some(bounds);
+                            bounds
+                        }
+                    },
+                    Span::Bytes { lookback, window } => (
+                        hit_start.saturating_sub(lookback),
+                        extend_to_line_end(buf, hit_end.saturating_add(window)),
+                    ),
+                };
+                let windows = &mut scratch.windows[d as usize];
+                match windows.last_mut() {
+                    Some(last) if start <= last.end && last.start <= end => {
+                        last.start = last.start.min(start);
+                        last.end = last.end.max(end);
+                    }
+                    Some(_) => windows.push(start..end),
+                    None => {
+                        scratch.touched.push(d);
+                        windows.push(start..end);
+                    }
+                }
             }
         }
     }
