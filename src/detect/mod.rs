@@ -376,7 +376,11 @@ fn build_prefilter(detectors: &[Detector]) -> Result<(AhoCorasick, Vec<Vec<u32>>
     Ok((prefilter, owners))
 }
 
-fn compile_one(s: DetectorSyntax, origin: &str, embedded: bool) -> Result<Detector, Vec<DetectorProblem>> {
+fn compile_one(
+    s: DetectorSyntax,
+    origin: &str,
+    embedded: bool,
+) -> Result<Detector, Vec<DetectorProblem>> {
     let mut problems = Vec::new();
     let mut problem = |message: String| {
         problems.push(DetectorProblem {
