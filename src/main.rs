@@ -231,7 +231,7 @@ fn detector_list_table(set: &DetectorSet) -> String {
 }
 
 /// Progress on stderr, only when it is a terminal.
-struct ProgressBar(Option<indicatif::ProgressBar>);
+struct ProgressBar(Option<(indicatif::ProgressBar, std::sync::atomic::AtomicU64)>);
 
 impl ProgressBar {
     fn new(enabled: bool) -> Self {
@@ -244,21 +244,22 @@ impl ProgressBar {
                 .expect("valid template"),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        ProgressBar(Some(bar))
+        ProgressBar(Some((bar, std::sync::atomic::AtomicU64::new(0))))
     }
 
     fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
+        if let Some((bar, _)) = &self.0 {
+            bar.finish_and_clear();
         }
     }
 }
 
 impl Progress for ProgressBar {
     fn file_done(&self, bytes: u64) {
-        if let Some(b) = &self.0 {
-            b.inc(1);
-            b.set_message(indicatif::HumanBytes(bytes).to_string());
+        if let Some((bar, total)) = &self.0 {
+            let sum = total.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed) + bytes;
+            bar.inc(1);
+            bar.set_message(indicatif::HumanBytes(sum).to_string());
         }
     }
 }

@@ -362,3 +362,43 @@ fn output_file_receives_the_report() {
             .all(|r| r["partialFingerprints"]["nhiscan/secret/v1"].is_string())
     );
 }
+
+#[test]
+fn sarif_has_the_properties_code_scanning_requires() {
+    let out = nhiscan()
+        .current_dir(planted())
+        .args(["scan", ".", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(sarif["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "nhiscan");
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for result in run["results"].as_array().unwrap() {
+        let rule = result["ruleId"].as_str().unwrap();
+        assert!(rules.contains(&rule), "result rule {rule} has a descriptor");
+        assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap()));
+        assert!(!result["message"]["text"].as_str().unwrap().is_empty());
+        let loc = &result["locations"][0]["physicalLocation"];
+        assert!(loc["artifactLocation"]["uri"].is_string());
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+    let aws = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "aws.access-key-id")
+        .unwrap();
+    assert_eq!(aws["level"], "error");
+    assert_eq!(
+        aws["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        ".env"
+    );
+}
