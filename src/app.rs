@@ -12,6 +12,7 @@ use crate::model::{
     ToolInfo,
 };
 use crate::policy;
+use crate::scan::git::{self, HistoryOptions};
 use crate::scan::{self, Progress, ScanError, WalkOptions, redact::Fingerprinter};
 use std::time::Instant;
 
@@ -20,6 +21,8 @@ pub struct ScanRequest<'a> {
     pub walk: WalkOptions,
     pub baseline: Option<&'a Baseline>,
     pub fingerprinter: Fingerprinter,
+    /// History scanning for paths that are git repositories; `None` with `--no-history`.
+    pub history: Option<HistoryOptions>,
     /// The scan's notion of "now" (ages, expiry); normally the current time.
     pub now: Timestamp,
 }
@@ -41,12 +44,34 @@ pub fn scan_time() -> Result<Timestamp, String> {
 pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
     let started = Instant::now();
     let output = scan::scan_paths(req.set, &req.fingerprinter, &req.walk, progress);
-    let identities = inventory::identities_from_scan(req.set, &output, req.now);
+    let mut identities = inventory::identities_from_scan(req.set, &output, req.now);
+    let errors = output.errors;
+    let mut sources = vec![SourceStatus {
+        id: "files".into(),
+        status: if errors.is_empty() {
+            SourceState::Ok
+        } else {
+            SourceState::Partial
+        },
+        items: identities.len() as u64,
+        errors: errors.iter().map(|e| e.to_string()).collect(),
+        warnings: Vec::new(),
+    }];
+    let mut summary = ScanSummary::default();
+    if let Some(opts) = &req.history {
+        for path in req.walk.paths.iter().filter(|p| git::is_repository(p)) {
+            let (source, secrets, stats) = scan_one_history(req, path, opts);
+            inventory::merge_history(req.set, &mut identities, &secrets, req.now);
+            summary.commits_scanned += stats.commits;
+            summary.blobs_scanned += stats.blobs_scanned;
+            summary.blobs_cached += stats.blobs_cached;
+            summary.history_bytes_scanned += stats.bytes_scanned;
+            sources.push(source);
+        }
+    }
     let (findings, suppressed) =
         policy::judge(req.set, &output.secrets, &identities, req.baseline, req.now);
-    let errors = output.errors;
-    let items = identities.len() as u64;
-    let summary = ScanSummary {
+    summary = ScanSummary {
         files_scanned: output.stats.files_scanned,
         bytes_scanned: output.stats.bytes_scanned,
         skipped_binary: output.stats.skipped_binary,
@@ -58,33 +83,57 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         findings_warn: findings.iter().filter(|f| f.level == Level::Warn).count() as u64,
         detectors: req.set.len() as u64,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        ..summary
     };
     let inventory = Inventory {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::default(),
         generated_at: req.now,
         scope: Scope {
-            paths: req
-                .walk
-                .paths
-                .iter()
-                .map(|p| scan::display_path(p))
-                .collect(),
+            paths: req.walk.paths.iter().map(|p| scan::display_path(p)).collect(),
             ..Scope::default()
         },
-        sources: vec![SourceStatus {
-            id: "files".into(),
-            status: if errors.is_empty() {
-                SourceState::Ok
-            } else {
-                SourceState::Partial
-            },
-            items,
-            errors: errors.iter().map(|e| e.to_string()).collect(),
-        }],
+        sources,
         identities,
         findings,
         summary,
     };
     ScanResult { inventory, errors }
+}
+
+/// Scan one repository's history; a failure is a failed source, never a clean result.
+fn scan_one_history(
+    req: &ScanRequest<'_>,
+    path: &std::path::Path,
+    opts: &HistoryOptions,
+) -> (SourceStatus, Vec<git::attribute::SecretInHistory>, git::HistoryStats) {
+    let id = format!("git:{}", scan::display_path(path));
+    match git::scan_history(req.set, &req.fingerprinter, path, opts) {
+        Ok(out) => {
+            let secrets = git::attribute::secrets(&out);
+            let status = SourceStatus {
+                id,
+                status: if out.errors.is_empty() {
+                    SourceState::Ok
+                } else {
+                    SourceState::Partial
+                },
+                items: secrets.len() as u64,
+                errors: out.errors.clone(),
+                warnings: out.warnings.clone(),
+            };
+            (status, secrets, out.stats)
+        }
+        Err(e) => (
+            SourceStatus {
+                id,
+                status: SourceState::Failed,
+                items: 0,
+                errors: vec![e.to_string()],
+                warnings: Vec::new(),
+            },
+            Vec::new(),
+            git::HistoryStats::default(),
+        ),
+    }
 }

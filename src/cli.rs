@@ -44,6 +44,30 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub suppress: SuppressArgs,
+
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Git history")]
+pub struct HistoryArgs {
+    /// Do not scan git history (by default, every PATH that is a repository root, bare or
+    /// not, has the history of all its refs scanned)
+    #[arg(long, conflicts_with_all = ["rev_range", "since_commit"])]
+    pub no_history: bool,
+
+    /// Scan only blobs introduced by commits in A..B (e.g. what a CI push added)
+    #[arg(long, value_name = "A..B", conflicts_with = "since_commit")]
+    pub rev_range: Option<String>,
+
+    /// Scan only blobs introduced after REV (same as --rev-range REV..HEAD)
+    #[arg(long, value_name = "REV")]
+    pub since_commit: Option<String>,
+
+    /// Reuse and update a cache of scanned blobs, so repeated runs scan only new blobs
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 use crate::detect::DetectorSet;
 use crate::model::{Exposure, Identity, Provider, Status, Timestamp};
+use crate::scan::git::attribute::{CommitRef, SecretInHistory};
 use crate::scan::{CertificateMatch, ScanOutput, SecretMatch};
 use std::collections::{BTreeMap, HashMap};
 
@@ -34,6 +35,9 @@ fn secrets_to_identities(set: &DetectorSet, secrets: &[SecretMatch]) -> Vec<Iden
             commit: None,
             in_head: true,
             detector: d.id.clone(),
+            author: None,
+            author_email: None,
+            author_date: None,
         };
         let identity = by_fp.entry(m.fingerprint.clone()).or_insert_with(|| {
             order.push(m.fingerprint.clone());
@@ -85,6 +89,9 @@ fn certificates_to_identities(
             commit: None,
             in_head: true,
             detector: set.get(c.detector).id.clone(),
+            author: None,
+            author_email: None,
+            author_date: None,
         };
         let identity = by_hash.entry(info.sha256.clone()).or_insert_with(|| {
             order.push(info.sha256.clone());
@@ -137,4 +144,90 @@ fn certificates_to_identities(
         .into_iter()
         .filter_map(|h| by_hash.remove(&h))
         .collect()
+}
+
+fn commit_time(c: &CommitRef) -> Option<Timestamp> {
+    time::OffsetDateTime::from_unix_timestamp(c.author_time)
+        .ok()
+        .map(Timestamp)
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// Merge secrets found in a repository's history into `identities`: a secret already found
+/// in the working tree gains history exposures; one only in history becomes a `git`
+/// identity. Its age counts from the author date of the commit that introduced it.
+pub fn merge_history(
+    set: &DetectorSet,
+    identities: &mut Vec<Identity>,
+    secrets: &[SecretInHistory],
+    now: Timestamp,
+) {
+    let mut index: HashMap<String, usize> = identities
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.id.clone(), i))
+        .collect();
+    for secret in secrets {
+        let id = secret_identity_id(&secret.fingerprint);
+        let slot = *index.entry(id.clone()).or_insert_with(|| {
+            let d = set.get(secret.detector);
+            let first = secret.exposures.first();
+            identities.push(Identity {
+                id: id.clone(),
+                provider: Provider::Git,
+                kind: d.kind.clone(),
+                service: Some(d.provider.clone()),
+                name: d.name.clone(),
+                location: first
+                    .map(|e| format!("{}:{}@{}", e.path, e.line, short(&e.commit.sha)))
+                    .unwrap_or_default(),
+                owner: None,
+                created_at: None,
+                last_used_at: None,
+                rotated_at: None,
+                expires_at: None,
+                age_days: None,
+                status: Status::Unknown,
+                privileges: Vec::new(),
+                exposures: Vec::new(),
+                related: Vec::new(),
+                fingerprint: Some(secret.fingerprint.clone()),
+                preview: Some(secret.preview.clone()),
+                attributes: BTreeMap::new(),
+            });
+            identities.len() - 1
+        });
+        let identity = &mut identities[slot];
+        for e in &secret.exposures {
+            identity.exposures.push(Exposure {
+                path: e.path.clone(),
+                line: e.line,
+                column: e.column,
+                commit: Some(e.commit.sha.clone()),
+                in_head: e.in_head,
+                detector: set.get(e.detector).id.clone(),
+                author: Some(e.commit.author_name.clone()),
+                author_email: Some(e.commit.author_email.clone()),
+                author_date: commit_time(&e.commit),
+            });
+        }
+        let first_date = commit_time(&secret.first);
+        if identity.created_at.is_none() || first_date < identity.created_at {
+            identity.created_at = first_date;
+            identity.age_days = first_date.map(|d| d.days_until(&now));
+        }
+        let attrs = &mut identity.attributes;
+        attrs.insert("first_commit".into(), secret.first.sha.clone());
+        attrs.insert(
+            "first_author".into(),
+            format!("{} <{}>", secret.first.author_name, secret.first.author_email),
+        );
+        attrs.insert("in_head".into(), secret.in_head.to_string());
+        if let Some(removed) = &secret.removed_in {
+            attrs.insert("removed_in".into(), removed.sha.clone());
+        }
+    }
 }

@@ -9,6 +9,7 @@ use nhiscan::app::{self, ScanRequest};
 use nhiscan::baseline::Baseline;
 use nhiscan::detect::{DetectorSet, DetectorSource, self_test};
 use nhiscan::report;
+use nhiscan::scan::git::HistoryOptions;
 use nhiscan::scan::{Progress, WalkOptions, redact::Fingerprinter};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -95,6 +96,16 @@ fn scan(args: ScanArgs) -> Result<u8> {
         },
         baseline: baseline.as_ref(),
         fingerprinter: Fingerprinter::from_env(),
+        history: (!args.history.no_history).then(|| HistoryOptions {
+            max_file_size: args.walk.max_file_size,
+            threads: args.walk.threads,
+            range: args
+                .history
+                .rev_range
+                .clone()
+                .or_else(|| args.history.since_commit.as_ref().map(|r| format!("{r}..HEAD"))),
+            cache: args.history.cache.clone(),
+        }),
         now,
     };
     let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
@@ -103,6 +114,14 @@ fn scan(args: ScanArgs) -> Result<u8> {
 
     for e in &result.errors {
         eprintln!("warning: skipped {e}");
+    }
+    for source in result.inventory.sources.iter().filter(|s| s.id != "files") {
+        for w in &source.warnings {
+            eprintln!("note: {}: {w}", source.id);
+        }
+        for e in &source.errors {
+            eprintln!("warning: {}: {e}", source.id);
+        }
     }
     if let Some(path) = &args.suppress.write_baseline {
         let file = Baseline::file_from_findings(&result.inventory.findings);

@@ -100,6 +100,13 @@ pub struct Exposure {
     pub in_head: bool,
     /// Detector that recognised the value at this place.
     pub detector: String,
+    /// Author of `commit` (history scans only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_date: Option<Timestamp>,
 }
 
 /// A non-human identity: a credential, an account or a certificate.
@@ -179,6 +186,9 @@ pub struct Finding {
     pub line: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u64>,
+    /// Commit of the place reported (history findings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -233,6 +243,10 @@ pub struct SourceStatus {
     pub status: SourceState,
     pub items: u64,
     pub errors: Vec<String>,
+    /// Things the user should know that do not make the source incomplete
+    /// (a shallow clone's truncated history, submodules not followed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Counters a user needs to judge how complete the file scan was.
@@ -248,6 +262,15 @@ pub struct ScanSummary {
     pub findings_deny: u64,
     pub findings_warn: u64,
     pub detectors: u64,
+    /// History: commits walked, distinct blobs scanned (or taken from the cache), bytes read.
+    #[serde(default)]
+    pub commits_scanned: u64,
+    #[serde(default)]
+    pub blobs_scanned: u64,
+    #[serde(default)]
+    pub blobs_cached: u64,
+    #[serde(default)]
+    pub history_bytes_scanned: u64,
     pub elapsed_ms: u64,
 }
 

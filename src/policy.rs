@@ -26,6 +26,13 @@ pub const LEAKED_SECRET: Rule = Rule {
     controls: &["OWASP-NHI2", "SOC2-CC6.1", "NIST-PR.AA-01"],
 };
 
+pub const SECRET_IN_HISTORY: Rule = Rule {
+    code: "secret-in-history",
+    description: "A secret was removed from the current tree but is still in git history: every clone still has it. Rotate it; rewriting history does not reach existing clones.",
+    default_level: Level::Deny,
+    controls: &["OWASP-NHI2", "SOC2-CC6.1", "NIST-PR.AA-01"],
+};
+
 pub const SECRET_REUSED: Rule = Rule {
     code: "secret-reused",
     description: "The same secret value appears in more than one file; one credential serves several places and cannot be rotated or revoked independently.",
@@ -48,7 +55,13 @@ pub const EXPIRING_SOON: Rule = Rule {
 };
 
 /// Every rule, for documentation and SARIF rule metadata.
-pub const RULES: &[Rule] = &[LEAKED_SECRET, SECRET_REUSED, EXPIRED, EXPIRING_SOON];
+pub const RULES: &[Rule] = &[
+    LEAKED_SECRET,
+    SECRET_IN_HISTORY,
+    SECRET_REUSED,
+    EXPIRED,
+    EXPIRING_SOON,
+];
 
 pub const EXPIRING_SOON_DAYS: i64 = 30;
 
@@ -87,6 +100,7 @@ pub fn judge(
             path: Some(m.path.clone()),
             line: Some(m.line),
             column: Some(m.column),
+            commit: None,
             detector: Some(d.id.clone()),
             kind: Some(d.kind.clone()),
             preview: Some(m.preview.clone()),
@@ -95,6 +109,7 @@ pub fn judge(
         });
     }
     for identity in identities {
+        history_findings(set, identity, baseline, &mut suppressed, &mut findings);
         findings.extend(reuse_finding(identity, baseline));
         findings.extend(expiry_finding(identity, now));
     }
@@ -138,6 +153,7 @@ fn reuse_finding(identity: &Identity, baseline: Option<&Baseline>) -> Option<Fin
         path: first.map(|e| e.path.clone()),
         line: first.map(|e| e.line),
         column: None,
+        commit: None,
         detector: identity.exposures.first().map(|e| e.detector.clone()),
         kind: Some(identity.kind.clone()),
         preview: identity.preview.clone(),
@@ -172,10 +188,83 @@ fn expiry_finding(identity: &Identity, now: Timestamp) -> Option<Finding> {
         path: first.map(|e| e.path.clone()),
         line: first.map(|e| e.line),
         column: None,
+        commit: None,
         detector: first.map(|e| e.detector.clone()),
         kind: Some(identity.kind.clone()),
         preview: None,
         fingerprint: identity.fingerprint.clone(),
         confidence: None,
     })
+}
+
+/// Findings for a secret seen only in history: `leaked-secret` for each place HEAD still
+/// has it (a bare repository has no working tree to report it), else one
+/// `secret-in-history` at the commit that introduced it.
+fn history_findings(
+    set: &DetectorSet,
+    identity: &Identity,
+    baseline: Option<&Baseline>,
+    suppressed: &mut Suppressed,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(fp) = identity.fingerprint.as_deref() else {
+        return;
+    };
+    if identity.exposures.iter().any(|e| e.commit.is_none()) {
+        return; // in the working tree: already a leaked-secret per file exposure
+    }
+    let history: Vec<&crate::model::Exposure> = identity.exposures.iter().collect();
+    let Some(first) = history
+        .iter()
+        .min_by_key(|e| (e.author_date, e.path.clone(), e.line))
+    else {
+        return;
+    };
+    if baseline.is_some_and(|b| b.contains(&first.detector, fp)) {
+        suppressed.baseline += 1;
+        return;
+    }
+    let level = set
+        .detectors()
+        .iter()
+        .find(|d| d.id == first.detector)
+        .map_or(Level::Deny, |d| d.level);
+    let at_head: Vec<&&crate::model::Exposure> = history.iter().filter(|e| e.in_head).collect();
+    let sha = |e: &crate::model::Exposure| e.commit.clone().unwrap_or_default();
+    let mk = |rule: &Rule, e: &crate::model::Exposure, message: String| Finding {
+        code: rule.code.into(),
+        level,
+        identity: identity.id.clone(),
+        message,
+        controls: controls(rule),
+        path: Some(e.path.clone()),
+        line: Some(e.line),
+        column: Some(e.column),
+        commit: e.commit.clone(),
+        detector: Some(e.detector.clone()),
+        kind: Some(identity.kind.clone()),
+        preview: identity.preview.clone(),
+        fingerprint: Some(fp.to_string()),
+        confidence: None,
+    };
+    if !at_head.is_empty() {
+        for e in at_head {
+            let message = format!("{} found in {}:{} at HEAD (commit {})", identity.name, e.path, e.line, sha(e));
+            findings.push(mk(&LEAKED_SECRET, e, message));
+        }
+        return;
+    }
+    let removed = identity
+        .attributes
+        .get("removed_in")
+        .map(|r| format!(", removed in {r}"))
+        .unwrap_or_default();
+    let message = format!(
+        "{} introduced in commit {} by {} on {}{removed}; it is no longer in HEAD but every clone still has it",
+        identity.name,
+        sha(first),
+        first.author.as_deref().unwrap_or("unknown"),
+        first.author_date.map(|d| d.to_string()).unwrap_or_default(),
+    );
+    findings.push(mk(&SECRET_IN_HISTORY, first, message));
 }

@@ -107,6 +107,9 @@ fn result(f: &Finding, rule_id: &str) -> Value {
     if let Some(p) = &f.preview {
         r["properties"]["preview"] = json!(p);
     }
+    if let Some(c) = &f.commit {
+        r["properties"]["commit"] = json!(c);
+    }
     r
 }
 

@@ -37,11 +37,15 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
         table.enforce_styling();
     }
     for f in findings {
-        let location = match (&f.path, f.line) {
+        let mut location = match (&f.path, f.line) {
             (Some(p), Some(l)) => format!("{p}:{l}"),
             (Some(p), None) => p.clone(),
             _ => f.identity.clone(),
         };
+        if let Some(sha) = &f.commit {
+            location.push('@');
+            location.push_str(&sha[..sha.len().min(10)]);
+        }
         table.add_row(vec![
             level_cell(f.level, color),
             Cell::new(&f.code),
@@ -97,6 +101,16 @@ fn summary(inv: &Inventory) -> String {
         s.suppressed_inline,
         s.suppressed_baseline
     );
+    if s.commits_scanned > 0 {
+        let _ = writeln!(
+            out,
+            "history: {} commits, {} blobs scanned ({}), {} from cache",
+            s.commits_scanned,
+            s.blobs_scanned,
+            human_bytes(s.history_bytes_scanned),
+            s.blobs_cached
+        );
+    }
     if s.errors > 0 {
         let _ = writeln!(
             out,

@@ -10,7 +10,8 @@
 pub mod cert;
 pub mod file;
 pub mod redact;
-mod walk;
+pub mod git;
+pub(crate) mod walk;
 
 pub use walk::display_path;
 

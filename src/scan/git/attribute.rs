@@ -1,0 +1,123 @@
+//! From blob matches to secrets in history: who introduced each secret, when, under which
+//! paths, whether HEAD still has it, and which commit removed it.
+//!
+//! A secret (one fingerprint) may live in many blobs (every edit of a file makes a new
+//! blob). Its first commit is the earliest introduction of any of those blobs in
+//! parents-first order; it is in HEAD if any (path, blob) carrying it is in HEAD's tree;
+//! when it is not, the commit that removed it is the latest departure of such a blob.
+
+use super::HistoryOutput;
+use crate::model::Confidence;
+use std::collections::{BTreeMap, HashMap};
+
+/// One commit, as reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitRef {
+    pub sha: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// Seconds since the Unix epoch.
+    pub author_time: i64,
+}
+
+/// One place in history where a secret was introduced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryExposure {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub commit: CommitRef,
+    pub in_head: bool,
+    pub detector: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecretInHistory {
+    pub fingerprint: String,
+    pub preview: String,
+    pub detector: u32,
+    pub confidence: Confidence,
+    pub first: CommitRef,
+    pub exposures: Vec<HistoryExposure>,
+    pub in_head: bool,
+    pub removed_in: Option<CommitRef>,
+}
+
+fn commit_ref(out: &HistoryOutput, index: u32) -> CommitRef {
+    let c = &out.graph.commits[index as usize];
+    CommitRef {
+        sha: c.id.to_hex().to_string(),
+        author_name: c.author_name.clone(),
+        author_email: c.author_email.clone(),
+        author_time: c.author_time,
+    }
+}
+
+/// Group blob matches by fingerprint and attribute each secret, in order of first commit.
+pub fn secrets(out: &HistoryOutput) -> Vec<SecretInHistory> {
+    let mut by_fp: BTreeMap<&str, Vec<&super::BlobMatch>> = BTreeMap::new();
+    for m in &out.matches {
+        by_fp.entry(m.fingerprint.as_str()).or_default().push(m);
+    }
+    let mut result: Vec<(u32, SecretInHistory)> = by_fp
+        .into_values()
+        .filter_map(|matches| attribute_one(out, &matches))
+        .collect();
+    result.sort_by(|a, b| (a.0, &a.1.fingerprint).cmp(&(b.0, &b.1.fingerprint)));
+    result.into_iter().map(|(_, s)| s).collect()
+}
+
+fn attribute_one(out: &HistoryOutput, matches: &[&super::BlobMatch]) -> Option<(u32, SecretInHistory)> {
+    // (path, line) -> (earliest commit, column, detector, in_head)
+    let mut places: HashMap<(u32, u64), (u32, u64, u32, bool)> = HashMap::new();
+    let mut in_head = false;
+    let mut last_departure: Option<u32> = None;
+    for m in matches {
+        let blob = m.blob as usize;
+        let oid = out.history.blobs[blob];
+        for e in &out.history.introduced[blob] {
+            let path = &out.history.paths[e.path as usize];
+            let here = out.head.contains(&(path.clone(), oid));
+            in_head |= here;
+            let slot = places
+                .entry((e.path, m.line))
+                .or_insert((e.commit, m.column, m.detector, here));
+            if e.commit < slot.0 {
+                slot.0 = e.commit;
+            }
+            slot.3 |= here;
+        }
+        for d in &out.history.departed[blob] {
+            last_departure = Some(last_departure.map_or(d.commit, |c| c.max(d.commit)));
+        }
+    }
+    let first_commit = places.values().map(|p| p.0).min()?;
+    let first_match = matches.first()?;
+    let mut exposures: Vec<HistoryExposure> = places
+        .into_iter()
+        .map(|((path, line), (commit, column, detector, here))| HistoryExposure {
+            path: out.history.paths[path as usize].clone(),
+            line,
+            column,
+            commit: commit_ref(out, commit),
+            in_head: here,
+            detector,
+        })
+        .collect();
+    exposures.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    let secret = SecretInHistory {
+        fingerprint: first_match.fingerprint.clone(),
+        preview: first_match.preview.clone(),
+        detector: first_match.detector,
+        confidence: first_match.confidence,
+        first: commit_ref(out, first_commit),
+        exposures,
+        in_head,
+        removed_in: if in_head {
+            None
+        } else {
+            last_departure.map(|c| commit_ref(out, c))
+        },
+    };
+    Some((first_commit, secret))
+}

@@ -1,0 +1,408 @@
+//! Git history: every blob once, the commit that introduced each secret, and whether it is
+//! still in HEAD.
+//!
+//! Stages: [`graph`] loads every commit reachable from any ref (branches, tags, remotes;
+//! bare and shallow repositories too) and orders them parents-first; [`blobs`] diffs each
+//! commit against its first parent to record where every blob appeared and disappeared;
+//! this module scans each distinct blob exactly once, in parallel with one repository
+//! handle per thread, optionally skipping blobs already in a [`cache`]; [`attribute`] turns
+//! blob matches into per-secret exposures with first commit, author, `in_head` and the
+//! commit that removed the secret. The object database is read directly with gix; nothing
+//! shells out to `git`.
+
+pub mod attribute;
+pub mod blobs;
+pub mod cache;
+pub mod graph;
+
+use super::file::{FileFindings, FileOutcome, FileScanner};
+use super::redact::Fingerprinter;
+use crate::detect::DetectorSet;
+use crate::model::Confidence;
+use gix::ObjectId;
+use gix::prelude::FindExt;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    pub max_file_size: u64,
+    pub threads: usize,
+    /// `A..B`: only blobs introduced by commits reachable from B and not from A.
+    pub range: Option<String>,
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot open git repository {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("{path}: {message}")]
+    History { path: String, message: String },
+    #[error("{path}: bad revision range `{range}`: {message}; use A..B or --since-commit REV")]
+    Range {
+        path: String,
+        range: String,
+        message: String,
+    },
+}
+
+/// One secret found in one blob.
+#[derive(Debug, Clone)]
+pub struct BlobMatch {
+    pub blob: u32,
+    pub detector: u32,
+    pub line: u64,
+    pub column: u64,
+    pub fingerprint: String,
+    pub preview: String,
+    pub confidence: Confidence,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryStats {
+    pub commits: u64,
+    pub blobs: u64,
+    pub blobs_scanned: u64,
+    pub blobs_cached: u64,
+    pub bytes_scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+}
+
+/// Everything a history scan learned about one repository.
+#[derive(Debug, Default)]
+pub struct HistoryOutput {
+    /// The repository as the user named it.
+    pub repo: String,
+    pub graph: graph::CommitGraph,
+    pub history: blobs::BlobHistory,
+    pub matches: Vec<BlobMatch>,
+    /// (path, blob) of HEAD's tree; empty for an unborn HEAD.
+    pub head: HashSet<(String, ObjectId)>,
+    /// Commits of the requested range (all commits when no range was given).
+    pub in_range: Option<HashSet<u32>>,
+    pub stats: HistoryStats,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// True when `path` is the root of a git repository (work tree or bare).
+pub fn is_repository(path: &Path) -> bool {
+    path.join(".git").exists() || (path.join("HEAD").is_file() && path.join("objects").is_dir())
+}
+
+/// Scan the full history (or `opts.range`) of the repository at `path`.
+pub fn scan_history(
+    set: &DetectorSet,
+    fingerprinter: &Fingerprinter,
+    path: &Path,
+    opts: &HistoryOptions,
+) -> Result<HistoryOutput, GitError> {
+    let display = super::display_path(path);
+    let history_err = |message: String| GitError::History {
+        path: display.clone(),
+        message,
+    };
+    let repo = gix::open(path).map_err(|e| GitError::Open {
+        path: display.clone(),
+        message: e.to_string(),
+    })?;
+    let (tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
+    let mut out = HistoryOutput {
+        repo: display.clone(),
+        ..HistoryOutput::default()
+    };
+    out.warnings.extend(skipped_refs);
+    out.graph = graph::load(&repo, &tips).map_err(history_err)?;
+    if out.graph.truncated {
+        out.warnings.push(
+            "history is truncated (shallow clone): secrets older than the shallow boundary are not seen; run `git fetch --unshallow` for a full scan".into(),
+        );
+    }
+    if let Some(range) = &opts.range {
+        out.in_range = Some(range_commits(&repo, &out.graph, range).map_err(|message| {
+            GitError::Range {
+                path: display.clone(),
+                range: range.clone(),
+                message,
+            }
+        })?);
+    }
+    out.history = blobs::collect(&repo, &out.graph);
+    out.errors.append(&mut out.history.errors);
+    drop_ignored_paths(path, &mut out);
+    if let Ok(tree) = repo.head_tree_id() {
+        match blobs::snapshot(&repo, tree.detach()) {
+            Ok(head) => out.head = head,
+            Err(e) => out.errors.push(format!("HEAD tree: {e}")),
+        }
+    }
+    let mut submodules: Vec<String> = out.history.submodules.iter().cloned().collect();
+    submodules.sort();
+    for s in submodules {
+        out.warnings
+            .push(format!("submodule {s} is reported, not followed; scan its repository separately"));
+    }
+    let selected = select_blobs(&out);
+    out.stats.commits = out.graph.commits.len() as u64;
+    out.stats.blobs = out.history.blobs.len() as u64;
+    let sync = repo.into_sync();
+    scan_selected(set, fingerprinter, &sync, opts, &selected, &mut out);
+    if out.in_range.is_some() {
+        trace_back_in_range_secrets(set, fingerprinter, &sync, opts, &mut out);
+    }
+    Ok(out)
+}
+
+/// `.nhiscanignore` at the repository root applies to history as it does to the tree:
+/// introductions at ignored paths are forgotten, and a blob only ever at ignored paths is
+/// not scanned.
+fn drop_ignored_paths(root: &Path, out: &mut HistoryOutput) {
+    let file = root.join(super::walk::NHISCAN_IGNORE_FILE);
+    if !file.is_file() {
+        return;
+    }
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+    if let Some(e) = builder.add(&file) {
+        out.warnings.push(format!("{}: {e}", file.display()));
+    }
+    let Ok(matcher) = builder.build() else { return };
+    let ignored: Vec<bool> = out
+        .history
+        .paths
+        .iter()
+        .map(|p| {
+            matcher
+                .matched_path_or_any_parents(p, false)
+                .is_ignore()
+        })
+        .collect();
+    for events in &mut out.history.introduced {
+        events.retain(|e| !ignored[e.path as usize]);
+    }
+}
+
+/// Blobs to scan: all of them, or those introduced by a commit of the range.
+fn select_blobs(out: &HistoryOutput) -> Vec<u32> {
+    (0..out.history.blobs.len() as u32)
+        .filter(|&b| {
+            let events = &out.history.introduced[b as usize];
+            match &out.in_range {
+                None => !events.is_empty(),
+                Some(range) => events.iter().any(|e| range.contains(&e.commit)),
+            }
+        })
+        .collect()
+}
+
+/// In a range scan, a secret found in a blob the range introduced may be older than the
+/// range: scan the earlier versions of the same paths so it keeps its true first commit.
+fn trace_back_in_range_secrets(
+    set: &DetectorSet,
+    fingerprinter: &Fingerprinter,
+    sync: &gix::ThreadSafeRepository,
+    opts: &HistoryOptions,
+    out: &mut HistoryOutput,
+) {
+    let scanned: HashSet<u32> = out.matches.iter().map(|m| m.blob).collect();
+    let paths: HashSet<u32> = scanned
+        .iter()
+        .flat_map(|&b| out.history.introduced[b as usize].iter().map(|e| e.path))
+        .collect();
+    let range = out.in_range.clone().unwrap_or_default();
+    let older: Vec<u32> = (0..out.history.blobs.len() as u32)
+        .filter(|b| !scanned.contains(b))
+        .filter(|&b| {
+            out.history.introduced[b as usize]
+                .iter()
+                .any(|e| paths.contains(&e.path) && !range.contains(&e.commit))
+        })
+        .collect();
+    let found: HashSet<String> = out.matches.iter().map(|m| m.fingerprint.clone()).collect();
+    let before = out.matches.len();
+    scan_selected(set, fingerprinter, sync, opts, &older, out);
+    // Keep only earlier sightings of secrets the range contains; others are not new.
+    let mut tail = out.matches.split_off(before);
+    tail.retain(|m| found.contains(&m.fingerprint));
+    out.matches.extend(tail);
+}
+
+fn range_commits(
+    repo: &gix::Repository,
+    graph: &graph::CommitGraph,
+    range: &str,
+) -> Result<HashSet<u32>, String> {
+    let (from, to) = range
+        .split_once("..")
+        .ok_or_else(|| "expected A..B".to_string())?;
+    let resolve = |spec: &str| -> Result<u32, String> {
+        let spec = if spec.is_empty() { "HEAD" } else { spec };
+        let id = repo
+            .rev_parse_single(spec)
+            .map_err(|e| format!("cannot resolve `{spec}`: {e}"))?;
+        let commit = id
+            .object()
+            .map_err(|e| e.to_string())?
+            .peel_to_commit()
+            .map_err(|e| format!("`{spec}` is not a commit: {e}"))?;
+        graph
+            .index_of(&commit.id)
+            .ok_or_else(|| format!("`{spec}` is not reachable from any ref"))
+    };
+    let to_set = ancestors(graph, resolve(to)?);
+    let from_set = ancestors(graph, resolve(from)?);
+    Ok(to_set.difference(&from_set).copied().collect())
+}
+
+fn ancestors(graph: &graph::CommitGraph, start: u32) -> HashSet<u32> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![start];
+    while let Some(c) = stack.pop() {
+        if seen.insert(c) {
+            stack.extend(graph.commits[c as usize].parents.iter().copied());
+        }
+    }
+    seen
+}
+
+/// Scan `selected` blobs in parallel (one repository handle per thread), using and
+/// updating the cache when one was given.
+fn scan_selected(
+    set: &DetectorSet,
+    fingerprinter: &Fingerprinter,
+    sync: &gix::ThreadSafeRepository,
+    opts: &HistoryOptions,
+    selected: &[u32],
+    out: &mut HistoryOutput,
+) {
+    let mut cache = opts
+        .cache
+        .as_deref()
+        .map(|p| cache::BlobCache::load(p, set, fingerprinter));
+    if let Some(Err(e)) = &cache {
+        out.warnings.push(e.clone());
+    }
+    let mut todo = Vec::new();
+    for &b in selected {
+        let oid = out.history.blobs[b as usize];
+        match cache.as_ref().and_then(|c| c.as_ref().ok()).and_then(|c| c.get(&oid)) {
+            Some(hits) => {
+                out.stats.blobs_cached += 1;
+                out.matches.extend(hits.iter().map(|h| h.to_match(b)));
+            }
+            None => todo.push(b),
+        }
+    }
+    let result = scan_parallel(set, fingerprinter, sync, opts, &out.history.blobs, &todo);
+    if let Some(Ok(c)) = &mut cache {
+        for &b in &todo {
+            let oid = out.history.blobs[b as usize];
+            let hits = result.matches.iter().filter(|m| m.blob == b);
+            c.insert(oid, hits.map(|m| cache::CachedMatch::from_match(set, m)).collect());
+        }
+        if let Some(path) = &opts.cache
+            && let Err(e) = c.save(path)
+        {
+            out.warnings.push(e);
+        }
+    }
+    out.stats.blobs_scanned += result.scanned;
+    out.stats.bytes_scanned += result.bytes;
+    out.stats.skipped_binary += result.binary;
+    out.stats.skipped_too_large += result.too_large;
+    out.matches.extend(result.matches);
+    out.errors.extend(result.errors);
+    out.matches.sort_by(|a, b| (a.blob, a.line, a.column, a.detector).cmp(&(b.blob, b.line, b.column, b.detector)));
+}
+
+#[derive(Default)]
+struct ParallelResult {
+    matches: Vec<BlobMatch>,
+    errors: Vec<String>,
+    scanned: u64,
+    bytes: u64,
+    binary: u64,
+    too_large: u64,
+}
+
+fn scan_parallel(
+    set: &DetectorSet,
+    fingerprinter: &Fingerprinter,
+    sync: &gix::ThreadSafeRepository,
+    opts: &HistoryOptions,
+    blob_ids: &[ObjectId],
+    todo: &[u32],
+) -> ParallelResult {
+    let next = AtomicUsize::new(0);
+    let merged = Mutex::new(ParallelResult::default());
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(todo.len().max(1)) {
+            scope.spawn(|| {
+                let repo = sync.to_thread_local();
+                let mut scanner = FileScanner::new(set, fingerprinter);
+                let mut local = ParallelResult::default();
+                let mut buf = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&b) = todo.get(i) else { break };
+                    scan_one(&repo, &mut scanner, &mut buf, blob_ids[b as usize], b, opts, &mut local);
+                }
+                let mut m = merged.lock().unwrap_or_else(|e| e.into_inner());
+                m.matches.append(&mut local.matches);
+                m.errors.append(&mut local.errors);
+                m.scanned += local.scanned;
+                m.bytes += local.bytes;
+                m.binary += local.binary;
+                m.too_large += local.too_large;
+            });
+        }
+    });
+    merged.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+fn scan_one(
+    repo: &gix::Repository,
+    scanner: &mut FileScanner<'_>,
+    buf: &mut Vec<u8>,
+    oid: ObjectId,
+    blob: u32,
+    opts: &HistoryOptions,
+    out: &mut ParallelResult,
+) {
+    let data = match repo.objects.find_blob(&oid, buf) {
+        Ok(b) => b.data,
+        Err(e) => {
+            out.errors.push(format!("blob {oid}: {e}"));
+            return;
+        }
+    };
+    if data.len() as u64 > opts.max_file_size {
+        out.too_large += 1;
+        return;
+    }
+    let mut findings = FileFindings::default();
+    match scanner.scan_reader(data, "", &mut findings) {
+        Ok(FileOutcome::Scanned { bytes }) => {
+            out.scanned += 1;
+            out.bytes += bytes;
+        }
+        Ok(FileOutcome::Binary) => out.binary += 1,
+        Err(e) => out.errors.push(format!("blob {oid}: {e}")),
+    }
+    out.matches.extend(findings.secrets.into_iter().map(|s| BlobMatch {
+        blob,
+        detector: s.detector,
+        line: s.line,
+        column: s.column,
+        fingerprint: s.fingerprint,
+        preview: s.preview,
+        confidence: s.confidence,
+    }));
+}
