@@ -90,7 +90,12 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         tool: ToolInfo::default(),
         generated_at: req.now,
         scope: Scope {
-            paths: req.walk.paths.iter().map(|p| scan::display_path(p)).collect(),
+            paths: req
+                .walk
+                .paths
+                .iter()
+                .map(|p| scan::display_path(p))
+                .collect(),
             ..Scope::default()
         },
         sources,
@@ -106,7 +111,11 @@ fn scan_one_history(
     req: &ScanRequest<'_>,
     path: &std::path::Path,
     opts: &HistoryOptions,
-) -> (SourceStatus, Vec<git::attribute::SecretInHistory>, git::HistoryStats) {
+) -> (
+    SourceStatus,
+    Vec<git::attribute::SecretInHistory>,
+    git::HistoryStats,
+) {
     let id = format!("git:{}", scan::display_path(path));
     match git::scan_history(req.set, &req.fingerprinter, path, opts) {
         Ok(out) => {

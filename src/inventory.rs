@@ -223,7 +223,10 @@ pub fn merge_history(
         attrs.insert("first_commit".into(), secret.first.sha.clone());
         attrs.insert(
             "first_author".into(),
-            format!("{} <{}>", secret.first.author_name, secret.first.author_email),
+            format!(
+                "{} <{}>",
+                secret.first.author_name, secret.first.author_email
+            ),
         );
         attrs.insert("in_head".into(), secret.in_head.to_string());
         if let Some(removed) = &secret.removed_in {

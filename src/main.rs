@@ -99,11 +99,12 @@ fn scan(args: ScanArgs) -> Result<u8> {
         history: (!args.history.no_history).then(|| HistoryOptions {
             max_file_size: args.walk.max_file_size,
             threads: args.walk.threads,
-            range: args
-                .history
-                .rev_range
-                .clone()
-                .or_else(|| args.history.since_commit.as_ref().map(|r| format!("{r}..HEAD"))),
+            range: args.history.rev_range.clone().or_else(|| {
+                args.history
+                    .since_commit
+                    .as_ref()
+                    .map(|r| format!("{r}..HEAD"))
+            }),
             cache: args.history.cache.clone(),
         }),
         now,

@@ -249,7 +249,13 @@ fn history_findings(
     };
     if !at_head.is_empty() {
         for e in at_head {
-            let message = format!("{} found in {}:{} at HEAD (commit {})", identity.name, e.path, e.line, sha(e));
+            let message = format!(
+                "{} found in {}:{} at HEAD (commit {})",
+                identity.name,
+                e.path,
+                e.line,
+                sha(e)
+            );
             findings.push(mk(&LEAKED_SECRET, e, message));
         }
         return;

@@ -9,8 +9,8 @@
 
 pub mod cert;
 pub mod file;
-pub mod redact;
 pub mod git;
+pub mod redact;
 pub(crate) mod walk;
 
 pub use walk::display_path;

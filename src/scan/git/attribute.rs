@@ -67,7 +67,10 @@ pub fn secrets(out: &HistoryOutput) -> Vec<SecretInHistory> {
     result.into_iter().map(|(_, s)| s).collect()
 }
 
-fn attribute_one(out: &HistoryOutput, matches: &[&super::BlobMatch]) -> Option<(u32, SecretInHistory)> {
+fn attribute_one(
+    out: &HistoryOutput,
+    matches: &[&super::BlobMatch],
+) -> Option<(u32, SecretInHistory)> {
     // (path, line) -> (earliest commit, column, detector, in_head)
     let mut places: HashMap<(u32, u64), (u32, u64, u32, bool)> = HashMap::new();
     let mut in_head = false;
@@ -95,14 +98,16 @@ fn attribute_one(out: &HistoryOutput, matches: &[&super::BlobMatch]) -> Option<(
     let first_match = matches.first()?;
     let mut exposures: Vec<HistoryExposure> = places
         .into_iter()
-        .map(|((path, line), (commit, column, detector, here))| HistoryExposure {
-            path: out.history.paths[path as usize].clone(),
-            line,
-            column,
-            commit: commit_ref(out, commit),
-            in_head: here,
-            detector,
-        })
+        .map(
+            |((path, line), (commit, column, detector, here))| HistoryExposure {
+                path: out.history.paths[path as usize].clone(),
+                line,
+                column,
+                commit: commit_ref(out, commit),
+                in_head: here,
+                detector,
+            },
+        )
         .collect();
     exposures.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     let secret = SecretInHistory {

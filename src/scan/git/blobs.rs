@@ -43,7 +43,8 @@ impl BlobHistory {
             return i;
         }
         self.paths.push(path.to_string());
-        self.path_index.insert(path.to_string(), (self.paths.len() - 1) as u32);
+        self.path_index
+            .insert(path.to_string(), (self.paths.len() - 1) as u32);
         (self.paths.len() - 1) as u32
     }
 
@@ -89,7 +90,10 @@ pub fn collect(repo: &gix::Repository, graph: &CommitGraph) -> BlobHistory {
 }
 
 /// Every (path, blob) in a tree, for the HEAD snapshot.
-pub fn snapshot(repo: &gix::Repository, tree: ObjectId) -> Result<HashSet<(String, ObjectId)>, String> {
+pub fn snapshot(
+    repo: &gix::Repository,
+    tree: ObjectId,
+) -> Result<HashSet<(String, ObjectId)>, String> {
     let mut out = HashSet::new();
     let mut stack = vec![(tree, String::new())];
     let mut buf = Vec::new();
@@ -114,7 +118,11 @@ struct TreeDiff<'r> {
 
 type Entry = (String, gix::objs::tree::EntryMode, ObjectId);
 
-fn read_tree(repo: &gix::Repository, id: ObjectId, buf: &mut Vec<u8>) -> Result<Vec<Entry>, String> {
+fn read_tree(
+    repo: &gix::Repository,
+    id: ObjectId,
+    buf: &mut Vec<u8>,
+) -> Result<Vec<Entry>, String> {
     let tree = repo
         .objects
         .find_tree(&id, buf)

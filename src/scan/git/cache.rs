@@ -81,10 +81,18 @@ impl BlobCache {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(cache),
-            Err(e) => return Err(format!("cache {}: cannot read ({e}); scanning without it", path.display())),
+            Err(e) => {
+                return Err(format!(
+                    "cache {}: cannot read ({e}); scanning without it",
+                    path.display()
+                ));
+            }
         };
         let file: CacheFile = serde_json::from_str(&text).map_err(|e| {
-            format!("cache {} is not a valid nhiscan cache ({e}); it will be rewritten", path.display())
+            format!(
+                "cache {} is not a valid nhiscan cache ({e}); it will be rewritten",
+                path.display()
+            )
         })?;
         if file.nhiscan_blob_cache != CACHE_VERSION
             || file.detectors != cache.detectors
@@ -100,7 +108,9 @@ impl BlobCache {
             .map(|(i, d)| (d.id.as_str(), i as u32))
             .collect();
         for (hex, mut hits) in file.blobs {
-            let Ok(oid) = ObjectId::from_hex(hex.as_bytes()) else { continue };
+            let Ok(oid) = ObjectId::from_hex(hex.as_bytes()) else {
+                continue;
+            };
             if hits.iter().all(|h| ids.contains_key(h.detector.as_str())) {
                 for h in &mut hits {
                     h.detector_index = ids[h.detector.as_str()];
@@ -131,7 +141,11 @@ impl BlobCache {
                 .collect(),
         };
         let text = serde_json::to_string(&file).map_err(|e| e.to_string())?;
-        std::fs::write(path, text)
-            .map_err(|e| format!("cache {}: cannot write ({e}); the next run rescans everything", path.display()))
+        std::fs::write(path, text).map_err(|e| {
+            format!(
+                "cache {}: cannot write ({e}); the next run rescans everything",
+                path.display()
+            )
+        })
     }
 }

@@ -35,7 +35,10 @@ pub struct CommitGraph {
 
 impl CommitGraph {
     pub fn index_of(&self, id: &ObjectId) -> Option<u32> {
-        self.commits.iter().position(|c| &c.id == id).map(|i| i as u32)
+        self.commits
+            .iter()
+            .position(|c| &c.id == id)
+            .map(|i| i as u32)
     }
 }
 

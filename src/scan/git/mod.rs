@@ -123,13 +123,14 @@ pub fn scan_history(
         );
     }
     if let Some(range) = &opts.range {
-        out.in_range = Some(range_commits(&repo, &out.graph, range).map_err(|message| {
-            GitError::Range {
-                path: display.clone(),
-                range: range.clone(),
-                message,
-            }
-        })?);
+        out.in_range =
+            Some(
+                range_commits(&repo, &out.graph, range).map_err(|message| GitError::Range {
+                    path: display.clone(),
+                    range: range.clone(),
+                    message,
+                })?,
+            );
     }
     out.history = blobs::collect(&repo, &out.graph);
     out.errors.append(&mut out.history.errors);
@@ -143,8 +144,9 @@ pub fn scan_history(
     let mut submodules: Vec<String> = out.history.submodules.iter().cloned().collect();
     submodules.sort();
     for s in submodules {
-        out.warnings
-            .push(format!("submodule {s} is reported, not followed; scan its repository separately"));
+        out.warnings.push(format!(
+            "submodule {s} is reported, not followed; scan its repository separately"
+        ));
     }
     let selected = select_blobs(&out);
     out.stats.commits = out.graph.commits.len() as u64;
@@ -174,11 +176,7 @@ fn drop_ignored_paths(root: &Path, out: &mut HistoryOutput) {
         .history
         .paths
         .iter()
-        .map(|p| {
-            matcher
-                .matched_path_or_any_parents(p, false)
-                .is_ignore()
-        })
+        .map(|p| matcher.matched_path_or_any_parents(p, false).is_ignore())
         .collect();
     for events in &mut out.history.introduced {
         events.retain(|e| !ignored[e.path as usize]);
@@ -288,7 +286,11 @@ fn scan_selected(
     let mut todo = Vec::new();
     for &b in selected {
         let oid = out.history.blobs[b as usize];
-        match cache.as_ref().and_then(|c| c.as_ref().ok()).and_then(|c| c.get(&oid)) {
+        match cache
+            .as_ref()
+            .and_then(|c| c.as_ref().ok())
+            .and_then(|c| c.get(&oid))
+        {
             Some(hits) => {
                 out.stats.blobs_cached += 1;
                 out.matches.extend(hits.iter().map(|h| h.to_match(b)));
@@ -301,7 +303,11 @@ fn scan_selected(
         for &b in &todo {
             let oid = out.history.blobs[b as usize];
             let hits = result.matches.iter().filter(|m| m.blob == b);
-            c.insert(oid, hits.map(|m| cache::CachedMatch::from_match(set, m)).collect());
+            c.insert(
+                oid,
+                hits.map(|m| cache::CachedMatch::from_match(set, m))
+                    .collect(),
+            );
         }
         if let Some(path) = &opts.cache
             && let Err(e) = c.save(path)
@@ -315,7 +321,9 @@ fn scan_selected(
     out.stats.skipped_too_large += result.too_large;
     out.matches.extend(result.matches);
     out.errors.extend(result.errors);
-    out.matches.sort_by(|a, b| (a.blob, a.line, a.column, a.detector).cmp(&(b.blob, b.line, b.column, b.detector)));
+    out.matches.sort_by(|a, b| {
+        (a.blob, a.line, a.column, a.detector).cmp(&(b.blob, b.line, b.column, b.detector))
+    });
 }
 
 #[derive(Default)]
@@ -352,7 +360,15 @@ fn scan_parallel(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&b) = todo.get(i) else { break };
-                    scan_one(&repo, &mut scanner, &mut buf, blob_ids[b as usize], b, opts, &mut local);
+                    scan_one(
+                        &repo,
+                        &mut scanner,
+                        &mut buf,
+                        blob_ids[b as usize],
+                        b,
+                        opts,
+                        &mut local,
+                    );
                 }
                 let mut m = merged.lock().unwrap_or_else(|e| e.into_inner());
                 m.matches.append(&mut local.matches);
@@ -396,13 +412,14 @@ fn scan_one(
         Ok(FileOutcome::Binary) => out.binary += 1,
         Err(e) => out.errors.push(format!("blob {oid}: {e}")),
     }
-    out.matches.extend(findings.secrets.into_iter().map(|s| BlobMatch {
-        blob,
-        detector: s.detector,
-        line: s.line,
-        column: s.column,
-        fingerprint: s.fingerprint,
-        preview: s.preview,
-        confidence: s.confidence,
-    }));
+    out.matches
+        .extend(findings.secrets.into_iter().map(|s| BlobMatch {
+            blob,
+            detector: s.detector,
+            line: s.line,
+            column: s.column,
+            fingerprint: s.fingerprint,
+            preview: s.preview,
+            confidence: s.confidence,
+        }));
 }

@@ -1,0 +1,529 @@
+//! History scanning against real repositories built here with `git` and fixed dates.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A synthetic DigitalOcean token, distinct per `n`.
+fn token(n: u32) -> String {
+    format!(
+        "dop_v1_{}",
+        format!("{n:x}7f3a9c1e5b2d8f4a6c0e2b9d").repeat(3)[..64].to_string()
+    )
+}
+
+struct Repo {
+    dir: PathBuf,
+}
+
+impl Repo {
+    fn new(root: &Path, name: &str) -> Repo {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let repo = Repo { dir };
+        repo.git(
+            &["init", "-q", "-b", "main"],
+            "2024-01-01T00:00:00Z",
+            "Init",
+        );
+        repo
+    }
+
+    fn git(&self, args: &[&str], date: &str, author: &str) -> String {
+        self.git_in(&self.dir, args, date, author)
+    }
+
+    fn git_in(&self, dir: &Path, args: &[&str], date: &str, author: &str) -> String {
+        let email = format!("{}@example.test", author.to_lowercase().replace(' ', "."));
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+                "-c",
+                "protocol.file.allow=always",
+            ])
+            .args(args)
+            .env("GIT_AUTHOR_NAME", author)
+            .env("GIT_AUTHOR_EMAIL", &email)
+            .env("GIT_COMMITTER_NAME", author)
+            .env("GIT_COMMITTER_EMAIL", &email)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let p = self.dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Stage everything and commit; returns the commit sha.
+    fn commit(&self, msg: &str, date: &str, author: &str) -> String {
+        self.git(&["add", "-A"], date, author);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg], date, author);
+        self.git(&["rev-parse", "HEAD"], date, author)
+    }
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let out = nhiscan()
+        .current_dir(dir)
+        .args(["scan", ".", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let inv: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code().unwrap(),
+        inv,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn identities(inv: &Value) -> Vec<Value> {
+    inv["identities"].as_array().unwrap().clone()
+}
+
+fn history_exposures(identity: &Value) -> Vec<(String, String, bool)> {
+    let mut v: Vec<_> = identity["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["commit"].is_string())
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_string(),
+                e["commit"].as_str().unwrap().to_string(),
+                e["in_head"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn secret_added_then_removed_is_in_history_with_author_date_and_removal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("README.md", "# service\n");
+    repo.write(
+        "deploy/prod.env",
+        &format!("REGION=eu\nDO_TOKEN={}\n", token(1)),
+    );
+    let added = repo.commit("add deploy config", "2024-03-05T09:30:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("deploy/prod.env")).unwrap();
+    let removed = repo.commit("remove secret", "2024-04-01T12:00:00Z", "Bob Builder");
+
+    let (code, inv, _) = scan(&repo.dir, &[]);
+    assert_eq!(code, 1);
+    let ids = identities(&inv);
+    assert_eq!(ids.len(), 1);
+    let id = &ids[0];
+    assert_eq!(id["provider"], "git");
+    assert_eq!(id["created_at"], "2024-03-05T09:30:00Z");
+    assert_eq!(id["age_days"], 992, "2024-03-05 to 2026-11-22");
+    assert_eq!(id["attributes"]["first_commit"], added.as_str());
+    assert_eq!(id["attributes"]["removed_in"], removed.as_str());
+    assert_eq!(id["attributes"]["in_head"], "false");
+    let e = &id["exposures"][0];
+    assert_eq!(e["path"], "deploy/prod.env");
+    assert_eq!(e["line"], 2);
+    assert_eq!(e["author"], "Alice Admin");
+    assert_eq!(e["author_email"], "alice.admin@example.test");
+    assert_eq!(e["author_date"], "2024-03-05T09:30:00Z");
+    let findings = inv["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["code"], "secret-in-history");
+    assert_eq!(findings[0]["level"], "deny");
+    assert_eq!(findings[0]["commit"], added.as_str());
+    assert_eq!(inv["summary"]["commits_scanned"], 2);
+    let sources = inv["sources"].as_array().unwrap();
+    assert_eq!(sources[1]["id"], "git:.");
+    assert_eq!(sources[1]["status"], "ok");
+}
+
+#[test]
+fn same_secret_on_two_branches_is_one_identity_attributed_to_the_earlier_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("app.py", "print('hi')\n");
+    repo.commit("base", "2024-01-10T00:00:00Z", "Alice Admin");
+    repo.git(
+        &["checkout", "-q", "-b", "feature"],
+        "2024-01-11T00:00:00Z",
+        "Alice Admin",
+    );
+    repo.write("feature.env", &format!("TOKEN={}\n", token(2)));
+    let early = repo.commit("feature token", "2024-01-12T00:00:00Z", "Carol Coder");
+    repo.git(
+        &["checkout", "-q", "main"],
+        "2024-01-13T00:00:00Z",
+        "Alice Admin",
+    );
+    repo.write(
+        "config/main.env",
+        &format!("# same token\nTOKEN={}\n", token(2)),
+    );
+    let late = repo.commit("main token", "2024-02-20T00:00:00Z", "Dave Dev");
+
+    let (_, inv, _) = scan(&repo.dir, &[]);
+    let ids = identities(&inv);
+    assert_eq!(ids.len(), 1, "one secret, one identity");
+    assert_eq!(ids[0]["attributes"]["first_commit"], early.as_str());
+    assert_eq!(ids[0]["created_at"], "2024-01-12T00:00:00Z");
+    let hist = history_exposures(&ids[0]);
+    assert_eq!(
+        hist,
+        vec![
+            ("config/main.env".into(), late.clone(), true),
+            ("feature.env".into(), early.clone(), false),
+        ]
+    );
+    // The working tree (main) has it too: a file exposure, and the leak is reported there.
+    let leaks = leaks(&inv);
+    assert_eq!(
+        leaks,
+        vec![("config/main.env".into(), 2, "digitalocean.pat".into())]
+    );
+    assert_eq!(ids[0]["provider"], "file");
+}
+
+#[test]
+fn moved_secret_keeps_its_first_commit_and_lists_both_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("old/settings.env", &format!("TOKEN={}\n", token(3)));
+    let first = repo.commit("add", "2024-05-01T08:00:00Z", "Alice Admin");
+    repo.git(
+        &["mv", "old/settings.env", "new.env"],
+        "2024-05-02T08:00:00Z",
+        "Bob Builder",
+    );
+    let moved = repo.commit("move", "2024-05-02T08:00:00Z", "Bob Builder");
+
+    let (_, inv, _) = scan(&repo.dir, &[]);
+    let ids = identities(&inv);
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0]["attributes"]["first_commit"], first.as_str());
+    assert_eq!(ids[0]["attributes"]["in_head"], "true");
+    assert!(ids[0]["attributes"]["removed_in"].is_null());
+    assert_eq!(
+        history_exposures(&ids[0]),
+        vec![
+            ("new.env".into(), moved, true),
+            ("old/settings.env".into(), first, false),
+        ]
+    );
+}
+
+#[test]
+fn secret_from_a_merged_branch_is_attributed_to_the_branch_commit_not_the_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("a.txt", "a\n");
+    repo.commit("base", "2024-06-01T00:00:00Z", "Alice Admin");
+    repo.git(
+        &["checkout", "-q", "-b", "topic"],
+        "2024-06-02T00:00:00Z",
+        "Alice Admin",
+    );
+    repo.write("topic.env", &format!("TOKEN={}\n", token(4)));
+    let topic = repo.commit("topic", "2024-06-03T00:00:00Z", "Erin Eng");
+    repo.git(
+        &["checkout", "-q", "main"],
+        "2024-06-04T00:00:00Z",
+        "Alice Admin",
+    );
+    repo.write("b.txt", "b\n");
+    repo.commit("main work", "2024-06-04T00:00:00Z", "Alice Admin");
+    repo.git(
+        &["merge", "-q", "--no-ff", "-m", "merge topic", "topic"],
+        "2024-06-05T00:00:00Z",
+        "Alice Admin",
+    );
+
+    let (_, inv, _) = scan(&repo.dir, &[]);
+    let ids = identities(&inv);
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0]["attributes"]["first_commit"], topic.as_str());
+    assert_eq!(
+        ids[0]["attributes"]["first_author"],
+        "Erin Eng <erin.eng@example.test>"
+    );
+    assert_eq!(inv["summary"]["commits_scanned"], 4);
+}
+
+#[test]
+fn secret_reachable_only_from_a_tag_is_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("a.txt", "a\n");
+    repo.commit("base", "2024-07-01T00:00:00Z", "Alice Admin");
+    repo.git(
+        &["checkout", "-q", "-b", "release-tmp"],
+        "2024-07-02T00:00:00Z",
+        "Alice Admin",
+    );
+    repo.write("release.env", &format!("TOKEN={}\n", token(5)));
+    let tagged = repo.commit("release", "2024-07-02T00:00:00Z", "Frank Ops");
+    repo.git(
+        &["tag", "-a", "v1.0", "-m", "v1.0"],
+        "2024-07-02T00:00:00Z",
+        "Frank Ops",
+    );
+    repo.git(
+        &["checkout", "-q", "main"],
+        "2024-07-03T00:00:00Z",
+        "Alice Admin",
+    );
+    repo.git(
+        &["branch", "-q", "-D", "release-tmp"],
+        "2024-07-03T00:00:00Z",
+        "Alice Admin",
+    );
+
+    let (code, inv, _) = scan(&repo.dir, &[]);
+    assert_eq!(code, 1);
+    let ids = identities(&inv);
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0]["attributes"]["first_commit"], tagged.as_str());
+    assert_eq!(ids[0]["attributes"]["in_head"], "false");
+    assert_eq!(inv["findings"][0]["code"], "secret-in-history");
+}
+
+#[test]
+fn bare_clone_reports_head_secrets_as_leaks_and_removed_ones_as_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "src");
+    repo.write("gone.env", &format!("TOKEN={}\n", token(6)));
+    repo.commit("add gone", "2024-08-01T00:00:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("gone.env")).unwrap();
+    repo.write("kept.env", &format!("TOKEN={}\n", token(7)));
+    let kept = repo.commit("swap", "2024-08-02T00:00:00Z", "Alice Admin");
+    repo.git_in(
+        tmp.path(),
+        &["clone", "-q", "--bare", "src", "mirror.git"],
+        "2024-08-03T00:00:00Z",
+        "Alice Admin",
+    );
+    let (code, inv, _) = scan(&tmp.path().join("mirror.git"), &[]);
+    assert_eq!(code, 1);
+    let mut codes: Vec<(String, String)> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["path"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![
+            ("leaked-secret".into(), "kept.env".into()),
+            ("secret-in-history".into(), "gone.env".into()),
+        ]
+    );
+    let leak = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "leaked-secret")
+        .unwrap();
+    assert_eq!(leak["commit"], kept.as_str());
+    assert!(
+        inv["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["commit"].is_string()),
+        "a bare repository has no working tree: every finding comes from history"
+    );
+}
+
+#[test]
+fn shallow_clone_says_history_is_truncated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "src");
+    repo.write("old.env", &format!("TOKEN={}\n", token(8)));
+    repo.commit("old secret", "2024-09-01T00:00:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("old.env")).unwrap();
+    repo.write("new.env", &format!("TOKEN={}\n", token(9)));
+    repo.commit("new secret", "2024-09-02T00:00:00Z", "Alice Admin");
+    let url = format!("file://{}", repo.dir.display());
+    repo.git_in(
+        tmp.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+        "2024-09-03T00:00:00Z",
+        "Alice Admin",
+    );
+    let (code, inv, stderr) = scan(&tmp.path().join("shallow"), &[]);
+    assert_eq!(code, 1);
+    let ids = identities(&inv);
+    assert_eq!(
+        ids.len(),
+        1,
+        "the secret removed before the boundary is not visible"
+    );
+    assert_eq!(inv["summary"]["commits_scanned"], 1);
+    let warnings = inv["sources"][1]["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("history is truncated"))
+    );
+    assert_eq!(inv["sources"][1]["status"], "ok");
+    assert!(stderr.contains("shallow clone"), "{stderr}");
+}
+
+#[test]
+fn no_history_scans_only_the_working_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("x.env", &format!("TOKEN={}\n", token(10)));
+    repo.commit("add", "2024-10-01T00:00:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("x.env")).unwrap();
+    repo.commit("rm", "2024-10-02T00:00:00Z", "Alice Admin");
+    let (code, inv, _) = scan(&repo.dir, &["--no-history"]);
+    assert_eq!(code, 0);
+    assert!(identities(&inv).is_empty());
+    assert_eq!(inv["sources"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn range_scan_reports_new_secrets_and_old_ones_with_their_true_first_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("app.env", &format!("OLD={}\n", token(11)));
+    repo.write("untouched.env", &format!("OTHER={}\n", token(12)));
+    let c1 = repo.commit("c1", "2024-01-01T10:00:00Z", "Alice Admin");
+    repo.write("docs.md", "docs\n");
+    let c2 = repo.commit("c2", "2024-01-02T10:00:00Z", "Alice Admin");
+    repo.write(
+        "app.env",
+        &format!("OLD={}\nNEW={}\n", token(11), token(13)),
+    );
+    let c3 = repo.commit("c3", "2024-01-03T10:00:00Z", "Bob Builder");
+
+    let range = format!("{c2}..{c3}");
+    let (_, inv, _) = scan(&repo.dir, &["--rev-range", &range]);
+    let firsts: Vec<Option<String>> = identities(&inv)
+        .iter()
+        .map(|i| i["attributes"]["first_commit"].as_str().map(str::to_string))
+        .collect();
+    // The working-tree scan still sees all three; the range adds history attribution to
+    // the two secrets in blobs the range introduced.
+    assert_eq!(firsts.len(), 3);
+    assert_eq!(
+        firsts
+            .iter()
+            .filter(|f| f.as_deref() == Some(c1.as_str()))
+            .count(),
+        1,
+        "OLD keeps c1"
+    );
+    assert_eq!(
+        firsts
+            .iter()
+            .filter(|f| f.as_deref() == Some(c3.as_str()))
+            .count(),
+        1,
+        "NEW is from c3"
+    );
+    let untouched = identities(&inv)
+        .into_iter()
+        .find(|i| i["exposures"][0]["path"] == "untouched.env")
+        .unwrap();
+    assert!(
+        untouched["attributes"]["first_commit"].is_null(),
+        "untouched.env was not in the range's blobs"
+    );
+
+    let (_, inv, _) = scan(&repo.dir, &["--since-commit", &c2, "--no-ignore"]);
+    assert_eq!(identities(&inv).len(), 3);
+    let (code, inv, stderr) = scan(&repo.dir, &["--rev-range", "nope..HEAD"]);
+    assert_eq!(code, 1, "deny findings from the tree still win");
+    assert_eq!(inv["sources"][1]["status"], "failed");
+    assert!(stderr.contains("bad revision range"), "{stderr}");
+    // With nothing at deny level, a failed history source means exit 3, never 0.
+    let clean = Repo::new(tmp.path(), "clean");
+    clean.write("a.txt", "nothing\n");
+    clean.commit("c", "2024-01-04T10:00:00Z", "Alice Admin");
+    let (code, _, _) = scan(&clean.dir, &["--rev-range", "nope..HEAD"]);
+    assert_eq!(code, 3);
+}
+
+#[test]
+fn cache_makes_the_second_run_scan_no_blobs_with_identical_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("a.env", &format!("TOKEN={}\n", token(14)));
+    repo.commit("a", "2024-02-01T00:00:00Z", "Alice Admin");
+    repo.write("a.env", "clean\n");
+    repo.commit("b", "2024-02-02T00:00:00Z", "Alice Admin");
+    let cache = tmp.path().join("blobs.cache");
+    let c = cache.to_str().unwrap();
+    let (_, first, _) = scan(&repo.dir, &["--cache", c]);
+    assert_eq!(first["summary"]["blobs_cached"], 0);
+    assert_eq!(first["summary"]["blobs_scanned"], 2);
+    let (_, second, _) = scan(&repo.dir, &["--cache", c]);
+    assert_eq!(second["summary"]["blobs_cached"], 2);
+    assert_eq!(second["summary"]["blobs_scanned"], 0);
+    assert_eq!(first["findings"], second["findings"]);
+    assert_eq!(first["identities"], second["identities"]);
+    let text = std::fs::read_to_string(&cache).unwrap();
+    assert!(!text.contains(&token(14)), "the cache holds no secret");
+}
+
+#[test]
+fn submodules_are_reported_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("a.txt", "a\n");
+    let base = repo.commit("base", "2024-03-01T00:00:00Z", "Alice Admin");
+    repo.git(
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{base},vendor/lib"),
+        ],
+        "2024-03-02T00:00:00Z",
+        "Alice Admin",
+    );
+    repo.git(
+        &["commit", "-q", "-m", "add submodule"],
+        "2024-03-02T00:00:00Z",
+        "Alice Admin",
+    );
+    let (code, inv, _) = scan(&repo.dir, &[]);
+    assert_eq!(code, 0);
+    let warnings = inv["sources"][1]["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("submodule vendor/lib")),
+        "{warnings:?}"
+    );
+}
