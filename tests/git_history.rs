@@ -9,10 +9,8 @@ use std::process::Command;
 
 /// A synthetic DigitalOcean token, distinct per `n`.
 fn token(n: u32) -> String {
-    format!(
-        "dop_v1_{}",
-        format!("{n:x}7f3a9c1e5b2d8f4a6c0e2b9d").repeat(3)[..64].to_string()
-    )
+    let body = format!("{n:x}7f3a9c1e5b2d8f4a6c0e2b9d").repeat(3);
+    format!("dop_v1_{}", &body[..64])
 }
 
 struct Repo {
