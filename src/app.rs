@@ -43,7 +43,22 @@ pub fn scan_time() -> Result<Timestamp, String> {
 
 pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
     let started = Instant::now();
-    let output = scan::scan_paths(req.set, &req.fingerprinter, &req.walk, progress);
+    // A bare repository's files are git's own (packs, hooks): only its history is scanned.
+    let walk = WalkOptions {
+        paths: req
+            .walk
+            .paths
+            .iter()
+            .filter(|p| req.history.is_none() || !git::is_bare(p))
+            .cloned()
+            .collect(),
+        ..req.walk.clone()
+    };
+    let output = if walk.paths.is_empty() {
+        scan::ScanOutput::default()
+    } else {
+        scan::scan_paths(req.set, &req.fingerprinter, &walk, progress)
+    };
     let mut identities = inventory::identities_from_scan(req.set, &output, req.now);
     let errors = output.errors;
     let mut sources = vec![SourceStatus {

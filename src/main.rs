@@ -2,6 +2,11 @@
 
 mod cli;
 
+// gix decodes pack deltas with many short-lived buffers; glibc malloc spends a third of a
+// history scan in allocation and consolidation, mimalloc a fraction of that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, ColorChoice, Command, DetectorArgs, DetectorsAction, ListFormat, ScanArgs};

@@ -11,6 +11,7 @@ use super::graph::CommitGraph;
 use gix::ObjectId;
 use gix::prelude::FindExt;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// One (commit, path) event for a blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,23 +68,70 @@ impl BlobHistory {
     }
 }
 
-/// Walk every commit of `graph` (restricted to `only` when given) and collect blob events.
-pub fn collect(repo: &gix::Repository, graph: &CommitGraph) -> BlobHistory {
+/// One change seen while diffing a commit, before paths are interned.
+enum RawEvent {
+    Introduce(ObjectId, u32, String),
+    Depart(ObjectId, u32, String),
+    Submodule(String),
+    Error(String),
+}
+
+/// Diff every commit of `graph` against its first parent. Commits are split into
+/// contiguous chunks diffed in parallel (each diff is independent); the events are then
+/// replayed in commit order, so first introductions stay first.
+pub fn collect(
+    sync: &gix::ThreadSafeRepository,
+    graph: &CommitGraph,
+    threads: usize,
+) -> BlobHistory {
+    let n = graph.commits.len();
+    let threads = threads.clamp(1, n.max(1));
+    let chunk = n.div_ceil(threads).max(1);
+    let parts: Vec<Vec<RawEvent>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut repo = sync.to_thread_local();
+                    repo.object_cache_size_if_unset(32 * 1024 * 1024);
+                    let mut differ = TreeDiff {
+                        repo: &repo,
+                        buf: Vec::new(),
+                        decoded: HashMap::new(),
+                    };
+                    let mut events = Vec::new();
+                    for i in (t * chunk)..((t + 1) * chunk).min(n) {
+                        let commit = &graph.commits[i];
+                        let parent_tree = commit
+                            .parents
+                            .first()
+                            .map(|&p| graph.commits[p as usize].tree);
+                        if let Err(e) =
+                            differ.diff(parent_tree, Some(commit.tree), "", i as u32, &mut events)
+                        {
+                            events.push(RawEvent::Error(format!(
+                                "commit {}: {e}",
+                                commit.id.to_hex()
+                            )));
+                        }
+                    }
+                    events
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
     let mut history = BlobHistory::default();
-    let mut differ = TreeDiff {
-        repo,
-        buf_old: Vec::new(),
-        buf_new: Vec::new(),
-    };
-    for (i, commit) in graph.commits.iter().enumerate() {
-        let parent_tree = commit
-            .parents
-            .first()
-            .map(|&p| graph.commits[p as usize].tree);
-        if let Err(e) = differ.diff(parent_tree, Some(commit.tree), "", i as u32, &mut history) {
-            history
-                .errors
-                .push(format!("commit {}: {e}", commit.id.to_hex()));
+    for event in parts.into_iter().flatten() {
+        match event {
+            RawEvent::Introduce(oid, commit, path) => history.introduce(oid, commit, &path),
+            RawEvent::Depart(oid, commit, path) => history.depart(oid, commit, &path),
+            RawEvent::Submodule(path) => {
+                history.submodules.insert(path);
+            }
+            RawEvent::Error(e) => history.errors.push(e),
         }
     }
     history
@@ -112,9 +160,15 @@ pub fn snapshot(
 
 struct TreeDiff<'r> {
     repo: &'r gix::Repository,
-    buf_old: Vec<u8>,
-    buf_new: Vec<u8>,
+    buf: Vec<u8>,
+    /// Recently decoded trees: a commit's old trees are mostly its parent's new trees,
+    /// decoded one commit earlier, so most reads hit.
+    decoded: HashMap<ObjectId, Rc<[Entry]>>,
 }
+
+/// Decoded trees kept at most; the map is simply emptied when full (cheap, and the
+/// working set of consecutive commits is refilled at once).
+const DECODED_TREES: usize = 16 * 1024;
 
 type Entry = (String, gix::objs::tree::EntryMode, ObjectId);
 
@@ -134,6 +188,20 @@ fn read_tree(
         .collect())
 }
 
+/// Git's tree entry order: byte-wise by name, a tree's name compared as if it ended in `/`.
+fn git_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    let (an, bn) = (a.0.as_bytes(), b.0.as_bytes());
+    let common = an.len().min(bn.len());
+    an[..common].cmp(&bn[..common]).then_with(|| {
+        let end = |name: &[u8], e: &Entry| {
+            name.get(common)
+                .copied()
+                .unwrap_or(if e.1.is_tree() { b'/' } else { 0 })
+        };
+        end(an, a).cmp(&end(bn, b))
+    })
+}
+
 fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
         name.to_string()
@@ -143,62 +211,104 @@ fn join(prefix: &str, name: &str) -> String {
 }
 
 impl TreeDiff<'_> {
+    fn entries(&mut self, id: Option<ObjectId>) -> Result<Rc<[Entry]>, String> {
+        let Some(id) = id else {
+            return Ok(Rc::from(Vec::new()));
+        };
+        if let Some(e) = self.decoded.get(&id) {
+            return Ok(e.clone());
+        }
+        let entries: Rc<[Entry]> = Rc::from(read_tree(self.repo, id, &mut self.buf)?);
+        if self.decoded.len() >= DECODED_TREES {
+            self.decoded.clear();
+        }
+        self.decoded.insert(id, entries.clone());
+        Ok(entries)
+    }
+
     fn diff(
         &mut self,
         old: Option<ObjectId>,
         new: Option<ObjectId>,
         prefix: &str,
         commit: u32,
-        out: &mut BlobHistory,
+        out: &mut Vec<RawEvent>,
     ) -> Result<(), String> {
         if old == new {
             return Ok(());
         }
-        let old_entries = match old {
-            Some(id) => read_tree(self.repo, id, &mut self.buf_old)?,
-            None => Vec::new(),
-        };
-        let new_entries = match new {
-            Some(id) => read_tree(self.repo, id, &mut self.buf_new)?,
-            None => Vec::new(),
-        };
-        let old_by_name: HashMap<&str, &Entry> =
-            old_entries.iter().map(|e| (e.0.as_str(), e)).collect();
-        let new_names: HashSet<&str> = new_entries.iter().map(|e| e.0.as_str()).collect();
-        for (name, mode, oid) in &new_entries {
-            let path = join(prefix, name);
-            let before = old_by_name.get(name.as_str()).copied();
-            if before.is_some_and(|b| b.2 == *oid && b.1 == *mode) {
-                continue;
-            }
-            let old_tree = before.filter(|b| b.1.is_tree()).map(|b| b.2);
-            if let Some(b) = before.filter(|b| b.1.is_blob()) {
-                out.depart(b.2, commit, &path);
-            }
-            if mode.is_tree() {
-                self.diff(old_tree, Some(*oid), &path, commit, out)?;
-            } else {
-                if old_tree.is_some() {
-                    self.diff(old_tree, None, &path, commit, out)?;
+        let old_entries = self.entries(old)?;
+        let new_entries = self.entries(new)?;
+        // Both lists are in git's tree order: a merge-join finds changes without hashing.
+        let (mut i, mut j) = (0, 0);
+        while i < old_entries.len() || j < new_entries.len() {
+            let order = match (old_entries.get(i), new_entries.get(j)) {
+                (Some(o), Some(n)) => git_order(o, n),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    self.removed(&old_entries[i], prefix, commit, out)?;
+                    i += 1;
                 }
-                if mode.is_blob() {
-                    out.introduce(*oid, commit, &path);
-                } else if mode.is_commit() {
-                    out.submodules.insert(path);
+                std::cmp::Ordering::Greater => {
+                    self.added(&new_entries[j], prefix, commit, out)?;
+                    j += 1;
                 }
-            }
-        }
-        for (name, mode, oid) in &old_entries {
-            if new_names.contains(name.as_str()) {
-                continue;
-            }
-            let path = join(prefix, name);
-            if mode.is_tree() {
-                self.diff(Some(*oid), None, &path, commit, out)?;
-            } else if mode.is_blob() {
-                out.depart(*oid, commit, &path);
+                std::cmp::Ordering::Equal => {
+                    let (o, n) = (&old_entries[i], &new_entries[j]);
+                    if o.2 != n.2 || o.1 != n.1 {
+                        if o.1.is_tree() && n.1.is_tree() {
+                            self.diff(Some(o.2), Some(n.2), &join(prefix, &n.0), commit, out)?;
+                        } else {
+                            self.removed(o, prefix, commit, out)?;
+                            self.added(n, prefix, commit, out)?;
+                        }
+                    }
+                    i += 1;
+                    j += 1;
+                }
             }
         }
         Ok(())
+    }
+
+    fn added(
+        &mut self,
+        e: &Entry,
+        prefix: &str,
+        commit: u32,
+        out: &mut Vec<RawEvent>,
+    ) -> Result<(), String> {
+        let path = join(prefix, &e.0);
+        if e.1.is_tree() {
+            self.diff(None, Some(e.2), &path, commit, out)
+        } else {
+            if e.1.is_blob() {
+                out.push(RawEvent::Introduce(e.2, commit, path));
+            } else if e.1.is_commit() {
+                out.push(RawEvent::Submodule(path));
+            }
+            Ok(())
+        }
+    }
+
+    fn removed(
+        &mut self,
+        e: &Entry,
+        prefix: &str,
+        commit: u32,
+        out: &mut Vec<RawEvent>,
+    ) -> Result<(), String> {
+        let path = join(prefix, &e.0);
+        if e.1.is_tree() {
+            self.diff(Some(e.2), None, &path, commit, out)
+        } else {
+            if e.1.is_blob() {
+                out.push(RawEvent::Depart(e.2, commit, path));
+            }
+            Ok(())
+        }
     }
 }

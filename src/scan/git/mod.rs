@@ -91,7 +91,12 @@ pub struct HistoryOutput {
 
 /// True when `path` is the root of a git repository (work tree or bare).
 pub fn is_repository(path: &Path) -> bool {
-    path.join(".git").exists() || (path.join("HEAD").is_file() && path.join("objects").is_dir())
+    path.join(".git").exists() || is_bare(path)
+}
+
+/// A bare repository (or mirror) has no working tree: its files are git's own.
+pub fn is_bare(path: &Path) -> bool {
+    !path.join(".git").exists() && path.join("HEAD").is_file() && path.join("objects").is_dir()
 }
 
 /// Scan the full history (or `opts.range`) of the repository at `path`.
@@ -106,17 +111,23 @@ pub fn scan_history(
         path: display.clone(),
         message,
     };
-    let repo = gix::open(path).map_err(|e| GitError::Open {
+    let mut repo = gix::open(path).map_err(|e| GitError::Open {
         path: display.clone(),
         message: e.to_string(),
     })?;
+    // Trees of consecutive commits share most objects and delta bases.
+    repo.object_cache_size_if_unset(64 * 1024 * 1024);
     let (tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
     let mut out = HistoryOutput {
         repo: display.clone(),
         ..HistoryOutput::default()
     };
     out.warnings.extend(skipped_refs);
+    let t = std::time::Instant::now();
     out.graph = graph::load(&repo, &tips).map_err(history_err)?;
+    if std::env::var_os("NHISCAN_TRACE").is_some() {
+        eprintln!("trace: commit graph {:?}", t.elapsed());
+    }
     if out.graph.truncated {
         out.warnings.push(
             "history is truncated (shallow clone): secrets older than the shallow boundary are not seen; run `git fetch --unshallow` for a full scan".into(),
@@ -132,7 +143,12 @@ pub fn scan_history(
                 })?,
             );
     }
-    out.history = blobs::collect(&repo, &out.graph);
+    let t = std::time::Instant::now();
+    let sync = repo.clone().into_sync();
+    out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads));
+    if std::env::var_os("NHISCAN_TRACE").is_some() {
+        eprintln!("trace: tree diffs {:?}", t.elapsed());
+    }
     out.errors.append(&mut out.history.errors);
     drop_ignored_paths(path, &mut out);
     if let Ok(tree) = repo.head_tree_id() {
@@ -151,7 +167,6 @@ pub fn scan_history(
     let selected = select_blobs(&out);
     out.stats.commits = out.graph.commits.len() as u64;
     out.stats.blobs = out.history.blobs.len() as u64;
-    let sync = repo.into_sync();
     scan_selected(set, fingerprinter, &sync, opts, &selected, &mut out);
     if out.in_range.is_some() {
         trace_back_in_range_secrets(set, fingerprinter, &sync, opts, &mut out);
@@ -180,6 +195,13 @@ fn drop_ignored_paths(root: &Path, out: &mut HistoryOutput) {
         .collect();
     for events in &mut out.history.introduced {
         events.retain(|e| !ignored[e.path as usize]);
+    }
+}
+
+fn thread_count(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
     }
 }
 
@@ -346,10 +368,7 @@ fn scan_parallel(
 ) -> ParallelResult {
     let next = AtomicUsize::new(0);
     let merged = Mutex::new(ParallelResult::default());
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = thread_count(opts.threads);
     std::thread::scope(|scope| {
         for _ in 0..threads.min(todo.len().max(1)) {
             scope.spawn(|| {
