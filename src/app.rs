@@ -44,12 +44,17 @@ pub fn scan_time() -> Result<Timestamp, String> {
 pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
     let started = Instant::now();
     // A bare repository's files are git's own (packs, hooks): only its history is scanned.
+    // A range scan (`--rev-range`, `--since-commit`) reports what the range added, so the
+    // repository's working tree is not walked either.
+    let range_scan = req.history.as_ref().is_some_and(|h| h.range.is_some());
     let walk = WalkOptions {
         paths: req
             .walk
             .paths
             .iter()
-            .filter(|p| req.history.is_none() || !git::is_bare(p))
+            .filter(|p| {
+                req.history.is_none() || !(git::is_bare(p) || (range_scan && git::is_repository(p)))
+            })
             .cloned()
             .collect(),
         ..req.walk.clone()
