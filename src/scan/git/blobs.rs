@@ -120,7 +120,13 @@ pub fn collect(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![RawEvent::Error(
+                        "a history diff worker stopped unexpectedly; some commits were not examined".into(),
+                    )]
+                })
+            })
             .collect()
     });
     let mut history = BlobHistory::default();
