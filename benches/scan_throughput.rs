@@ -39,7 +39,7 @@ const SOURCE_LINES: &[&str] = &[
 const PLANTED: &[&str] = &[
     "GITHUB_TOKEN=ghp_Zq8mN3vR7tL2wX9kP4sJ6hF1dG5bC0aE2r4T",
     "aws_access_key_id = AKIAZ3MPLQ7RT2XWK5JD",
-    "STRIPE_SECRET_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dcQm8Zr8vLw3Xk9Tn2",
+    "STRIPE_SECRET_KEY=sk_live_9Tq2Wm7Rk4Xz8Lp3Vn6Bc1Hd5Qm8Zr8vLw3Xk9Tn2",
     "DATABASE_URL=postgresql://app:Zr8vLw3Xk9Tn2Bq7@db.internal.test:5432/orders",
 ];
 

@@ -52,6 +52,10 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "****",
     "...",
     "abcd1234",
+    // Values published in providers' own documentation (Stripe's API reference key, the
+    // jwt.io sample signature): test values, however real they look.
+    "4eC39HqLyjWDarjtT1zdp7dc",
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     "a1b2c3",
     "1a2b3c",
     "${",

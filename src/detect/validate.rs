@@ -106,9 +106,16 @@ fn jwt(secret: &[u8]) -> Verdict {
         return Verdict::Reject;
     };
     match (decode_json_object(header), decode_json_object(payload)) {
+        (Some(_), Some(p)) if is_sample_claims(&p) => Verdict::Reject,
         (Some(h), Some(_)) if h.contains_key("alg") => Verdict::Valid,
         _ => Verdict::Reject,
     }
+}
+
+/// The claims of tutorial tokens (jwt.io's `John Doe`, `sub: 1234567890`).
+fn is_sample_claims(claims: &serde_json::Map<String, serde_json::Value>) -> bool {
+    claims.get("sub").and_then(|v| v.as_str()) == Some("1234567890")
+        || claims.get("name").and_then(|v| v.as_str()) == Some("John Doe")
 }
 
 fn basic_auth(secret: &[u8]) -> Verdict {
