@@ -20,6 +20,23 @@ pub struct Cli {
 pub enum Command {
     /// Scan files for secrets and certificates and print the inventory
     Scan(ScanArgs),
+    /// Compare two inventories: identities added, removed, changed; exit 1 on new deny findings
+    Diff {
+        /// The earlier inventory (`nhiscan scan --format json`)
+        old: PathBuf,
+        /// The later inventory
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Re-render a saved inventory (`nhiscan scan --format json`) in another format
+    Report {
+        inventory: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Show or self-test the detectors
     Detectors {
         #[command(subcommand)]

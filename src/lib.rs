@@ -8,6 +8,7 @@
 pub mod app;
 pub mod baseline;
 pub mod detect;
+pub mod drift;
 pub mod inventory;
 pub mod model;
 pub mod policy;

@@ -42,6 +42,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Detectors { action } => detectors(action),
+        Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Report {
+            inventory,
+            format,
+            output,
+        } => report_saved(&inventory, format, output.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -176,6 +182,42 @@ fn write_report(
             }
         }
     }
+}
+
+fn diff(old: &std::path::Path, new: &std::path::Path, format: ListFormat) -> Result<u8> {
+    let old_inv = nhiscan::drift::read_inventory(old)?;
+    let new_inv = nhiscan::drift::read_inventory(new)?;
+    let drift = nhiscan::drift::diff(&old_inv, &new_inv);
+    let text = match format {
+        ListFormat::Table => nhiscan::drift::render_text(&drift),
+        ListFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&drift).expect("drift serialises");
+            t.push('\n');
+            t
+        }
+    };
+    print!("{text}");
+    Ok(if drift.has_new_deny() {
+        exit::DENY
+    } else {
+        exit::CLEAN
+    })
+}
+
+fn report_saved(
+    path: &std::path::Path,
+    format: report::Format,
+    output: Option<&std::path::Path>,
+) -> Result<u8> {
+    let inventory = nhiscan::drift::read_inventory(path)?;
+    let set = DetectorSet::builtin().context("built-in detectors")?;
+    let text = report::render(&inventory, format, &set, false);
+    match output {
+        Some(out) => std::fs::write(out, text)
+            .with_context(|| format!("cannot write the report to {}", out.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(exit::CLEAN)
 }
 
 fn detectors(action: DetectorsAction) -> Result<u8> {
