@@ -105,6 +105,11 @@ pub struct OutputArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal)
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Also write auditor evidence into DIR: inventory.json, inventory.csv, report.html and
+    /// MANIFEST.sha256 (check with `sha256sum -c MANIFEST.sha256`)
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod baseline;
 pub mod detect;
 pub mod drift;
+pub mod evidence;
 pub mod inventory;
 pub mod model;
 pub mod policy;

@@ -144,6 +144,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
             path.display()
         );
     }
+    if let Some(dir) = &args.output.evidence {
+        let files = nhiscan::evidence::write_evidence(dir, &result.inventory, &set)?;
+        eprintln!("wrote {} evidence files to {}", files.len(), dir.display());
+    }
     write_report(&args, &set, &result.inventory)?;
     Ok(if result.inventory.has_deny() {
         exit::DENY

@@ -47,3 +47,8 @@ fn csv_snapshot() {
 fn sarif_snapshot() {
     insta::assert_snapshot!(render("sarif"));
 }
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!(render("html"));
+}

@@ -2,6 +2,7 @@
 //! [`Inventory`] to text. Nothing here decides what is a finding; it only presents.
 
 mod csv;
+mod html;
 mod json;
 mod sarif;
 mod table;
@@ -22,6 +23,8 @@ pub enum Format {
     Csv,
     /// SARIF 2.1.0 for code-scanning dashboards
     Sarif,
+    /// One self-contained HTML page for auditors (opens offline)
+    Html,
 }
 
 /// Render `inventory` in `format`. `color` applies to the table only.
@@ -32,5 +35,6 @@ pub fn render(inventory: &Inventory, format: Format, set: &DetectorSet, color: b
         Format::Jsonl => json::render_lines(inventory),
         Format::Csv => csv::render(inventory),
         Format::Sarif => sarif::render(inventory, set),
+        Format::Html => html::render(inventory),
     }
 }
