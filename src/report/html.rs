@@ -33,7 +33,7 @@ pub fn render(inv: &Inventory) -> String {
     summaries(&mut out, inv);
     identities(&mut out, inv);
     findings(&mut out, inv);
-    let _ = write!(out, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(out, "<script>{SCRIPT}</script></body></html>");
     out
 }
 
