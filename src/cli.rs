@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files for secrets and certificates and print the inventory
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Compare two inventories: identities added, removed, changed; exit 1 on new deny findings
     Diff {
         /// The earlier inventory (`nhiscan scan --format json`)

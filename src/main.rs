@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::Detectors { action } => detectors(action),
         Command::Diff { old, new, format } => diff(&old, &new, format),
         Command::Report {
