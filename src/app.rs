@@ -89,6 +89,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
             sources.push(source);
         }
     }
+    inventory::settle_status(&mut identities, req.now);
     let (findings, suppressed) =
         policy::judge(req.set, &output.secrets, &identities, req.baseline, req.now);
     summary = ScanSummary {

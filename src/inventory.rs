@@ -63,6 +63,7 @@ fn secrets_to_identities(set: &DetectorSet, secrets: &[SecretMatch]) -> Vec<Iden
                 attributes: BTreeMap::new(),
             }
         });
+        apply_facts(identity, &m.facts);
         if !identity.exposures.contains(&exposure) {
             identity.exposures.push(exposure);
         }
@@ -71,6 +72,37 @@ fn secrets_to_identities(set: &DetectorSet, secrets: &[SecretMatch]) -> Vec<Iden
         .into_iter()
         .filter_map(|fp| by_fp.remove(&fp))
         .collect()
+}
+
+/// Record decoded facts; a JWT's `exp` is the credential's expiry.
+fn apply_facts(identity: &mut Identity, facts: &[crate::detect::decode::Fact]) {
+    for (k, v) in facts {
+        identity.attributes.insert(k.clone(), v.clone());
+        if k == "jwt_exp"
+            && identity.expires_at.is_none()
+            && let Some(t) = v
+                .parse::<i64>()
+                .ok()
+                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        {
+            identity.expires_at = Some(Timestamp(t));
+        }
+    }
+}
+
+/// Status from expiry, once every fact is known.
+pub fn settle_status(identities: &mut [Identity], now: Timestamp) {
+    for i in identities.iter_mut() {
+        if i.kind != "certificate"
+            && let Some(exp) = i.expires_at
+        {
+            i.status = if exp < now {
+                Status::Expired
+            } else {
+                Status::Active
+            };
+        }
+    }
 }
 
 fn certificates_to_identities(
@@ -201,6 +233,7 @@ pub fn merge_history(
             identities.len() - 1
         });
         let identity = &mut identities[slot];
+        apply_facts(identity, &secret.facts);
         for e in &secret.exposures {
             identity.exposures.push(Exposure {
                 path: e.path.clone(),

@@ -402,3 +402,20 @@ fn sarif_has_the_properties_code_scanning_requires() {
         ".env"
     );
 }
+
+#[test]
+fn offline_facts_decode_aws_account_and_jwt_expiry() {
+    let (_, inv) = scan_json(&planted(), &["."]);
+    let ids = inv["identities"].as_array().unwrap();
+    let aws = ids
+        .iter()
+        .find(|i| i["kind"] == "access-key" && i["service"] == "aws")
+        .unwrap();
+    let account = aws["attributes"]["aws_account_id"].as_str().unwrap();
+    assert_eq!(account.len(), 12);
+    assert!(account.bytes().all(|b| b.is_ascii_digit()));
+    let jwt = ids.iter().find(|i| i["service"] == "jwt").unwrap();
+    assert_eq!(jwt["expires_at"], "2031-01-01T00:00:00Z");
+    assert_eq!(jwt["status"], "active");
+    assert_eq!(jwt["attributes"]["jwt_sub"], "svc-reporting");
+}

@@ -6,6 +6,7 @@
 //! detector's confirming regex, which runs only near a keyword hit. Validation reports every
 //! problem at once, each naming the file and the detector.
 
+pub mod decode;
 mod filter;
 mod find;
 mod selftest;

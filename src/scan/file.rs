@@ -36,6 +36,8 @@ pub struct SecretMatch {
     pub fingerprint: String,
     pub preview: String,
     pub confidence: Confidence,
+    /// Facts the format gives away (AWS account id, JWT claims); never the value.
+    pub facts: Vec<crate::detect::decode::Fact>,
 }
 
 /// A certificate found in a file.
@@ -163,6 +165,7 @@ impl<'a> FileScanner<'a> {
                 fingerprint: self.fingerprinter.fingerprint(secret),
                 preview: redact::preview(secret),
                 confidence: c.confidence,
+                facts: crate::detect::decode::facts(&d.id, secret),
             });
         }
     }

@@ -41,6 +41,7 @@ pub struct SecretInHistory {
     pub exposures: Vec<HistoryExposure>,
     pub in_head: bool,
     pub removed_in: Option<CommitRef>,
+    pub facts: Vec<crate::detect::decode::Fact>,
 }
 
 fn commit_ref(out: &HistoryOutput, index: u32) -> CommitRef {
@@ -118,6 +119,7 @@ fn attribute_one(
         first: commit_ref(out, first_commit),
         exposures,
         in_head,
+        facts: first_match.facts.clone(),
         removed_in: if in_head {
             None
         } else {

@@ -24,6 +24,8 @@ pub struct CachedMatch {
     pub fingerprint: String,
     pub preview: String,
     pub confidence: Confidence,
+    #[serde(default)]
+    pub facts: Vec<(String, String)>,
     #[serde(skip)]
     detector_index: u32,
 }
@@ -37,6 +39,7 @@ impl CachedMatch {
             fingerprint: m.fingerprint.clone(),
             preview: m.preview.clone(),
             confidence: m.confidence,
+            facts: m.facts.clone(),
             detector_index: m.detector,
         }
     }
@@ -50,6 +53,7 @@ impl CachedMatch {
             fingerprint: self.fingerprint.clone(),
             preview: self.preview.clone(),
             confidence: self.confidence,
+            facts: self.facts.clone(),
         }
     }
 }

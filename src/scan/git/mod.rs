@@ -59,6 +59,7 @@ pub struct BlobMatch {
     pub fingerprint: String,
     pub preview: String,
     pub confidence: Confidence,
+    pub facts: Vec<crate::detect::decode::Fact>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -440,5 +441,6 @@ fn scan_one(
             fingerprint: s.fingerprint,
             preview: s.preview,
             confidence: s.confidence,
+            facts: s.facts,
         }));
 }
