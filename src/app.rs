@@ -21,6 +21,8 @@ pub struct ScanRequest<'a> {
     pub walk: WalkOptions,
     pub baseline: Option<&'a Baseline>,
     pub fingerprinter: Fingerprinter,
+    /// Policy levels, thresholds and suppressions (nhiscan.toml or defaults).
+    pub config: crate::config::Config,
     /// History scanning for paths that are git repositories; `None` with `--no-history`.
     pub history: Option<HistoryOptions>,
     /// The scan's notion of "now" (ages, expiry); normally the current time.
@@ -90,8 +92,15 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         }
     }
     inventory::settle_status(&mut identities, req.now);
-    let (findings, suppressed) =
-        policy::judge(req.set, &output.secrets, &identities, req.baseline, req.now);
+    let (findings, suppressed) = policy::judge(
+        req.set,
+        &output.secrets,
+        &identities,
+        req.baseline,
+        req.now,
+        req.config.expiring_soon_days,
+    );
+    let (findings, suppressed_config) = policy::apply_config(findings, &req.config, req.now);
     summary = ScanSummary {
         files_scanned: output.stats.files_scanned,
         bytes_scanned: output.stats.bytes_scanned,
@@ -100,6 +109,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         errors: errors.len() as u64,
         suppressed_inline: output.stats.suppressed_inline,
         suppressed_baseline: suppressed.baseline,
+        suppressed_config,
         findings_deny: findings.iter().filter(|f| f.level == Level::Deny).count() as u64,
         findings_warn: findings.iter().filter(|f| f.level == Level::Warn).count() as u64,
         detectors: req.set.len() as u64,

@@ -37,6 +37,14 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write a commented default nhiscan.toml into DIR (default: the current directory)
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Replace an existing nhiscan.toml
+        #[arg(long)]
+        force: bool,
+    },
     /// Show or self-test the detectors
     Detectors {
         #[command(subcommand)]
@@ -64,6 +72,10 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub history: HistoryArgs,
+
+    /// Policy file (default: nhiscan.toml at the root of the first PATH, if present)
+    #[arg(long, value_name = "FILE", help_heading = "Policy")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod baseline;
+pub mod config;
 pub mod detect;
 pub mod drift;
 pub mod evidence;

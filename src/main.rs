@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(*args),
         Command::Detectors { action } => detectors(action),
         Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Init { dir, force } => init(&dir, force),
         Command::Report {
             inventory,
             format,
@@ -91,6 +92,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
         None => None,
     };
     let now = app::scan_time().map_err(anyhow::Error::msg)?;
+    let root = args
+        .paths
+        .first()
+        .filter(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let config = nhiscan::config::load(args.config.as_deref(), &root)?;
     for p in &args.paths {
         if std::fs::symlink_metadata(p).is_err() {
             anyhow::bail!("cannot scan {}: no such file or directory", p.display());
@@ -107,6 +115,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         },
         baseline: baseline.as_ref(),
         fingerprinter: Fingerprinter::from_env(),
+        config,
         history: (!args.history.no_history).then(|| HistoryOptions {
             max_file_size: args.walk.max_file_size,
             threads: args.walk.threads,
@@ -206,6 +215,20 @@ fn diff(old: &std::path::Path, new: &std::path::Path, format: ListFormat) -> Res
     } else {
         exit::CLEAN
     })
+}
+
+fn init(dir: &std::path::Path, force: bool) -> Result<u8> {
+    let path = dir.join(nhiscan::config::CONFIG_FILE);
+    if path.exists() && !force {
+        anyhow::bail!(
+            "{} already exists; pass --force to replace it",
+            path.display()
+        );
+    }
+    std::fs::write(&path, nhiscan::config::DEFAULT_CONFIG)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(exit::CLEAN)
 }
 
 fn report_saved(

@@ -259,6 +259,9 @@ pub struct ScanSummary {
     pub errors: u64,
     pub suppressed_inline: u64,
     pub suppressed_baseline: u64,
+    /// Findings hidden by a `[[suppress]]` rule of nhiscan.toml.
+    #[serde(default)]
+    pub suppressed_config: u64,
     pub findings_deny: u64,
     pub findings_warn: u64,
     pub detectors: u64,

@@ -54,8 +54,16 @@ pub const EXPIRING_SOON: Rule = Rule {
     controls: &["OWASP-NHI7", "SOC2-CC6.2"],
 };
 
+pub const SUPPRESSION_EXPIRED: Rule = Rule {
+    code: "suppression-expired",
+    description: "A suppression in nhiscan.toml is past its expiry date: the findings it covered are reported again until it is renewed (with a reason) or removed.",
+    default_level: Level::Warn,
+    controls: &["SOC2-CC6.1"],
+};
+
 /// Every rule, for documentation and SARIF rule metadata.
 pub const RULES: &[Rule] = &[
+    SUPPRESSION_EXPIRED,
     LEAKED_SECRET,
     SECRET_IN_HISTORY,
     SECRET_REUSED,
@@ -82,6 +90,7 @@ pub fn judge(
     identities: &[Identity],
     baseline: Option<&Baseline>,
     now: Timestamp,
+    expiring_soon_days: i64,
 ) -> (Vec<Finding>, Suppressed) {
     let mut suppressed = Suppressed::default();
     let mut findings = Vec::new();
@@ -111,7 +120,7 @@ pub fn judge(
     for identity in identities {
         history_findings(set, identity, baseline, &mut suppressed, &mut findings);
         findings.extend(reuse_finding(identity, baseline));
-        findings.extend(expiry_finding(identity, now));
+        findings.extend(expiry_finding(identity, now, expiring_soon_days));
     }
     (findings, suppressed)
 }
@@ -162,7 +171,7 @@ fn reuse_finding(identity: &Identity, baseline: Option<&Baseline>) -> Option<Fin
     })
 }
 
-fn expiry_finding(identity: &Identity, now: Timestamp) -> Option<Finding> {
+fn expiry_finding(identity: &Identity, now: Timestamp, soon_days: i64) -> Option<Finding> {
     let expires = identity.expires_at?;
     let days = now.days_until(&expires);
     let (rule, message) = if expires < now {
@@ -170,7 +179,7 @@ fn expiry_finding(identity: &Identity, now: Timestamp) -> Option<Finding> {
             &EXPIRED,
             format!("{} expired {} days ago ({expires})", identity.name, -days),
         )
-    } else if days <= EXPIRING_SOON_DAYS {
+    } else if days <= soon_days {
         (
             &EXPIRING_SOON,
             format!("{} expires in {days} days ({expires})", identity.name),
@@ -273,4 +282,85 @@ fn history_findings(
         first.author_date.map(|d| d.to_string()).unwrap_or_default(),
     );
     findings.push(mk(&SECRET_IN_HISTORY, first, message));
+}
+
+/// Apply `nhiscan.toml`: suppressions (an expired one is reported and no longer hides
+/// anything) and per-code levels (`allow` removes the finding). Returns the findings kept
+/// and how many a suppression hid.
+pub fn apply_config(
+    findings: Vec<Finding>,
+    config: &crate::config::Config,
+    now: Timestamp,
+) -> (Vec<Finding>, u64) {
+    let mut hidden = 0;
+    let mut expired_rules: Vec<&crate::config::Suppression> = Vec::new();
+    let mut kept = Vec::with_capacity(findings.len());
+    for mut f in findings {
+        let rule = config
+            .suppressions
+            .iter()
+            .find(|s| suppression_matches(s, &f));
+        match rule {
+            Some(s) if s.expires.is_some_and(|e| e < now) => {
+                // Expired: the finding is reported again, and the rule once.
+                let seen = expired_rules.iter().any(|r| r.origin == s.origin);
+                expired_rules.extend((!seen).then_some(s));
+            }
+            Some(_) => {
+                hidden += 1;
+                continue;
+            }
+            None => {}
+        }
+        if let Some(&level) = config.levels.get(&f.code) {
+            f.level = level;
+        }
+        if f.level != Level::Allow {
+            kept.push(f);
+        }
+    }
+    for s in expired_rules {
+        let level = config
+            .levels
+            .get(SUPPRESSION_EXPIRED.code)
+            .copied()
+            .unwrap_or(SUPPRESSION_EXPIRED.default_level);
+        if level == Level::Allow {
+            continue;
+        }
+        kept.push(Finding {
+            code: SUPPRESSION_EXPIRED.code.into(),
+            level,
+            identity: s.identity.clone().unwrap_or_default(),
+            message: format!(
+                "suppression of {} at {} expired on {} (reason was: {}); its findings are reported again",
+                s.code,
+                s.origin,
+                s.expires.map(|e| e.to_string()).unwrap_or_default(),
+                s.reason
+            ),
+            controls: controls(&SUPPRESSION_EXPIRED),
+            path: Some(s.origin.clone()),
+            line: None,
+            column: None,
+            commit: None,
+            detector: None,
+            kind: None,
+            preview: None,
+            fingerprint: s.fingerprint.clone(),
+            confidence: None,
+        });
+    }
+    (kept, hidden)
+}
+
+fn suppression_matches(s: &crate::config::Suppression, f: &Finding) -> bool {
+    s.code == f.code
+        && s.identity.as_ref().is_none_or(|i| *i == f.identity)
+        && s.fingerprint
+            .as_ref()
+            .is_none_or(|fp| f.fingerprint.as_ref() == Some(fp))
+        && s.path
+            .as_ref()
+            .is_none_or(|g| f.path.as_ref().is_some_and(|p| g.is_match(p)))
 }

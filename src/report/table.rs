@@ -91,7 +91,7 @@ fn summary(inv: &Inventory) -> String {
     );
     let _ = writeln!(
         out,
-        "scanned {} files ({}) with {} detectors in {} ms; skipped {} binary, {} too large; suppressed {} inline, {} by baseline",
+        "scanned {} files ({}) with {} detectors in {} ms; skipped {} binary, {} too large; suppressed {} inline, {} by baseline, {} by config",
         s.files_scanned,
         human_bytes(s.bytes_scanned),
         s.detectors,
@@ -99,7 +99,8 @@ fn summary(inv: &Inventory) -> String {
         s.skipped_binary,
         s.skipped_too_large,
         s.suppressed_inline,
-        s.suppressed_baseline
+        s.suppressed_baseline,
+        s.suppressed_config
     );
     if s.commits_scanned > 0 {
         let _ = writeln!(

@@ -1,0 +1,321 @@
+//! `nhiscan.toml`: policy levels and thresholds, and suppressions with a reason.
+//!
+//! Parsed into [`RawConfig`] (serde, `deny_unknown_fields`, spans kept), then validated into
+//! [`Config`]. Validation reports every problem at once, each as `file:line:column: key:
+//! message`, so a CI log shows everything to fix in one run.
+
+use crate::model::{Level, Timestamp};
+use crate::policy;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+pub const CONFIG_FILE: &str = "nhiscan.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    policy: Option<RawPolicy>,
+    #[serde(default)]
+    suppress: Vec<RawSuppression>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    expiring_soon_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    levels: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuppression {
+    code: Spanned<String>,
+    #[serde(default)]
+    identity: Option<String>,
+    #[serde(default)]
+    fingerprint: Option<String>,
+    #[serde(default)]
+    path: Option<Spanned<String>>,
+    #[serde(default)]
+    reason: Option<Spanned<String>>,
+    #[serde(default)]
+    expires: Option<Spanned<String>>,
+}
+
+/// One suppression rule: findings with `code` matching every given selector are not
+/// reported, for `reason`, until `expires`.
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    pub code: String,
+    pub identity: Option<String>,
+    pub fingerprint: Option<String>,
+    pub path: Option<globset::GlobMatcher>,
+    pub reason: String,
+    pub expires: Option<Timestamp>,
+    /// `file:line` of the rule, for the expired-suppression finding.
+    pub origin: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub source: Option<PathBuf>,
+    pub expiring_soon_days: i64,
+    pub levels: BTreeMap<String, Level>,
+    pub suppressions: Vec<Suppression>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            source: None,
+            expiring_soon_days: policy::EXPIRING_SOON_DAYS,
+            levels: BTreeMap::new(),
+            suppressions: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} problem(s) in {}:\n  {}", .problems.len(), .path.display(), .problems.join("\n  "))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+}
+
+/// `FILE` when given, else `nhiscan.toml` in `root` if it exists, else defaults.
+pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let candidate = root.join(CONFIG_FILE);
+            if !candidate.is_file() {
+                return Ok(Config::default());
+            }
+            candidate
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    parse(&text, &path)
+}
+
+/// Parse and validate `text` (from `path`, used in messages).
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        problems: vec![syntax_problem(text, path, &e)],
+    })?;
+    let mut problems = Vec::new();
+    let at = |span: std::ops::Range<usize>| location(text, path, span.start);
+    let mut config = Config {
+        source: Some(path.to_path_buf()),
+        ..Config::default()
+    };
+    if let Some(p) = raw.policy {
+        if let Some(days) = p.expiring_soon_days {
+            if *days.get_ref() < 0 {
+                problems.push(format!(
+                    "{}: policy.expiring_soon_days: must be 0 or more",
+                    at(days.span())
+                ));
+            } else {
+                config.expiring_soon_days = *days.get_ref();
+            }
+        }
+        for (code, level) in p.levels {
+            if policy::rule(&code).is_none() {
+                problems.push(format!(
+                    "{}: policy.levels.{code}: unknown policy code; known codes: {}",
+                    at(level.span()),
+                    known_codes()
+                ));
+                continue;
+            }
+            match parse_level(level.get_ref()) {
+                Some(l) => {
+                    config.levels.insert(code, l);
+                }
+                None => problems.push(format!(
+                    "{}: policy.levels.{code}: `{}` is not a level; use allow, warn or deny",
+                    at(level.span()),
+                    level.get_ref()
+                )),
+            }
+        }
+    }
+    for (i, s) in raw.suppress.into_iter().enumerate() {
+        match suppression(s, i, text, path) {
+            Ok(v) => config.suppressions.push(v),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+fn suppression(
+    s: RawSuppression,
+    index: usize,
+    text: &str,
+    path: &Path,
+) -> Result<Suppression, Vec<String>> {
+    let at = |span: std::ops::Range<usize>| location(text, path, span.start);
+    let key = |field: &str| format!("suppress[{index}].{field}");
+    let mut problems = Vec::new();
+    let origin = at(s.code.span());
+    if policy::rule(s.code.get_ref()).is_none() {
+        problems.push(format!(
+            "{origin}: {}: unknown policy code `{}`; known codes: {}",
+            key("code"),
+            s.code.get_ref(),
+            known_codes()
+        ));
+    }
+    let reason = match &s.reason {
+        Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().clone(),
+        Some(r) => {
+            problems.push(format!(
+                "{}: {}: must say why the finding is accepted",
+                at(r.span()),
+                key("reason")
+            ));
+            String::new()
+        }
+        None => {
+            problems.push(format!(
+                "{origin}: {}: missing; every suppression needs a reason",
+                key("reason")
+            ));
+            String::new()
+        }
+    };
+    let path_glob = match &s.path {
+        Some(p) => match globset::Glob::new(p.get_ref()) {
+            Ok(g) => Some(g.compile_matcher()),
+            Err(e) => {
+                problems.push(format!("{}: {}: bad glob: {e}", at(p.span()), key("path")));
+                None
+            }
+        },
+        None => None,
+    };
+    if s.identity.is_none() && s.fingerprint.is_none() && s.path.is_none() {
+        problems.push(format!("{origin}: suppress[{index}]: give identity, fingerprint or path; a code alone would hide every such finding"));
+    }
+    let expires = match &s.expires {
+        Some(e) => match parse_date(e.get_ref()) {
+            Some(t) => Some(t),
+            None => {
+                problems.push(format!(
+                    "{}: {}: `{}` is not a date; use YYYY-MM-DD",
+                    at(e.span()),
+                    key("expires"),
+                    e.get_ref()
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Suppression {
+        code: s.code.into_inner(),
+        identity: s.identity,
+        fingerprint: s.fingerprint,
+        path: path_glob,
+        reason,
+        expires,
+        origin,
+    })
+}
+
+fn known_codes() -> String {
+    policy::RULES
+        .iter()
+        .map(|r| r.code)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_level(text: &str) -> Option<Level> {
+    match text {
+        "allow" => Some(Level::Allow),
+        "warn" => Some(Level::Warn),
+        "deny" => Some(Level::Deny),
+        _ => None,
+    }
+}
+
+fn parse_date(text: &str) -> Option<Timestamp> {
+    Timestamp::parse(&format!("{text}T00:00:00Z"))
+        .ok()
+        .or_else(|| Timestamp::parse(text).ok())
+}
+
+/// `file:line:column` of a byte offset.
+fn location(text: &str, path: &Path, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{}:{line}:{column}", path.display())
+}
+
+fn syntax_problem(text: &str, path: &Path, e: &toml::de::Error) -> String {
+    let message = e.message().to_string();
+    match e.span() {
+        Some(span) => format!("{}: {message}", location(text, path, span.start)),
+        None => format!("{}: {message}", path.display()),
+    }
+}
+
+/// The commented default written by `nhiscan init`.
+pub const DEFAULT_CONFIG: &str = r#"# nhiscan.toml: policy for `nhiscan scan`. Found at the root of the scanned path, or
+# passed with --config FILE. Every problem in this file is reported at once, with its line.
+
+[policy]
+# A certificate or credential expiring within this many days is `expiring-soon`.
+expiring_soon_days = 30
+
+# Level of each finding code: allow (not reported), warn (reported, exit 0) or
+# deny (reported, exit 1). Codes: leaked-secret, secret-in-history, secret-reused,
+# expired, expiring-soon, suppression-expired.
+[policy.levels]
+leaked-secret = "deny"
+secret-in-history = "deny"
+secret-reused = "warn"
+expired = "warn"
+expiring-soon = "warn"
+
+# Accepted findings. Each needs a code, at least one of identity / fingerprint / path
+# (a glob), and a reason; `expires` (YYYY-MM-DD) makes it lapse, after which the finding
+# is reported again together with a `suppression-expired` finding.
+#
+# [[suppress]]
+# code = "leaked-secret"
+# path = "docs/examples/**"
+# reason = "documentation placeholders, verified not to be live keys (SEC-1234)"
+# expires = "2027-06-30"
+"#;
