@@ -92,6 +92,9 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         }
     }
     inventory::settle_status(&mut identities, req.now);
+    let root = req.walk.paths.first().cloned().unwrap_or_default();
+    let codeowners = crate::owners::Codeowners::discover(&root);
+    crate::owners::resolve(&mut identities, &req.config.owners, codeowners.as_ref());
     let (findings, suppressed) = policy::judge(
         req.set,
         &output.secrets,

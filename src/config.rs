@@ -20,6 +20,56 @@ pub struct RawConfig {
     policy: Option<RawPolicy>,
     #[serde(default)]
     suppress: Vec<RawSuppression>,
+    #[serde(default)]
+    owners: Vec<RawOwnerRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOwnerRule {
+    team: Spanned<String>,
+    #[serde(default)]
+    backup: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    path: Option<Spanned<String>>,
+    #[serde(default)]
+    name: Option<Spanned<String>>,
+}
+
+/// An `[[owners]]` rule: identities matching every given selector belong to `team`.
+#[derive(Debug, Clone)]
+pub struct OwnerRule {
+    pub team: String,
+    pub backup: Option<String>,
+    pub id: Option<String>,
+    pub kind: Option<String>,
+    /// Matches the identity's provider (`file`, `git`, `aws`...) or service (`stripe`...).
+    pub provider: Option<String>,
+    pub path: Option<globset::GlobMatcher>,
+    pub name: Option<regex::Regex>,
+    pub origin: String,
+}
+
+impl OwnerRule {
+    pub fn matches(&self, i: &crate::model::Identity) -> bool {
+        self.id.as_ref().is_none_or(|id| *id == i.id)
+            && self.kind.as_ref().is_none_or(|k| *k == i.kind)
+            && self
+                .provider
+                .as_ref()
+                .is_none_or(|p| *p == i.provider.to_string() || i.service.as_ref() == Some(p))
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|g| i.exposures.iter().any(|e| g.is_match(&e.path)))
+            && self.name.as_ref().is_none_or(|r| r.is_match(&i.name))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +117,7 @@ pub struct Config {
     pub expiring_soon_days: i64,
     pub levels: BTreeMap<String, Level>,
     pub suppressions: Vec<Suppression>,
+    pub owners: Vec<OwnerRule>,
 }
 
 impl Default for Config {
@@ -76,6 +127,7 @@ impl Default for Config {
             expiring_soon_days: policy::EXPIRING_SOON_DAYS,
             levels: BTreeMap::new(),
             suppressions: Vec::new(),
+            owners: Vec::new(),
         }
     }
 }
@@ -161,6 +213,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     for (i, s) in raw.suppress.into_iter().enumerate() {
         match suppression(s, i, text, path) {
             Ok(v) => config.suppressions.push(v),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    for (i, o) in raw.owners.into_iter().enumerate() {
+        match owner_rule(o, i, text, path) {
+            Ok(r) => config.owners.push(r),
             Err(mut p) => problems.append(&mut p),
         }
     }
@@ -252,6 +310,69 @@ fn suppression(
     })
 }
 
+fn owner_rule(
+    o: RawOwnerRule,
+    index: usize,
+    text: &str,
+    path: &Path,
+) -> Result<OwnerRule, Vec<String>> {
+    let at = |span: std::ops::Range<usize>| location(text, path, span.start);
+    let origin = at(o.team.span());
+    let mut problems = Vec::new();
+    if o.team.get_ref().trim().is_empty() {
+        problems.push(format!("{origin}: owners[{index}].team: must name a team"));
+    }
+    let glob = match &o.path {
+        Some(p) => match globset::Glob::new(p.get_ref()) {
+            Ok(g) => Some(g.compile_matcher()),
+            Err(e) => {
+                problems.push(format!(
+                    "{}: owners[{index}].path: bad glob: {e}",
+                    at(p.span())
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let name = match &o.name {
+        Some(n) => match regex::Regex::new(n.get_ref()) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problems.push(format!(
+                    "{}: owners[{index}].name: bad regex: {e}",
+                    at(n.span())
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    if o.id.is_none()
+        && o.kind.is_none()
+        && o.provider.is_none()
+        && o.path.is_none()
+        && o.name.is_none()
+    {
+        problems.push(format!(
+            "{origin}: owners[{index}]: give at least one of id, kind, provider, path, name"
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(OwnerRule {
+        team: o.team.into_inner(),
+        backup: o.backup,
+        id: o.id,
+        kind: o.kind,
+        provider: o.provider,
+        path: glob,
+        name,
+        origin,
+    })
+}
+
 fn known_codes() -> String {
     policy::RULES
         .iter()
@@ -301,13 +422,22 @@ expiring_soon_days = 30
 
 # Level of each finding code: allow (not reported), warn (reported, exit 0) or
 # deny (reported, exit 1). Codes: leaked-secret, secret-in-history, secret-reused,
-# expired, expiring-soon, suppression-expired.
+# expired, expiring-soon, unowned, suppression-expired.
 [policy.levels]
 leaked-secret = "deny"
 secret-in-history = "deny"
 secret-reused = "warn"
 expired = "warn"
 expiring-soon = "warn"
+unowned = "warn"
+
+# Owners, first matching rule wins; then CODEOWNERS, then the author of the commit that
+# introduced a secret. Selectors: id, kind, provider (or service), path (glob), name (regex).
+#
+# [[owners]]
+# team = "payments"
+# backup = "sre"
+# path = "services/payments/**"
 
 # Accepted findings. Each needs a code, at least one of identity / fingerprint / path
 # (a glob), and a reason; `expires` (YYYY-MM-DD) makes it lapse, after which the finding

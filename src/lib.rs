@@ -13,6 +13,7 @@ pub mod drift;
 pub mod evidence;
 pub mod inventory;
 pub mod model;
+pub mod owners;
 pub mod policy;
 pub mod report;
 pub mod scan;

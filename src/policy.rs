@@ -54,6 +54,13 @@ pub const EXPIRING_SOON: Rule = Rule {
     controls: &["OWASP-NHI7", "SOC2-CC6.2"],
 };
 
+pub const UNOWNED: Rule = Rule {
+    code: "unowned",
+    description: "No owner could be determined (no [[owners]] rule, tag, CODEOWNERS entry or commit author): nobody will rotate or revoke it.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI1", "SOC2-CC6.2"],
+};
+
 pub const SUPPRESSION_EXPIRED: Rule = Rule {
     code: "suppression-expired",
     description: "A suppression in nhiscan.toml is past its expiry date: the findings it covered are reported again until it is renewed (with a reason) or removed.",
@@ -63,6 +70,7 @@ pub const SUPPRESSION_EXPIRED: Rule = Rule {
 
 /// Every rule, for documentation and SARIF rule metadata.
 pub const RULES: &[Rule] = &[
+    UNOWNED,
     SUPPRESSION_EXPIRED,
     LEAKED_SECRET,
     SECRET_IN_HISTORY,
@@ -120,6 +128,7 @@ pub fn judge(
     for identity in identities {
         history_findings(set, identity, baseline, &mut suppressed, &mut findings);
         findings.extend(reuse_finding(identity, baseline));
+        findings.extend(unowned_finding(identity));
         findings.extend(expiry_finding(identity, now, expiring_soon_days));
     }
     (findings, suppressed)
@@ -363,4 +372,27 @@ fn suppression_matches(s: &crate::config::Suppression, f: &Finding) -> bool {
         && s.path
             .as_ref()
             .is_none_or(|g| f.path.as_ref().is_some_and(|p| g.is_match(p)))
+}
+
+fn unowned_finding(identity: &Identity) -> Option<Finding> {
+    if identity.owner.is_some() {
+        return None;
+    }
+    let first = identity.exposures.first();
+    Some(Finding {
+        code: UNOWNED.code.into(),
+        level: UNOWNED.default_level,
+        identity: identity.id.clone(),
+        message: format!("{} at {} has no owner", identity.name, identity.location),
+        controls: controls(&UNOWNED),
+        path: first.map(|e| e.path.clone()),
+        line: first.map(|e| e.line),
+        column: None,
+        commit: first.and_then(|e| e.commit.clone()),
+        detector: first.map(|e| e.detector.clone()),
+        kind: Some(identity.kind.clone()),
+        preview: identity.preview.clone(),
+        fingerprint: identity.fingerprint.clone(),
+        confidence: None,
+    })
 }

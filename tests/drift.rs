@@ -86,7 +86,8 @@ fn diff_lists_added_removed_changed_and_fails_on_new_deny_findings() {
         vec![
             ("leaked-secret", "c.env"),
             ("leaked-secret", "d.env"),
-            ("secret-reused", "a.env")
+            ("secret-reused", "a.env"),
+            ("unowned", "d.env"),
         ]
     );
     assert_eq!(d["resolved_findings"][0]["path"], "b.env");

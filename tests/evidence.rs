@@ -84,7 +84,7 @@ fn html_report_is_self_contained_and_carries_no_secret() {
         "By age",
         "By control (findings)",
         "Identities (28)",
-        "Findings (29)",
+        "Findings (32)",
     ] {
         assert!(html.contains(section), "missing {section}");
     }

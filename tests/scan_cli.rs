@@ -100,7 +100,7 @@ fn certificates_are_identities_with_expiry_findings() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["kind"] == "certificate")
+        .filter(|f| f["kind"] == "certificate" && f["code"] != "unowned")
         .map(|f| (f["code"].as_str().unwrap(), f["identity"].as_str().unwrap()))
         .collect();
     assert!(codes.contains(&("expired", legacy["id"].as_str().unwrap())));
@@ -115,7 +115,7 @@ fn summary_counts_binary_inline_and_files() {
     assert_eq!(s["skipped_binary"], 1, "data/blob.bin has a NUL byte");
     assert_eq!(s["suppressed_inline"], 1, "the nhiscan:allow line in .env");
     assert_eq!(s["errors"], 0);
-    assert_eq!(s["files_scanned"], 21, "every text file but ignored ones");
+    assert_eq!(s["files_scanned"], 22, "every text file but ignored ones");
     assert!(s["detectors"].as_u64().unwrap() >= 150);
 }
 
@@ -155,8 +155,17 @@ fn warn_only_findings_exit_zero() {
     )
     .unwrap();
     let (code, inv) = scan_json(dir.path(), &["."]);
-    assert_eq!(inv["findings"][0]["code"], "expired");
-    assert_eq!(code, 0, "an expired certificate alone is warn, not deny");
+    let codes: Vec<&str> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["unowned", "expired"]);
+    assert_eq!(
+        code, 0,
+        "an expired, unowned certificate alone is warn, not deny"
+    );
 }
 
 #[test]
@@ -355,7 +364,11 @@ fn output_file_receives_the_report() {
         serde_json::from_str(&fs::read_to_string(&out_file).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 29);
+    assert_eq!(
+        results.len(),
+        32,
+        "26 leaks, 1 reuse, 2 expiry, 3 unowned certificates"
+    );
     assert!(
         results
             .iter()
