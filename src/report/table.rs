@@ -1,6 +1,8 @@
-//! `--format table`: what a person at a terminal reads. Findings first (most severe on
-//! top), then a summary that says how much was scanned and what was skipped, so a clean
-//! result can be trusted or questioned.
+//! `--format table`: what a person at a terminal reads. The inventory first (one row per
+//! identity: what it is, where, who owns it and how that was decided, age, last use,
+//! expiry, status, findings), then the findings grouped by severity, then a summary that
+//! says how much was scanned and what was skipped, so a clean result can be trusted or
+//! questioned.
 
 use crate::model::{Finding, Inventory, Level};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -9,6 +11,14 @@ use std::fmt::Write;
 
 pub fn render(inventory: &Inventory, color: bool) -> String {
     let mut out = String::new();
+    if !inventory.identities.is_empty() {
+        out.push_str(&format!(
+            "Inventory ({} identities)\n",
+            inventory.identities.len()
+        ));
+        out.push_str(&identity_table(inventory, color).to_string());
+        out.push_str("\n\n");
+    }
     let mut findings: Vec<&Finding> = inventory.findings.iter().collect();
     findings.sort_by(|a, b| {
         b.level
@@ -18,8 +28,19 @@ pub fn render(inventory: &Inventory, color: bool) -> String {
     if findings.is_empty() {
         out.push_str("No findings.\n");
     } else {
-        out.push_str(&findings_table(&findings, color).to_string());
-        out.push('\n');
+        for level in [Level::Deny, Level::Warn] {
+            let group: Vec<&Finding> = findings
+                .iter()
+                .copied()
+                .filter(|f| f.level == level)
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("Findings: {level} ({})\n", group.len()));
+            out.push_str(&findings_table(&group, color).to_string());
+            out.push_str("\n\n");
+        }
     }
     out.push_str(&summary(inventory));
     out
@@ -53,6 +74,68 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
             Cell::new(f.kind.as_deref().unwrap_or("-")),
             Cell::new(location),
             Cell::new(f.preview.as_deref().unwrap_or("-")),
+        ]);
+    }
+    table
+}
+
+fn identity_table(inv: &Inventory, color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header([
+            "Kind",
+            "Provider",
+            "Name",
+            "Location",
+            "Owner",
+            "Age",
+            "Last used",
+            "Expires",
+            "Status",
+            "Findings",
+        ]);
+    if !color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    let date = |t: Option<crate::model::Timestamp>| {
+        t.map(|t| t.to_string()[..10].to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    for i in &inv.identities {
+        let mut codes: Vec<&str> = inv
+            .findings
+            .iter()
+            .filter(|f| f.identity == i.id)
+            .map(|f| f.code.as_str())
+            .collect();
+        codes.dedup();
+        let owner = i
+            .owner
+            .as_ref()
+            .map_or("-".to_string(), |o| format!("{} ({})", o.team, o.source));
+        let provider = match &i.service {
+            Some(s) => format!("{}/{s}", i.provider),
+            None => i.provider.to_string(),
+        };
+        table.add_row(vec![
+            Cell::new(&i.kind),
+            Cell::new(provider),
+            Cell::new(&i.name),
+            Cell::new(&i.location),
+            Cell::new(owner),
+            Cell::new(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
+            Cell::new(date(i.last_used_at)),
+            Cell::new(date(i.expires_at)),
+            Cell::new(format!("{:?}", i.status).to_lowercase()),
+            Cell::new(if codes.is_empty() {
+                "-".into()
+            } else {
+                codes.join(", ")
+            }),
         ]);
     }
     table
