@@ -16,6 +16,37 @@ pub fn secret_identity_id(fingerprint: &str) -> String {
     format!("secret:{fingerprint}")
 }
 
+/// A new identity for the secret with `fingerprint`, before exposures and facts.
+fn secret_identity(
+    d: &crate::detect::Detector,
+    provider: Provider,
+    fingerprint: &str,
+    preview: &str,
+    location: String,
+) -> Identity {
+    Identity {
+        id: secret_identity_id(fingerprint),
+        provider,
+        kind: d.kind.clone(),
+        service: Some(d.provider.clone()),
+        name: d.name.clone(),
+        location,
+        owner: None,
+        created_at: None,
+        last_used_at: None,
+        rotated_at: None,
+        expires_at: None,
+        age_days: None,
+        status: Status::Unknown,
+        privileges: Vec::new(),
+        exposures: Vec::new(),
+        related: Vec::new(),
+        fingerprint: Some(fingerprint.to_string()),
+        preview: Some(preview.to_string()),
+        attributes: BTreeMap::new(),
+    }
+}
+
 /// Build identities from a file scan, in order of first appearance (by path, then line).
 pub fn identities_from_scan(set: &DetectorSet, scan: &ScanOutput, now: Timestamp) -> Vec<Identity> {
     let mut identities = secrets_to_identities(set, &scan.secrets);
@@ -41,27 +72,13 @@ fn secrets_to_identities(set: &DetectorSet, secrets: &[SecretMatch]) -> Vec<Iden
         };
         let identity = by_fp.entry(m.fingerprint.clone()).or_insert_with(|| {
             order.push(m.fingerprint.clone());
-            Identity {
-                id: secret_identity_id(&m.fingerprint),
-                provider: Provider::File,
-                kind: d.kind.clone(),
-                service: Some(d.provider.clone()),
-                name: d.name.clone(),
-                location: format!("{}:{}", m.path, m.line),
-                owner: None,
-                created_at: None,
-                last_used_at: None,
-                rotated_at: None,
-                expires_at: None,
-                age_days: None,
-                status: Status::Unknown,
-                privileges: Vec::new(),
-                exposures: Vec::new(),
-                related: Vec::new(),
-                fingerprint: Some(m.fingerprint.clone()),
-                preview: Some(m.preview.clone()),
-                attributes: BTreeMap::new(),
-            }
+            secret_identity(
+                d,
+                Provider::File,
+                &m.fingerprint,
+                &m.preview,
+                format!("{}:{}", m.path, m.line),
+            )
         });
         apply_facts(identity, &m.facts);
         if !identity.exposures.contains(&exposure) {
@@ -207,29 +224,16 @@ pub fn merge_history(
         let slot = *index.entry(id.clone()).or_insert_with(|| {
             let d = set.get(secret.detector);
             let first = secret.exposures.first();
-            identities.push(Identity {
-                id: id.clone(),
-                provider: Provider::Git,
-                kind: d.kind.clone(),
-                service: Some(d.provider.clone()),
-                name: d.name.clone(),
-                location: first
-                    .map(|e| format!("{}:{}@{}", e.path, e.line, short(&e.commit.sha)))
-                    .unwrap_or_default(),
-                owner: None,
-                created_at: None,
-                last_used_at: None,
-                rotated_at: None,
-                expires_at: None,
-                age_days: None,
-                status: Status::Unknown,
-                privileges: Vec::new(),
-                exposures: Vec::new(),
-                related: Vec::new(),
-                fingerprint: Some(secret.fingerprint.clone()),
-                preview: Some(secret.preview.clone()),
-                attributes: BTreeMap::new(),
-            });
+            let location = first
+                .map(|e| format!("{}:{}@{}", e.path, e.line, short(&e.commit.sha)))
+                .unwrap_or_default();
+            identities.push(secret_identity(
+                d,
+                Provider::Git,
+                &secret.fingerprint,
+                &secret.preview,
+                location,
+            ));
             identities.len() - 1
         });
         let identity = &mut identities[slot];
