@@ -179,7 +179,12 @@ fn write_report(
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let text = report::render(inventory, args.output.format, set, color);
-    match &args.output.output {
+    emit(&text, args.output.output.as_deref())
+}
+
+/// Write a rendered report to `-o FILE`, or to standard output.
+fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
+    match output {
         Some(path) => std::fs::write(path, text).with_context(|| {
             format!(
                 "cannot write the report to {}; check the directory exists and is writable",
@@ -238,12 +243,7 @@ fn report_saved(
 ) -> Result<u8> {
     let inventory = nhiscan::drift::read_inventory(path)?;
     let set = DetectorSet::builtin().context("built-in detectors")?;
-    let text = report::render(&inventory, format, &set, false);
-    match output {
-        Some(out) => std::fs::write(out, text)
-            .with_context(|| format!("cannot write the report to {}", out.display()))?,
-        None => print!("{text}"),
-    }
+    emit(&report::render(&inventory, format, &set, false), output)?;
     Ok(exit::CLEAN)
 }
 

@@ -30,9 +30,6 @@ pub struct Scratch {
     pub candidates: Vec<Candidate>,
 }
 
-/// A single line longer than this past a window does not stretch the window further.
-const MAX_LINE_EXTENSION: usize = 4096;
-
 impl DetectorSet {
     /// Find every candidate in `buf`; results are left in `scratch.candidates`, sorted by
     /// position, with generic matches that overlap a specific one removed.
@@ -177,7 +174,7 @@ fn extend_to_line_end(buf: &[u8], pos: usize) -> usize {
     if pos >= buf.len() {
         return buf.len();
     }
-    let limit = (pos + MAX_LINE_EXTENSION).min(buf.len());
+    let limit = (pos + MAX_LINE).min(buf.len());
     memchr::memchr(b'\n', &buf[pos..limit]).map_or(limit, |i| pos + i)
 }
 

@@ -79,7 +79,8 @@ pub const KINDS: &[&str] = &[
 const DEFAULT_WINDOW: usize = 512;
 /// Default bytes before a keyword hit in which a match may start.
 pub const DEFAULT_LOOKBACK: usize = 256;
-/// On very long lines (minified files), a line-span window ends this far after the hit.
+/// On very long lines (minified files), a window ends at most this far past its hit (line
+/// spans) or past its byte window (byte spans).
 pub const MAX_LINE: usize = 4096;
 /// Minimum entropy for generic detectors that do not set their own.
 const GENERIC_DEFAULT_ENTROPY: f64 = 3.0;

@@ -22,7 +22,6 @@ use crate::detect::DetectorSet;
 use file::{FileOutcome, FileScanner};
 use redact::Fingerprinter;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A file or directory that could not be scanned, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +71,6 @@ pub fn scan_paths(
     progress: &dyn Progress,
 ) -> ScanOutput {
     let merged = Mutex::new(Vec::<WorkerOutput>::new());
-    let files = AtomicU64::new(0);
     let walker = walk::build(opts);
     walker.run(|| {
         let mut worker = Worker {
@@ -81,7 +79,6 @@ pub fn scan_paths(
             merged: &merged,
             max_file_size: opts.max_file_size,
             progress,
-            files: &files,
         };
         Box::new(move |entry| {
             worker.visit(entry);
@@ -104,7 +101,6 @@ struct Worker<'a> {
     merged: &'a Mutex<Vec<WorkerOutput>>,
     max_file_size: u64,
     progress: &'a dyn Progress,
-    files: &'a AtomicU64,
 }
 
 impl Worker<'_> {
@@ -147,7 +143,6 @@ impl Worker<'_> {
                 message: format!("cannot read file: {err}; check its permissions"),
             }),
         }
-        self.files.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -29,8 +29,6 @@ pub struct CommitGraph {
     pub commits: Vec<CommitInfo>,
     /// Some parent commit is absent (a shallow clone): history is truncated.
     pub truncated: bool,
-    /// Refs that could not be resolved to a commit, with the reason.
-    pub skipped_refs: Vec<String>,
 }
 
 impl CommitGraph {
@@ -135,11 +133,7 @@ pub fn load(repo: &gix::Repository, tips: &[ObjectId]) -> Result<CommitGraph, St
             c
         })
         .collect();
-    Ok(CommitGraph {
-        commits,
-        truncated,
-        skipped_refs: Vec::new(),
-    })
+    Ok(CommitGraph { commits, truncated })
 }
 
 /// Kahn's algorithm; among commits whose parents are all placed, the oldest author date

@@ -124,11 +124,7 @@ pub fn scan_history(
         ..HistoryOutput::default()
     };
     out.warnings.extend(skipped_refs);
-    let t = std::time::Instant::now();
     out.graph = graph::load(&repo, &tips).map_err(history_err)?;
-    if std::env::var_os("NHISCAN_TRACE").is_some() {
-        eprintln!("trace: commit graph {:?}", t.elapsed());
-    }
     if out.graph.truncated {
         out.warnings.push(
             "history is truncated (shallow clone): secrets older than the shallow boundary are not seen; run `git fetch --unshallow` for a full scan".into(),
@@ -144,12 +140,8 @@ pub fn scan_history(
                 })?,
             );
     }
-    let t = std::time::Instant::now();
     let sync = repo.clone().into_sync();
     out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads));
-    if std::env::var_os("NHISCAN_TRACE").is_some() {
-        eprintln!("trace: tree diffs {:?}", t.elapsed());
-    }
     out.errors.append(&mut out.history.errors);
     drop_ignored_paths(path, &mut out);
     if let Ok(tree) = repo.head_tree_id() {
