@@ -58,7 +58,10 @@ fn commit_ref(out: &HistoryOutput, index: u32) -> CommitRef {
 pub fn secrets(out: &HistoryOutput) -> Vec<SecretInHistory> {
     let mut by_fp: BTreeMap<&str, Vec<&super::BlobMatch>> = BTreeMap::new();
     for m in &out.matches {
-        by_fp.entry(m.fingerprint.as_str()).or_default().push(m);
+        by_fp
+            .entry(m.secret.fingerprint.as_str())
+            .or_default()
+            .push(m);
     }
     let mut result: Vec<(u32, SecretInHistory)> = by_fp
         .into_values()
@@ -83,9 +86,12 @@ fn attribute_one(
             let path = &out.history.paths[e.path as usize];
             let here = out.head.contains(&(path.clone(), oid));
             in_head |= here;
-            let slot = places
-                .entry((e.path, m.line))
-                .or_insert((e.commit, m.column, m.detector, here));
+            let slot = places.entry((e.path, m.secret.line)).or_insert((
+                e.commit,
+                m.secret.column,
+                m.secret.detector,
+                here,
+            ));
             if e.commit < slot.0 {
                 slot.0 = e.commit;
             }
@@ -96,7 +102,7 @@ fn attribute_one(
         }
     }
     let first_commit = places.values().map(|p| p.0).min()?;
-    let first_match = matches.first()?;
+    let first_match = &matches.first()?.secret;
     let mut exposures: Vec<HistoryExposure> = places
         .into_iter()
         .map(

@@ -8,6 +8,7 @@
 use super::BlobMatch;
 use crate::detect::DetectorSet;
 use crate::model::Confidence;
+use crate::scan::SecretMatch;
 use crate::scan::redact::Fingerprinter;
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
@@ -32,28 +33,32 @@ pub struct CachedMatch {
 
 impl CachedMatch {
     pub fn from_match(set: &DetectorSet, m: &BlobMatch) -> Self {
+        let s = &m.secret;
         CachedMatch {
-            detector: set.get(m.detector).id.clone(),
-            line: m.line,
-            column: m.column,
-            fingerprint: m.fingerprint.clone(),
-            preview: m.preview.clone(),
-            confidence: m.confidence,
-            facts: m.facts.clone(),
-            detector_index: m.detector,
+            detector: set.get(s.detector).id.clone(),
+            line: s.line,
+            column: s.column,
+            fingerprint: s.fingerprint.clone(),
+            preview: s.preview.clone(),
+            confidence: s.confidence,
+            facts: s.facts.clone(),
+            detector_index: s.detector,
         }
     }
 
     pub fn to_match(&self, blob: u32) -> BlobMatch {
         BlobMatch {
             blob,
-            detector: self.detector_index,
-            line: self.line,
-            column: self.column,
-            fingerprint: self.fingerprint.clone(),
-            preview: self.preview.clone(),
-            confidence: self.confidence,
-            facts: self.facts.clone(),
+            secret: SecretMatch {
+                detector: self.detector_index,
+                path: String::new(),
+                line: self.line,
+                column: self.column,
+                fingerprint: self.fingerprint.clone(),
+                preview: self.preview.clone(),
+                confidence: self.confidence,
+                facts: self.facts.clone(),
+            },
         }
     }
 }

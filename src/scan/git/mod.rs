@@ -15,10 +15,9 @@ pub mod blobs;
 pub mod cache;
 pub mod graph;
 
-use super::file::{FileFindings, FileOutcome, FileScanner};
+use super::file::{FileFindings, FileOutcome, FileScanner, SecretMatch};
 use super::redact::Fingerprinter;
 use crate::detect::DetectorSet;
-use crate::model::Confidence;
 use gix::ObjectId;
 use gix::prelude::FindExt;
 use std::collections::HashSet;
@@ -49,17 +48,12 @@ pub enum GitError {
     },
 }
 
-/// One secret found in one blob.
+/// One secret found in one blob: the file scanner's match (its `path` is empty; a blob's
+/// paths come from its history events) and the blob it was found in.
 #[derive(Debug, Clone)]
 pub struct BlobMatch {
     pub blob: u32,
-    pub detector: u32,
-    pub line: u64,
-    pub column: u64,
-    pub fingerprint: String,
-    pub preview: String,
-    pub confidence: Confidence,
-    pub facts: Vec<crate::detect::decode::Fact>,
+    pub secret: SecretMatch,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -234,12 +228,16 @@ fn trace_back_in_range_secrets(
                 .any(|e| paths.contains(&e.path) && !range.contains(&e.commit))
         })
         .collect();
-    let found: HashSet<String> = out.matches.iter().map(|m| m.fingerprint.clone()).collect();
+    let found: HashSet<String> = out
+        .matches
+        .iter()
+        .map(|m| m.secret.fingerprint.clone())
+        .collect();
     let before = out.matches.len();
     scan_selected(set, fingerprinter, sync, opts, &older, out);
     // Keep only earlier sightings of secrets the range contains; others are not new.
     let mut tail = out.matches.split_off(before);
-    tail.retain(|m| found.contains(&m.fingerprint));
+    tail.retain(|m| found.contains(&m.secret.fingerprint));
     out.matches.extend(tail);
 }
 
@@ -337,7 +335,12 @@ fn scan_selected(
     out.matches.extend(result.matches);
     out.errors.extend(result.errors);
     out.matches.sort_by(|a, b| {
-        (a.blob, a.line, a.column, a.detector).cmp(&(b.blob, b.line, b.column, b.detector))
+        (a.blob, a.secret.line, a.secret.column, a.secret.detector).cmp(&(
+            b.blob,
+            b.secret.line,
+            b.secret.column,
+            b.secret.detector,
+        ))
     });
 }
 
@@ -424,15 +427,10 @@ fn scan_one(
         Ok(FileOutcome::Binary) => out.binary += 1,
         Err(e) => out.errors.push(format!("blob {oid}: {e}")),
     }
-    out.matches
-        .extend(findings.secrets.into_iter().map(|s| BlobMatch {
-            blob,
-            detector: s.detector,
-            line: s.line,
-            column: s.column,
-            fingerprint: s.fingerprint,
-            preview: s.preview,
-            confidence: s.confidence,
-            facts: s.facts,
-        }));
+    out.matches.extend(
+        findings
+            .secrets
+            .into_iter()
+            .map(|secret| BlobMatch { blob, secret }),
+    );
 }
