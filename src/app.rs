@@ -1,10 +1,13 @@
-//! One file scan from request to judged inventory, independent of the command line.
+//! One scan from request to judged inventory, independent of the command line.
 //!
-//! `main` parses flags into a [`ScanRequest`]; this module runs the scanner, builds
-//! identities, applies the baseline and policy, and returns the [`Inventory`] together
-//! with the per-path errors that make it incomplete.
+//! `main` parses flags into a [`ScanRequest`]; this module runs the sources (the file and
+//! history scanners on this thread, the API collectors on the async runner in parallel with
+//! them), merges and correlates their identities, resolves owners, applies the baseline and
+//! policy, and returns the [`Inventory`] together with the per-path errors that make it
+//! incomplete.
 
 use crate::baseline::Baseline;
+use crate::collect::{self, Collector, RunOptions};
 use crate::detect::DetectorSet;
 use crate::inventory;
 use crate::model::{
@@ -14,6 +17,7 @@ use crate::model::{
 use crate::policy;
 use crate::scan::git::{self, HistoryOptions};
 use crate::scan::{self, Progress, ScanError, WalkOptions, redact::Fingerprinter};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub struct ScanRequest<'a> {
@@ -27,6 +31,11 @@ pub struct ScanRequest<'a> {
     pub history: Option<HistoryOptions>,
     /// The scan's notion of "now" (ages, expiry); normally the current time.
     pub now: Timestamp,
+    /// API sources the user asked for (`--aws`, `--github`, `--k8s`); empty: no API call.
+    pub collectors: Vec<Arc<dyn Collector>>,
+    pub collect: RunOptions,
+    /// What the user asked for beyond paths (profiles, organisations, contexts).
+    pub scope: Scope,
 }
 
 pub struct ScanResult {
@@ -45,65 +54,60 @@ pub fn scan_time() -> Result<Timestamp, String> {
 
 pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
     let started = Instant::now();
-    // A bare repository's files are git's own (packs, hooks): only its history is scanned.
-    // A range scan (`--rev-range`, `--since-commit`) reports what the range added, so the
-    // repository's working tree is not walked either.
-    let range_scan = req.history.as_ref().is_some_and(|h| h.range.is_some());
-    let walk = WalkOptions {
-        paths: req
-            .walk
-            .paths
-            .iter()
-            .filter(|p| {
-                req.history.is_none() || !(git::is_bare(p) || (range_scan && git::is_repository(p)))
-            })
-            .cloned()
-            .collect(),
-        ..req.walk.clone()
+    let cx = collect::Context {
+        now: req.now,
+        fingerprinter: req.fingerprinter.clone(),
+        calls_in_flight: 8,
     };
-    let output = if walk.paths.is_empty() {
-        scan::ScanOutput::default()
-    } else {
-        scan::scan_paths(req.set, &req.fingerprinter, &walk, progress)
-    };
-    let mut identities = inventory::identities_from_scan(req.set, &output, req.now);
-    let errors = output.errors;
-    let mut sources = vec![SourceStatus {
-        id: "files".into(),
-        status: if errors.is_empty() {
-            SourceState::Ok
-        } else {
-            SourceState::Partial
-        },
-        items: identities.len() as u64,
-        errors: errors.iter().map(|e| e.to_string()).collect(),
-        warnings: Vec::new(),
-    }];
-    let mut summary = ScanSummary::default();
-    if let Some(opts) = &req.history {
-        for path in req.walk.paths.iter().filter(|p| git::is_repository(p)) {
-            let (source, secrets, stats) = scan_one_history(req, path, opts);
-            inventory::merge_history(req.set, &mut identities, &secrets, req.now);
-            summary.commits_scanned += stats.commits;
-            summary.blobs_scanned += stats.blobs_scanned;
-            summary.blobs_cached += stats.blobs_cached;
-            summary.history_bytes_scanned += stats.bytes_scanned;
-            sources.push(source);
-        }
+    // Collectors wait on the network; the file scan keeps the CPUs busy meanwhile.
+    let (local, collected) = std::thread::scope(|s| {
+        let remote = s.spawn(|| collect::run(req.collectors.clone(), cx, req.collect));
+        let local = scan_local(req, progress);
+        let collected = remote.join().unwrap_or_else(|_| {
+            req.collectors
+                .iter()
+                .map(|c| {
+                    collect::Collected::failed(
+                        c.id(),
+                        "the collector runner crashed; this is a bug in nhiscan, please report it"
+                            .into(),
+                        0,
+                    )
+                })
+                .collect()
+        });
+        (local, collected)
+    });
+    let LocalScan {
+        output,
+        mut identities,
+        mut sources,
+        mut summary,
+    } = local;
+    for c in collected {
+        inventory::merge::merge_collected(&mut identities, c.identities);
+        sources.push(c.status);
     }
-    inventory::settle_status(&mut identities, req.now);
+    inventory::merge::correlate(&mut identities);
+    inventory::settle(&mut identities, req.now);
     let root = req.walk.paths.first().cloned().unwrap_or_default();
     let codeowners = crate::owners::Codeowners::discover(&root);
-    crate::owners::resolve(&mut identities, &req.config.owners, codeowners.as_ref());
+    crate::owners::OwnerResolver {
+        rules: &req.config.owners,
+        tag_keys: &req.config.tag_keys,
+        codeowners: codeowners.as_ref(),
+    }
+    .resolve(&mut identities);
     let (findings, suppressed) = policy::judge(
         req.set,
         &output.secrets,
         &identities,
         req.baseline,
         req.now,
-        req.config.expiring_soon_days,
+        &req.config.thresholds,
     );
     let (findings, suppressed_config) = policy::apply_config(findings, &req.config, req.now);
+    let errors = output.errors;
     summary = ScanSummary {
         files_scanned: output.stats.files_scanned,
         bytes_scanned: output.stats.bytes_scanned,
@@ -130,7 +134,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
                 .iter()
                 .map(|p| scan::display_path(p))
                 .collect(),
-            ..Scope::default()
+            ..req.scope.clone()
         },
         sources,
         identities,
@@ -138,6 +142,80 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         summary,
     };
     ScanResult { inventory, errors }
+}
+
+/// What the file and history scanners produced.
+struct LocalScan {
+    output: scan::ScanOutput,
+    identities: Vec<crate::model::Identity>,
+    sources: Vec<SourceStatus>,
+    summary: ScanSummary,
+}
+
+/// The file scan of every path, then the history of every path that is a repository.
+fn scan_local(req: &ScanRequest<'_>, progress: &dyn Progress) -> LocalScan {
+    if req.walk.paths.is_empty() {
+        return LocalScan {
+            output: scan::ScanOutput::default(),
+            identities: Vec::new(),
+            sources: Vec::new(),
+            summary: ScanSummary::default(),
+        };
+    }
+    let started = Instant::now();
+    // A bare repository's files are git's own (packs, hooks): only its history is scanned.
+    // A range scan (`--rev-range`, `--since-commit`) reports what the range added, so the
+    // repository's working tree is not walked either.
+    let range_scan = req.history.as_ref().is_some_and(|h| h.range.is_some());
+    let walk = WalkOptions {
+        paths: req
+            .walk
+            .paths
+            .iter()
+            .filter(|p| {
+                req.history.is_none() || !(git::is_bare(p) || (range_scan && git::is_repository(p)))
+            })
+            .cloned()
+            .collect(),
+        ..req.walk.clone()
+    };
+    let output = if walk.paths.is_empty() {
+        scan::ScanOutput::default()
+    } else {
+        scan::scan_paths(req.set, &req.fingerprinter, &walk, progress)
+    };
+    let mut identities = inventory::identities_from_scan(req.set, &output, req.now);
+    let mut sources = vec![SourceStatus {
+        id: "files".into(),
+        status: if output.errors.is_empty() {
+            SourceState::Ok
+        } else {
+            SourceState::Partial
+        },
+        items: identities.len() as u64,
+        errors: output.errors.iter().map(|e| e.to_string()).collect(),
+        warnings: Vec::new(),
+        api_calls: 0,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }];
+    let mut summary = ScanSummary::default();
+    if let Some(opts) = &req.history {
+        for path in req.walk.paths.iter().filter(|p| git::is_repository(p)) {
+            let (source, secrets, stats) = scan_one_history(req, path, opts);
+            inventory::merge_history(req.set, &mut identities, &secrets, req.now);
+            summary.commits_scanned += stats.commits;
+            summary.blobs_scanned += stats.blobs_scanned;
+            summary.blobs_cached += stats.blobs_cached;
+            summary.history_bytes_scanned += stats.bytes_scanned;
+            sources.push(source);
+        }
+    }
+    LocalScan {
+        output,
+        identities,
+        sources,
+        summary,
+    }
 }
 
 /// Scan one repository's history; a failure is a failed source, never a clean result.
@@ -164,6 +242,8 @@ fn scan_one_history(
                 items: secrets.len() as u64,
                 errors: out.errors.clone(),
                 warnings: out.warnings.clone(),
+                api_calls: 0,
+                elapsed_ms: 0,
             };
             (status, secrets, out.stats)
         }
@@ -174,6 +254,8 @@ fn scan_one_history(
                 items: 0,
                 errors: vec![e.to_string()],
                 warnings: Vec::new(),
+                api_calls: 0,
+                elapsed_ms: 0,
             },
             Vec::new(),
             git::HistoryStats::default(),

@@ -23,9 +23,15 @@ pub enum Command {
     /// Compare two inventories: identities added, removed, changed; exit 1 on new deny findings
     Diff {
         /// The earlier inventory (`nhiscan scan --format json`)
-        old: PathBuf,
+        #[arg(required_unless_present = "history")]
+        old: Option<PathBuf>,
         /// The later inventory
-        new: PathBuf,
+        #[arg(required_unless_present = "history")]
+        new: Option<PathBuf>,
+        /// Compare the last two scans recorded in this history database instead
+        /// (`nhiscan scan --history FILE`)
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["old", "new"])]
+        history: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -54,9 +60,12 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan
-    #[arg(default_value = ".")]
+    /// Files or directories to scan (default: the current directory, unless only API
+    /// sources such as --aws are requested)
     pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -122,6 +131,25 @@ pub struct OutputArgs {
     /// MANIFEST.sha256 (check with `sha256sum -c MANIFEST.sha256`)
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
+
+    /// Record this scan in the SQLite scan-history database FILE (created if missing), so
+    /// every identity carries first_seen/last_seen across runs; compare the last two
+    /// recorded scans with `nhiscan diff --history FILE`
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// Print per-source statistics (items, API calls, time) to stderr
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sources")]
+pub struct SourceArgs {
+    /// Give up on an API source after this many seconds; it is reported as failed and the
+    /// exit code says the inventory is incomplete
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub source_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -22,7 +22,19 @@ pub struct RawConfig {
     suppress: Vec<RawSuppression>,
     #[serde(default)]
     owners: Vec<RawOwnerRule>,
+    #[serde(default)]
+    ownership: Option<RawOwnership>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOwnership {
+    #[serde(default)]
+    tag_keys: Option<Spanned<Vec<String>>>,
+}
+
+/// Tag, label and annotation keys read for an owner, in priority order (case-insensitive).
+pub const DEFAULT_TAG_KEYS: &[&str] = &["owner", "team", "app.kubernetes.io/part-of"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +90,14 @@ struct RawPolicy {
     #[serde(default)]
     expiring_soon_days: Option<Spanned<i64>>,
     #[serde(default)]
+    stale_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    rotation_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    never_used_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    broad_privileges: Option<Vec<String>>,
+    #[serde(default)]
     levels: BTreeMap<String, Spanned<String>>,
 }
 
@@ -114,7 +134,9 @@ pub struct Suppression {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub source: Option<PathBuf>,
-    pub expiring_soon_days: i64,
+    pub thresholds: policy::Thresholds,
+    /// Keys whose tag/label value names an identity's owner, in priority order.
+    pub tag_keys: Vec<String>,
     pub levels: BTreeMap<String, Level>,
     pub suppressions: Vec<Suppression>,
     pub owners: Vec<OwnerRule>,
@@ -124,7 +146,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             source: None,
-            expiring_soon_days: policy::EXPIRING_SOON_DAYS,
+            thresholds: policy::Thresholds::default(),
+            tag_keys: DEFAULT_TAG_KEYS.iter().map(|k| k.to_string()).collect(),
             levels: BTreeMap::new(),
             suppressions: Vec::new(),
             owners: Vec::new(),
@@ -179,15 +202,33 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         ..Config::default()
     };
     if let Some(p) = raw.policy {
-        if let Some(days) = p.expiring_soon_days {
+        let limits = &mut config.thresholds;
+        for (key, value, slot) in [
+            (
+                "expiring_soon_days",
+                p.expiring_soon_days,
+                &mut limits.expiring_soon_days,
+            ),
+            ("stale_days", p.stale_days, &mut limits.stale_days),
+            ("rotation_days", p.rotation_days, &mut limits.rotation_days),
+            (
+                "never_used_days",
+                p.never_used_days,
+                &mut limits.never_used_days,
+            ),
+        ] {
+            let Some(days) = value else { continue };
             if *days.get_ref() < 0 {
                 problems.push(format!(
-                    "{}: policy.expiring_soon_days: must be 0 or more",
+                    "{}: policy.{key}: must be 0 or more",
                     at(days.span())
                 ));
             } else {
-                config.expiring_soon_days = *days.get_ref();
+                *slot = *days.get_ref();
             }
+        }
+        if let Some(list) = p.broad_privileges {
+            limits.broad_privileges = list;
         }
         for (code, level) in p.levels {
             if policy::rule(&code).is_none() {
@@ -208,6 +249,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     level.get_ref()
                 )),
             }
+        }
+    }
+    if let Some(keys) = raw.ownership.and_then(|o| o.tag_keys) {
+        if keys.get_ref().iter().any(|k| k.trim().is_empty()) {
+            problems.push(format!(
+                "{}: ownership.tag_keys: keys must not be empty",
+                at(keys.span())
+            ));
+        } else {
+            config.tag_keys = keys.into_inner();
         }
     }
     for (i, s) in raw.suppress.into_iter().enumerate() {
@@ -419,20 +470,46 @@ pub const DEFAULT_CONFIG: &str = r#"# nhiscan.toml: policy for `nhiscan scan`. F
 [policy]
 # A certificate or credential expiring within this many days is `expiring-soon`.
 expiring_soon_days = 30
+# A collected identity not used for more than this many days is `stale`.
+stale_days = 90
+# A collected credential older than this (since creation or last rotation) is
+# `rotation-overdue`.
+rotation_days = 90
+# Created more than this many days ago and never used: `never-used`.
+never_used_days = 30
+# Holding any of these privileges makes an identity `overprivileged`.
+broad_privileges = [
+  "AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "*:*", "iam:*", "iam:PassRole",
+  "cluster-admin", "k8s:*", "k8s:secrets:read", "k8s:impersonate", "k8s:escalate", "k8s:bind",
+  "k8s:pods:create", "k8s:serviceaccounts/token:create", "github:admin",
+]
 
 # Level of each finding code: allow (not reported), warn (reported, exit 0) or
-# deny (reported, exit 1). Codes: leaked-secret, secret-in-history, secret-reused,
-# expired, expiring-soon, unowned, suppression-expired.
+# deny (reported, exit 1).
 [policy.levels]
 leaked-secret = "deny"
 secret-in-history = "deny"
 secret-reused = "warn"
+unowned = "warn"
+stale = "warn"
+never-used = "warn"
+rotation-overdue = "warn"
+long-lived = "warn"
 expired = "warn"
 expiring-soon = "warn"
-unowned = "warn"
+overprivileged = "warn"
+third-party-access = "warn"
+human-use = "warn"
+suppression-expired = "warn"
 
-# Owners, first matching rule wins; then CODEOWNERS, then the author of the commit that
-# introduced a secret. Selectors: id, kind, provider (or service), path (glob), name (regex).
+# Provider tags, labels and annotations naming an owner, in priority order
+# (matched case-insensitively: `Owner` and `owner` are the same key).
+[ownership]
+tag_keys = ["owner", "team", "app.kubernetes.io/part-of"]
+
+# Owners, first matching rule wins; then tags/labels, then CODEOWNERS, then the author of
+# the commit that introduced a secret.
+# Selectors: id, kind, provider (or service), path (glob), name (regex).
 #
 # [[owners]]
 # team = "payments"

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod baseline;
+pub mod collect;
 pub mod config;
 pub mod detect;
 pub mod drift;
@@ -17,3 +18,4 @@ pub mod owners;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod scan_history;

@@ -42,7 +42,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(*args),
         Command::Detectors { action } => detectors(action),
-        Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Diff {
+            old,
+            new,
+            history,
+            format,
+        } => diff(old.as_deref(), new.as_deref(), history.as_deref(), format),
         Command::Init { dir, force } => init(&dir, force),
         Command::Report {
             inventory,
@@ -92,14 +97,19 @@ fn scan(args: ScanArgs) -> Result<u8> {
         None => None,
     };
     let now = app::scan_time().map_err(anyhow::Error::msg)?;
-    let root = args
-        .paths
+    let collectors = collectors(&args)?;
+    let paths = if args.paths.is_empty() && collectors.is_empty() {
+        vec![std::path::PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let root = paths
         .first()
         .filter(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
     let config = nhiscan::config::load(args.config.as_deref(), &root)?;
-    for p in &args.paths {
+    for p in &paths {
         if std::fs::symlink_metadata(p).is_err() {
             anyhow::bail!("cannot scan {}: no such file or directory", p.display());
         }
@@ -107,7 +117,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let request = ScanRequest {
         set: &set,
         walk: WalkOptions {
-            paths: args.paths.clone(),
+            paths,
             no_ignore: args.walk.no_ignore,
             follow_links: args.walk.follow,
             max_file_size: args.walk.max_file_size,
@@ -128,10 +138,29 @@ fn scan(args: ScanArgs) -> Result<u8> {
             cache: args.history.cache.clone(),
         }),
         now,
+        collectors,
+        collect: nhiscan::collect::RunOptions {
+            timeout: std::time::Duration::from_secs(args.sources.source_timeout),
+            ..Default::default()
+        },
+        scope: nhiscan::model::Scope::default(),
     };
     let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
-    let result = app::run_scan(&request, &bar);
+    let mut result = app::run_scan(&request, &bar);
     bar.finish();
+    if let Some(path) = &args.output.history {
+        let recorded =
+            nhiscan::scan_history::ScanHistory::open(path)?.record(&mut result.inventory)?;
+        eprintln!(
+            "recorded scan {} in {} ({} identities seen for the first time)",
+            recorded.id,
+            path.display(),
+            recorded.identities_new
+        );
+    }
+    if args.output.stats {
+        print_stats(&result.inventory);
+    }
 
     for e in &result.errors {
         eprintln!("warning: skipped {e}");
@@ -165,6 +194,32 @@ fn scan(args: ScanArgs) -> Result<u8> {
     } else {
         exit::CLEAN
     })
+}
+
+/// The API collectors the flags ask for; none without a source flag, so no API call.
+fn collectors(_args: &ScanArgs) -> Result<Vec<std::sync::Arc<dyn nhiscan::collect::Collector>>> {
+    Ok(Vec::new())
+}
+
+/// `--stats`: one line per source, then the file-scan counters.
+fn print_stats(inventory: &nhiscan::model::Inventory) {
+    for s in &inventory.sources {
+        eprintln!(
+            "stats: source {}: {:?}, {} items, {} API calls, {} ms",
+            s.id, s.status, s.items, s.api_calls, s.elapsed_ms
+        );
+    }
+    let sum = &inventory.summary;
+    eprintln!(
+        "stats: {} files, {} bytes, {} commits, {} blobs, {} identities, {} findings, {} ms",
+        sum.files_scanned,
+        sum.bytes_scanned,
+        sum.commits_scanned,
+        sum.blobs_scanned,
+        inventory.identities.len(),
+        inventory.findings.len(),
+        sum.elapsed_ms
+    );
 }
 
 fn write_report(
@@ -202,9 +257,29 @@ fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
     }
 }
 
-fn diff(old: &std::path::Path, new: &std::path::Path, format: ListFormat) -> Result<u8> {
-    let old_inv = nhiscan::drift::read_inventory(old)?;
-    let new_inv = nhiscan::drift::read_inventory(new)?;
+fn diff(
+    old: Option<&std::path::Path>,
+    new: Option<&std::path::Path>,
+    history: Option<&std::path::Path>,
+    format: ListFormat,
+) -> Result<u8> {
+    let (old_inv, new_inv) = match (old, new, history) {
+        (_, _, Some(db)) => {
+            if !db.is_file() {
+                anyhow::bail!(
+                    "no history database at {}; record scans first with `nhiscan scan --history {}`",
+                    db.display(),
+                    db.display()
+                );
+            }
+            nhiscan::scan_history::ScanHistory::open(db)?.last_two()?
+        }
+        (Some(old), Some(new), None) => (
+            nhiscan::drift::read_inventory(old)?,
+            nhiscan::drift::read_inventory(new)?,
+        ),
+        _ => anyhow::bail!("give OLD and NEW inventories, or --history FILE"),
+    };
     let drift = nhiscan::drift::diff(&old_inv, &new_inv);
     let text = match format {
         ListFormat::Table => nhiscan::drift::render_text(&drift),

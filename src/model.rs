@@ -141,6 +141,73 @@ pub struct Identity {
     /// Provider- or kind-specific facts (certificate subject, issuer, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// Provider tags, labels and annotations, as the provider returned them; the owner
+    /// resolver reads its configured keys (`Owner`, `owner`, `team`, ...) from here.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// The provider says the credential was never used (as opposed to "unknown", which is
+    /// `last_used_at: null` with this false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_used: bool,
+    /// Parties outside the owning account or organisation that can act as this identity
+    /// (other AWS account ids, federated providers, GitHub Apps).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub third_parties: Vec<String>,
+    /// A programmatic identity that can also sign in interactively (a console password).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub console_access: bool,
+    /// First and last scan that saw this identity, from the `--history` database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
+}
+
+impl Identity {
+    /// An identity with only what every source knows; the rest starts empty or unknown.
+    pub fn new(
+        id: impl Into<String>,
+        provider: Provider,
+        kind: impl Into<String>,
+        name: impl Into<String>,
+        location: impl Into<String>,
+    ) -> Identity {
+        Identity {
+            id: id.into(),
+            provider,
+            kind: kind.into(),
+            service: None,
+            name: name.into(),
+            location: location.into(),
+            owner: None,
+            created_at: None,
+            last_used_at: None,
+            rotated_at: None,
+            expires_at: None,
+            age_days: None,
+            status: Status::Unknown,
+            privileges: Vec::new(),
+            exposures: Vec::new(),
+            related: Vec::new(),
+            fingerprint: None,
+            preview: None,
+            attributes: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            never_used: false,
+            third_parties: Vec::new(),
+            console_access: false,
+            first_seen: None,
+            last_seen: None,
+        }
+    }
+
+    /// True for identities a cloud or platform collector reported (not a found secret).
+    pub fn is_collected(&self) -> bool {
+        matches!(
+            self.provider,
+            Provider::Aws | Provider::Github | Provider::Kubernetes
+        )
+    }
 }
 
 /// How serious a finding is, and so what it does to the exit code.
@@ -247,6 +314,16 @@ pub struct SourceStatus {
     /// (a shallow clone's truncated history, submodules not followed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// API calls a collector made (0 for local sources).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub api_calls: u64,
+    /// Wall time of the source, in milliseconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub elapsed_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Counters a user needs to judge how complete the file scan was.

@@ -9,6 +9,8 @@ use crate::detect::DetectorSet;
 use crate::model::{Exposure, Identity, Provider, Status, Timestamp};
 use crate::scan::git::attribute::{CommitRef, SecretInHistory};
 use crate::scan::{CertificateMatch, ScanOutput, SecretMatch};
+pub mod merge;
+
 use std::collections::{BTreeMap, HashMap};
 
 /// Identity id of a secret with this fingerprint, whatever provider or place it came from.
@@ -24,27 +26,17 @@ fn secret_identity(
     preview: &str,
     location: String,
 ) -> Identity {
-    Identity {
-        id: secret_identity_id(fingerprint),
+    let mut identity = Identity::new(
+        secret_identity_id(fingerprint),
         provider,
-        kind: d.kind.clone(),
-        service: Some(d.provider.clone()),
-        name: d.name.clone(),
+        &d.kind,
+        &d.name,
         location,
-        owner: None,
-        created_at: None,
-        last_used_at: None,
-        rotated_at: None,
-        expires_at: None,
-        age_days: None,
-        status: Status::Unknown,
-        privileges: Vec::new(),
-        exposures: Vec::new(),
-        related: Vec::new(),
-        fingerprint: Some(fingerprint.to_string()),
-        preview: Some(preview.to_string()),
-        attributes: BTreeMap::new(),
-    }
+    );
+    identity.service = Some(d.provider.clone());
+    identity.fingerprint = Some(fingerprint.to_string());
+    identity.preview = Some(preview.to_string());
+    identity
 }
 
 /// Build identities from a file scan, in order of first appearance (by path, then line).
@@ -107,9 +99,12 @@ fn apply_facts(identity: &mut Identity, facts: &[crate::detect::decode::Fact]) {
     }
 }
 
-/// Status from expiry, once every fact is known.
-pub fn settle_status(identities: &mut [Identity], now: Timestamp) {
+/// Age and status from the dates, once every source has been merged.
+pub fn settle(identities: &mut [Identity], now: Timestamp) {
     for i in identities.iter_mut() {
+        if let Some(created) = i.created_at {
+            i.age_days = Some(created.days_until(&now));
+        }
         if i.kind != "certificate"
             && let Some(exp) = i.expires_at
         {
@@ -156,34 +151,26 @@ fn certificates_to_identities(
                     info.subject_alt_names.join(", "),
                 );
             }
-            Identity {
-                id: format!("certificate:sha256:{}", info.sha256),
-                provider: Provider::File,
-                kind: "certificate".into(),
-                service: None,
-                name: info
-                    .common_name
+            let mut identity = Identity::new(
+                format!("certificate:sha256:{}", info.sha256),
+                Provider::File,
+                "certificate",
+                info.common_name
                     .clone()
                     .unwrap_or_else(|| info.subject.clone()),
-                location: format!("{}:{}", c.path, c.line),
-                owner: None,
-                created_at: Some(info.not_before),
-                last_used_at: None,
-                rotated_at: None,
-                expires_at: Some(info.not_after),
-                age_days: Some(info.not_before.days_until(&now)),
-                status: if info.not_after < now {
-                    Status::Expired
-                } else {
-                    Status::Active
-                },
-                privileges: Vec::new(),
-                exposures: Vec::new(),
-                related: Vec::new(),
-                fingerprint: Some(info.sha256.clone()),
-                preview: None,
-                attributes,
-            }
+                format!("{}:{}", c.path, c.line),
+            );
+            identity.created_at = Some(info.not_before);
+            identity.expires_at = Some(info.not_after);
+            identity.age_days = Some(info.not_before.days_until(&now));
+            identity.status = if info.not_after < now {
+                Status::Expired
+            } else {
+                Status::Active
+            };
+            identity.fingerprint = Some(info.sha256.clone());
+            identity.attributes = attributes;
+            identity
         });
         if !identity.exposures.contains(&exposure) {
             identity.exposures.push(exposure);

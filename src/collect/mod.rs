@@ -1,0 +1,332 @@
+//! Collectors: the sources that ask a cloud or platform API which machine identities exist.
+//!
+//! A [`Collector`] does all of its I/O inside [`Collector::collect`] and hands back a
+//! [`Batch`] of identities; nothing downstream knows which collector produced a record
+//! beyond its `provider`. The [`run`] function is the only place that schedules them: each
+//! collector runs as its own task on a tokio runtime, at most `concurrency` at once, each
+//! under its own deadline. A collector that fails, times out or panics becomes a `failed`
+//! source, one whose calls partly failed a `partial` source; either way the other sources
+//! still land in the inventory and the exit code says it is incomplete.
+
+use crate::model::{Identity, SourceState, SourceStatus, Timestamp};
+use crate::scan::redact::Fingerprinter;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What every collector may read while it runs.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The scan's notion of "now" (ages, "never used for N days").
+    pub now: Timestamp,
+    /// Fingerprints identifying values (an access key id) the same way the secret scanner
+    /// does, so a key found in a file correlates with the key a collector saw.
+    pub fingerprinter: Fingerprinter,
+    /// API calls one collector may have in flight at once.
+    pub calls_in_flight: usize,
+}
+
+/// What one collector found.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub identities: Vec<Identity>,
+    /// Calls that failed without stopping the collector (AccessDenied on one API, a
+    /// repository the token cannot read): each names what is missing. Any error makes the
+    /// source `partial`.
+    pub errors: Vec<String>,
+    /// Things the user should know that do not make the inventory incomplete.
+    pub warnings: Vec<String>,
+    /// API calls made, for `--stats` and the source status.
+    pub api_calls: u64,
+}
+
+/// Why a collector could not produce anything at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// No usable credentials or configuration for the source.
+    #[error("{0}")]
+    Setup(String),
+    /// The provider refused or failed the calls every later call depends on.
+    #[error("{0}")]
+    Api(String),
+}
+
+/// A source of identities.
+#[async_trait::async_trait]
+pub trait Collector: Send + Sync {
+    /// Source id as reported in the inventory: `aws:prod`, `github:acme`, ...
+    fn id(&self) -> String;
+    async fn collect(&self, cx: &Context) -> Result<Batch, CollectError>;
+}
+
+/// How the runner schedules collectors.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Collectors running at once.
+    pub concurrency: usize,
+    /// Deadline for one collector, from its start.
+    pub timeout: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            concurrency: 4,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// One collector's outcome: its status line and the identities it produced.
+#[derive(Debug)]
+pub struct Collected {
+    pub status: SourceStatus,
+    pub identities: Vec<Identity>,
+    pub warnings: Vec<String>,
+}
+
+/// Run every collector to completion, failure or timeout; results are in input order.
+pub fn run(collectors: Vec<Arc<dyn Collector>>, cx: Context, opts: RunOptions) -> Vec<Collected> {
+    if collectors.is_empty() {
+        return Vec::new();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let message = format!("cannot start the async runtime for collectors: {e}");
+            return collectors
+                .iter()
+                .map(|c| Collected::failed(c.id(), message.clone(), 0))
+                .collect();
+        }
+    };
+    runtime.block_on(run_all(collectors, Arc::new(cx), opts))
+}
+
+async fn run_all(
+    collectors: Vec<Arc<dyn Collector>>,
+    cx: Arc<Context>,
+    opts: RunOptions,
+) -> Vec<Collected> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
+    let tasks: Vec<_> = collectors
+        .into_iter()
+        .map(|collector| {
+            let id = collector.id();
+            let permits = Arc::clone(&permits);
+            let cx = Arc::clone(&cx);
+            let task = tokio::spawn(async move {
+                // The semaphore is never closed, so acquiring only waits.
+                let _permit = permits.acquire_owned().await;
+                let started = Instant::now();
+                let outcome = tokio::time::timeout(opts.timeout, collector.collect(&cx)).await;
+                (outcome, started.elapsed())
+            });
+            (id, task)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for (id, task) in tasks {
+        out.push(match task.await {
+            Ok((Ok(Ok(batch)), elapsed)) => finished(id, batch, elapsed),
+            Ok((Ok(Err(e)), elapsed)) => Collected::failed(id, e.to_string(), elapsed.as_millis() as u64),
+            Ok((Err(_), elapsed)) => Collected::failed(
+                id,
+                format!(
+                    "timed out after {:?}; nothing from this source is in the inventory. Raise --source-timeout or narrow the scope",
+                    opts.timeout
+                ),
+                elapsed.as_millis() as u64,
+            ),
+            Err(join) => Collected::failed(
+                id,
+                format!("the collector crashed ({join}); this is a bug in nhiscan, please report it"),
+                0,
+            ),
+        });
+    }
+    out
+}
+
+fn finished(id: String, batch: Batch, elapsed: Duration) -> Collected {
+    let state = if batch.errors.is_empty() {
+        SourceState::Ok
+    } else {
+        SourceState::Partial
+    };
+    Collected {
+        status: SourceStatus {
+            id,
+            status: state,
+            items: batch.identities.len() as u64,
+            errors: batch.errors,
+            warnings: batch.warnings.clone(),
+            api_calls: batch.api_calls,
+            elapsed_ms: elapsed.as_millis() as u64,
+        },
+        identities: batch.identities,
+        warnings: batch.warnings,
+    }
+}
+
+impl Collected {
+    /// A source that produced nothing, with the reason.
+    pub fn failed(id: String, message: String, elapsed_ms: u64) -> Collected {
+        Collected {
+            status: SourceStatus {
+                id,
+                status: SourceState::Failed,
+                items: 0,
+                errors: vec![message],
+                warnings: Vec::new(),
+                api_calls: 0,
+                elapsed_ms,
+            },
+            identities: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Provider;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A collector whose behaviour the test chooses; the runner is what is under test.
+    struct Scripted {
+        id: &'static str,
+        delay: Duration,
+        outcome: fn() -> Result<Batch, CollectError>,
+        running: Arc<AtomicUsize>,
+        peak: Arc<AtomicUsize>,
+    }
+
+    #[async_trait::async_trait]
+    impl Collector for Scripted {
+        fn id(&self) -> String {
+            self.id.to_string()
+        }
+        async fn collect(&self, _cx: &Context) -> Result<Batch, CollectError> {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            (self.outcome)()
+        }
+    }
+
+    fn one_identity() -> Result<Batch, CollectError> {
+        Ok(Batch {
+            identities: vec![Identity::new("k1", Provider::Aws, "access-key", "k1", "x")],
+            api_calls: 3,
+            ..Batch::default()
+        })
+    }
+
+    fn partial() -> Result<Batch, CollectError> {
+        Ok(Batch {
+            errors: vec!["iam:ListRoles denied".into()],
+            ..Batch::default()
+        })
+    }
+
+    fn broken() -> Result<Batch, CollectError> {
+        Err(CollectError::Setup("no credentials".into()))
+    }
+
+    fn crashes() -> Result<Batch, CollectError> {
+        panic!("collector bug")
+    }
+
+    fn cx() -> Context {
+        Context {
+            now: Timestamp::now(),
+            fingerprinter: Fingerprinter::default(),
+            calls_in_flight: 8,
+        }
+    }
+
+    fn scripted(
+        list: &[(&'static str, u64, fn() -> Result<Batch, CollectError>)],
+    ) -> (Vec<Arc<dyn Collector>>, Arc<AtomicUsize>) {
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let collectors = list
+            .iter()
+            .map(|&(id, ms, outcome)| {
+                Arc::new(Scripted {
+                    id,
+                    delay: Duration::from_millis(ms),
+                    outcome,
+                    running: Arc::clone(&running),
+                    peak: Arc::clone(&peak),
+                }) as Arc<dyn Collector>
+            })
+            .collect();
+        (collectors, peak)
+    }
+
+    #[test]
+    fn each_outcome_becomes_a_source_status_and_the_rest_still_lands() {
+        let (collectors, _) = scripted(&[
+            ("ok", 1, one_identity),
+            ("partial", 1, partial),
+            ("failed", 1, broken),
+            ("slow", 5_000, one_identity),
+            ("panics", 1, crashes),
+        ]);
+        let opts = RunOptions {
+            concurrency: 8,
+            timeout: Duration::from_millis(200),
+        };
+        let out = run(collectors, cx(), opts);
+        let states: Vec<(&str, SourceState)> = out
+            .iter()
+            .map(|c| (c.status.id.as_str(), c.status.status))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("ok", SourceState::Ok),
+                ("partial", SourceState::Partial),
+                ("failed", SourceState::Failed),
+                ("slow", SourceState::Failed),
+                ("panics", SourceState::Failed),
+            ]
+        );
+        assert_eq!(out[0].identities.len(), 1);
+        assert_eq!(out[0].status.api_calls, 3);
+        assert_eq!(out[1].status.errors, ["iam:ListRoles denied"]);
+        assert_eq!(out[2].status.errors, ["no credentials"]);
+        assert!(out[3].status.errors[0].contains("timed out after 200ms"));
+        assert!(out[4].status.errors[0].contains("bug in nhiscan"));
+    }
+
+    #[test]
+    fn no_more_collectors_run_at_once_than_allowed() {
+        let list: Vec<(&'static str, u64, fn() -> Result<Batch, CollectError>)> =
+            ["a", "b", "c", "d", "e", "f"]
+                .into_iter()
+                .map(|id| (id, 30, one_identity as fn() -> _))
+                .collect();
+        let (collectors, peak) = scripted(&list);
+        let opts = RunOptions {
+            concurrency: 2,
+            timeout: Duration::from_secs(10),
+        };
+        let out = run(collectors, cx(), opts);
+        assert_eq!(out.len(), 6);
+        assert!(out.iter().all(|c| c.status.status == SourceState::Ok));
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn no_collectors_means_no_runtime_and_no_sources() {
+        assert!(run(Vec::new(), cx(), RunOptions::default()).is_empty());
+    }
+}

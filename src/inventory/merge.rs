@@ -1,0 +1,219 @@
+//! Merging identities from several sources into one inventory, and correlating secrets found
+//! in files with the identities a collector saw.
+//!
+//! Two rules, both pure functions:
+//! - **Same id, same identity.** Two sources reporting the same stable id (an IAM user seen
+//!   by two profiles of one account, a certificate in a file and in a cluster) become one
+//!   record: known facts win over unknown ones, lists are unioned.
+//! - **Same fingerprint, same credential.** A collector fingerprints the value a secret
+//!   scanner would find (an access key id, a service-account token) with the same keyed
+//!   hash; a found secret with that fingerprint is that credential leaked. Its exposures move
+//!   onto the collected identity, so the report says "leaked **and** active, last used N days
+//!   ago" instead of two unrelated rows.
+
+use crate::model::{Identity, Status};
+use std::collections::HashMap;
+
+/// Add `incoming` identities to `identities`, merging those whose id is already present.
+pub fn merge_collected(identities: &mut Vec<Identity>, incoming: Vec<Identity>) {
+    let mut index: HashMap<String, usize> = identities
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.id.clone(), i))
+        .collect();
+    for identity in incoming {
+        match index.get(&identity.id) {
+            Some(&slot) => merge_into(&mut identities[slot], identity),
+            None => {
+                index.insert(identity.id.clone(), identities.len());
+                identities.push(identity);
+            }
+        }
+    }
+}
+
+/// Fold `other` into `base`: facts `base` lacks are taken from `other`, lists are unioned.
+pub fn merge_into(base: &mut Identity, other: Identity) {
+    fill(&mut base.service, other.service);
+    fill(&mut base.owner, other.owner);
+    fill(&mut base.created_at, other.created_at);
+    fill(&mut base.last_used_at, other.last_used_at);
+    fill(&mut base.rotated_at, other.rotated_at);
+    fill(&mut base.expires_at, other.expires_at);
+    fill(&mut base.age_days, other.age_days);
+    fill(&mut base.fingerprint, other.fingerprint);
+    fill(&mut base.preview, other.preview);
+    fill(&mut base.first_seen, other.first_seen);
+    fill(&mut base.last_seen, other.last_seen);
+    if base.status == Status::Unknown {
+        base.status = other.status;
+    }
+    union(&mut base.privileges, other.privileges);
+    union(&mut base.related, other.related);
+    union(&mut base.third_parties, other.third_parties);
+    union(&mut base.exposures, other.exposures);
+    for (k, v) in other.attributes {
+        base.attributes.entry(k).or_insert(v);
+    }
+    for (k, v) in other.tags {
+        base.tags.entry(k).or_insert(v);
+    }
+    base.never_used |= other.never_used && base.last_used_at.is_none();
+    base.console_access |= other.console_access;
+}
+
+fn fill<T>(slot: &mut Option<T>, other: Option<T>) {
+    if slot.is_none() {
+        *slot = other;
+    }
+}
+
+fn union<T: PartialEq>(list: &mut Vec<T>, other: Vec<T>) {
+    for item in other {
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
+
+/// Attach every found secret (a `file` or `git` identity) whose fingerprint equals a
+/// collected identity's to that identity, and drop the separate secret record. Returns how
+/// many secrets were attached.
+pub fn correlate(identities: &mut Vec<Identity>) -> usize {
+    let collected: HashMap<String, usize> = identities
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.is_collected())
+        .filter_map(|(slot, i)| Some((i.fingerprint.clone()?, slot)))
+        .collect();
+    if collected.is_empty() {
+        return 0;
+    }
+    let mut attach: Vec<(usize, usize)> = Vec::new();
+    for (slot, identity) in identities.iter().enumerate() {
+        if identity.is_collected() {
+            continue;
+        }
+        if let Some(&target) = identity.fingerprint.as_ref().and_then(|f| collected.get(f)) {
+            attach.push((slot, target));
+        }
+    }
+    // Move from the highest slot down so the slots still to visit keep their positions.
+    attach.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    for &(slot, target) in &attach {
+        let found = identities.remove(slot);
+        let target = if target > slot { target - 1 } else { target };
+        let identity = &mut identities[target];
+        identity.attributes.insert("leaked".into(), "true".into());
+        identity
+            .attributes
+            .entry("leak_detector".into())
+            .or_insert_with(|| {
+                found
+                    .exposures
+                    .first()
+                    .map(|e| e.detector.clone())
+                    .unwrap_or_default()
+            });
+        identity.preview = identity.preview.take().or(found.preview);
+        union(&mut identity.exposures, found.exposures);
+        for (k, v) in found.attributes {
+            identity.attributes.entry(k).or_insert(v);
+        }
+    }
+    attach.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Exposure, Provider, Timestamp};
+
+    fn exposure(path: &str) -> Exposure {
+        Exposure {
+            path: path.into(),
+            line: 3,
+            column: 7,
+            commit: None,
+            in_head: true,
+            detector: "aws.access-key-id".into(),
+            author: None,
+            author_email: None,
+            author_date: None,
+        }
+    }
+
+    fn found(fp: &str, paths: &[&str]) -> Identity {
+        let mut i = Identity::new(
+            format!("secret:{fp}"),
+            Provider::File,
+            "access-key",
+            "AWS access key id",
+            paths[0],
+        );
+        i.fingerprint = Some(fp.into());
+        i.preview = Some("AKIA…XY".into());
+        i.exposures = paths.iter().map(|p| exposure(p)).collect();
+        i
+    }
+
+    fn iam_key(id: &str, fp: &str) -> Identity {
+        let mut i = Identity::new(id, Provider::Aws, "access-key", id, "user/ci");
+        i.fingerprint = Some(fp.into());
+        i.status = Status::Active;
+        i.last_used_at = Some(Timestamp::parse("2026-11-19T00:00:00Z").unwrap());
+        i.related = vec!["arn:aws:iam::123456789012:user/ci".into()];
+        i
+    }
+
+    #[test]
+    fn same_id_from_two_sources_is_one_identity_with_the_union_of_facts() {
+        let mut a = Identity::new("role/x", Provider::Aws, "iam-role", "x", "arn");
+        a.privileges = vec!["AdministratorAccess".into()];
+        let mut b = a.clone();
+        b.privileges = vec!["AdministratorAccess".into(), "iam:PassRole".into()];
+        b.created_at = Some(Timestamp::parse("2025-01-01T00:00:00Z").unwrap());
+        b.tags.insert("Owner".into(), "platform".into());
+        b.status = Status::Active;
+        let mut list = vec![a];
+        merge_collected(
+            &mut list,
+            vec![
+                b,
+                Identity::new("other", Provider::Aws, "iam-user", "o", "l"),
+            ],
+        );
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].privileges, ["AdministratorAccess", "iam:PassRole"]);
+        assert!(list[0].created_at.is_some());
+        assert_eq!(list[0].status, Status::Active);
+        assert_eq!(list[0].tags["Owner"], "platform");
+    }
+
+    #[test]
+    fn a_found_key_attaches_to_the_collected_key_with_the_same_fingerprint() {
+        let mut list = vec![
+            found("fp1", &["app/.env", "deploy/ci.yml"]),
+            found("fp-other", &["x.txt"]),
+            iam_key("AKIAEXAMPLEKEY000001", "fp1"),
+        ];
+        assert_eq!(correlate(&mut list), 1);
+        assert_eq!(list.len(), 2);
+        let key = list
+            .iter()
+            .find(|i| i.id == "AKIAEXAMPLEKEY000001")
+            .unwrap();
+        assert_eq!(key.exposures.len(), 2);
+        assert_eq!(key.attributes["leaked"], "true");
+        assert_eq!(key.preview.as_deref(), Some("AKIA…XY"));
+        assert_eq!(key.status, Status::Active);
+        assert!(list.iter().any(|i| i.id == "secret:fp-other"));
+    }
+
+    #[test]
+    fn without_a_collected_match_nothing_moves() {
+        let mut list = vec![found("fp1", &["a"]), found("fp2", &["b"])];
+        assert_eq!(correlate(&mut list), 0);
+        assert_eq!(list.len(), 2);
+    }
+}

@@ -1,0 +1,46 @@
+//! Rules about who is accountable and what an identity can do (`unowned`,
+//! `overprivileged`, `third-party-access`, `human-use`).
+
+use super::{HUMAN_USE, OVERPRIVILEGED, THIRD_PARTY_ACCESS, Thresholds, UNOWNED, about};
+use crate::model::{Finding, Identity};
+
+pub(super) fn unowned(identity: &Identity) -> Option<Finding> {
+    identity.owner.is_none().then(|| {
+        let msg = format!("{} at {} has no owner", identity.name, identity.location);
+        about(&UNOWNED, identity, msg)
+    })
+}
+
+pub(super) fn overprivileged(identity: &Identity, limits: &Thresholds) -> Option<Finding> {
+    let broad: Vec<&str> = identity
+        .privileges
+        .iter()
+        .filter(|p| limits.broad_privileges.iter().any(|b| b == *p))
+        .map(String::as_str)
+        .collect();
+    (!broad.is_empty()).then(|| {
+        let msg = format!("{} holds {}", identity.name, broad.join(", "));
+        about(&OVERPRIVILEGED, identity, msg)
+    })
+}
+
+pub(super) fn third_party(identity: &Identity) -> Option<Finding> {
+    (!identity.third_parties.is_empty()).then(|| {
+        let msg = format!(
+            "{} can be used by {}",
+            identity.name,
+            identity.third_parties.join(", ")
+        );
+        about(&THIRD_PARTY_ACCESS, identity, msg)
+    })
+}
+
+pub(super) fn human_use(identity: &Identity) -> Option<Finding> {
+    identity.console_access.then(|| {
+        let msg = format!(
+            "{} is a programmatic identity with a console password: people can sign in as it",
+            identity.name
+        );
+        about(&HUMAN_USE, identity, msg)
+    })
+}

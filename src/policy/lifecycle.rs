@@ -1,0 +1,132 @@
+//! Rules about time: expiry, use and rotation (`expired`, `expiring-soon`, `stale`,
+//! `never-used`, `rotation-overdue`, `long-lived`).
+//!
+//! Use and rotation rules apply to identities a collector reported: a secret found in a
+//! file has no provider-side "last used" or "created", and is already `leaked-secret`.
+
+use super::{
+    EXPIRED, EXPIRING_SOON, LONG_LIVED, NEVER_USED, ROTATION_OVERDUE, STALE, Thresholds, about,
+    days_phrase,
+};
+use crate::model::{Finding, Identity, Status, Timestamp};
+
+/// Kinds that are a secret someone holds and can rotate.
+const CREDENTIAL_KINDS: &[&str] = &[
+    "access-key",
+    "api-key",
+    "token",
+    "service-account-token",
+    "personal-access-token",
+    "deploy-key",
+    "ssh-key",
+    "service-credential",
+    "ci-secret",
+    "webhook-secret",
+    "password",
+];
+
+/// Credential kinds that can be issued with an expiry; without one they are `long-lived`.
+const EXPIRABLE_KINDS: &[&str] = &[
+    "access-key",
+    "token",
+    "service-account-token",
+    "personal-access-token",
+    "deploy-key",
+    "ssh-key",
+    "service-credential",
+];
+
+fn is_live(identity: &Identity) -> bool {
+    !matches!(identity.status, Status::Inactive | Status::Expired)
+}
+
+pub(super) fn expiry(identity: &Identity, now: Timestamp, limits: &Thresholds) -> Option<Finding> {
+    let expires = identity.expires_at?;
+    let days = now.days_until(&expires);
+    if expires < now {
+        let msg = format!(
+            "{} expired {} ({expires})",
+            identity.name,
+            days_phrase(-days)
+        );
+        Some(about(&EXPIRED, identity, msg))
+    } else if days <= limits.expiring_soon_days {
+        let msg = format!("{} expires in {days} days ({expires})", identity.name);
+        Some(about(&EXPIRING_SOON, identity, msg))
+    } else {
+        None
+    }
+}
+
+pub(super) fn stale(identity: &Identity, now: Timestamp, limits: &Thresholds) -> Option<Finding> {
+    let last = identity.last_used_at?;
+    let idle = last.days_until(&now);
+    (identity.is_collected() && idle > limits.stale_days).then(|| {
+        let msg = format!(
+            "{} was last used {} ({last}), more than {} days ago",
+            identity.name,
+            days_phrase(idle),
+            limits.stale_days
+        );
+        about(&STALE, identity, msg)
+    })
+}
+
+pub(super) fn never_used(
+    identity: &Identity,
+    now: Timestamp,
+    limits: &Thresholds,
+) -> Option<Finding> {
+    let created = identity.created_at?;
+    let age = created.days_until(&now);
+    (identity.is_collected() && identity.never_used && age > limits.never_used_days).then(|| {
+        let msg = format!(
+            "{} was created {} ({created}) and has never been used",
+            identity.name,
+            days_phrase(age)
+        );
+        about(&NEVER_USED, identity, msg)
+    })
+}
+
+pub(super) fn rotation_overdue(
+    identity: &Identity,
+    now: Timestamp,
+    limits: &Thresholds,
+) -> Option<Finding> {
+    if !identity.is_collected()
+        || !is_live(identity)
+        || !CREDENTIAL_KINDS.contains(&identity.kind.as_str())
+    {
+        return None;
+    }
+    let (since, what) = match (identity.rotated_at, identity.created_at) {
+        (Some(r), _) => (r, "last rotated"),
+        (None, Some(c)) => (c, "created"),
+        (None, None) => return None,
+    };
+    let age = since.days_until(&now);
+    (age > limits.rotation_days).then(|| {
+        let msg = format!(
+            "{} was {what} {} ({since}); rotate it at least every {} days",
+            identity.name,
+            days_phrase(age),
+            limits.rotation_days
+        );
+        about(&ROTATION_OVERDUE, identity, msg)
+    })
+}
+
+pub(super) fn long_lived(identity: &Identity) -> Option<Finding> {
+    (identity.is_collected()
+        && identity.status == Status::Active
+        && identity.expires_at.is_none()
+        && EXPIRABLE_KINDS.contains(&identity.kind.as_str()))
+    .then(|| {
+        let msg = format!(
+            "{} ({}) never expires; it is valid until someone revokes it",
+            identity.name, identity.kind
+        );
+        about(&LONG_LIVED, identity, msg)
+    })
+}

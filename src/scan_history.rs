@@ -1,0 +1,223 @@
+//! The scan history database (`--history FILE`): every scan's inventory, and when each
+//! identity was first and last seen, across runs.
+//!
+//! One SQLite file (rusqlite, bundled SQLite, so nothing to install): a `scans` table with
+//! each judged inventory as JSON, and an `identities` table with `first_seen`/`last_seen`.
+//! Recording a scan is one transaction, so an interrupted run never leaves half a scan;
+//! `nhiscan diff --history FILE` reads the last two inventories back.
+
+use crate::model::{Inventory, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+/// Layout version stored in SQLite's `user_version`.
+const LAYOUT_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS scans (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    generated_at  TEXT NOT NULL,
+    tool_version  TEXT NOT NULL,
+    identities    INTEGER NOT NULL,
+    findings_deny INTEGER NOT NULL,
+    findings_warn INTEGER NOT NULL,
+    incomplete    INTEGER NOT NULL,
+    inventory     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identities (
+    id         TEXT PRIMARY KEY,
+    provider   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen  TEXT NOT NULL,
+    first_scan INTEGER NOT NULL,
+    last_scan  INTEGER NOT NULL
+);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(
+        "cannot use history database {path}: {source}; pass a new file, or check the file is an nhiscan history database and is writable"
+    )]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "history database {path} has layout {found}; this nhiscan writes layout {LAYOUT_VERSION}"
+    )]
+    Layout { path: PathBuf, found: i64 },
+    #[error("history database {path} holds a scan that is not a valid inventory: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error(
+        "history database {path} has {found} scan(s); `diff --history` needs two. Run `nhiscan scan --history {path}` again"
+    )]
+    TooFewScans { path: PathBuf, found: usize },
+}
+
+/// An open history database.
+pub struct ScanHistory {
+    path: PathBuf,
+    conn: Connection,
+}
+
+/// Summary of one recorded scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedScan {
+    pub id: i64,
+    pub identities_new: usize,
+}
+
+impl ScanHistory {
+    /// Open (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<ScanHistory, HistoryError> {
+        let wrap = |source| HistoryError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(wrap)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(wrap)?;
+        if found != 0 && found != LAYOUT_VERSION {
+            return Err(HistoryError::Layout {
+                path: path.to_path_buf(),
+                found,
+            });
+        }
+        conn.execute_batch(SCHEMA).map_err(wrap)?;
+        conn.pragma_update(None, "user_version", LAYOUT_VERSION)
+            .map_err(wrap)?;
+        Ok(ScanHistory {
+            path: path.to_path_buf(),
+            conn,
+        })
+    }
+
+    fn wrap(&self, source: rusqlite::Error) -> HistoryError {
+        HistoryError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Record `inventory` as the newest scan and fill each identity's `first_seen` and
+    /// `last_seen` from every scan recorded so far (this one included).
+    pub fn record(&mut self, inventory: &mut Inventory) -> Result<RecordedScan, HistoryError> {
+        let path = self.path.clone();
+        let wrap = move |source| HistoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(&wrap)?;
+        let scan_id: i64 = tx
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM scans", [], |r| {
+                r.get(0)
+            })
+            .map_err(&wrap)?;
+        let now = inventory.generated_at.to_string();
+        let mut new = 0;
+        for identity in &mut inventory.identities {
+            let first: Option<String> = tx
+                .query_row(
+                    "SELECT first_seen FROM identities WHERE id = ?1",
+                    [&identity.id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(&wrap)?;
+            let first = match first {
+                Some(first) => {
+                    tx.execute(
+                        "UPDATE identities SET last_seen = ?2, last_scan = ?3, name = ?4 WHERE id = ?1",
+                        params![identity.id, now, scan_id, identity.name],
+                    )
+                    .map_err(&wrap)?;
+                    first
+                }
+                None => {
+                    new += 1;
+                    tx.execute(
+                        "INSERT INTO identities (id, provider, kind, name, first_seen, last_seen, first_scan, last_scan)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6)",
+                        params![
+                            identity.id,
+                            identity.provider.to_string(),
+                            identity.kind,
+                            identity.name,
+                            now,
+                            scan_id
+                        ],
+                    )
+                    .map_err(&wrap)?;
+                    now.clone()
+                }
+            };
+            identity.first_seen = Timestamp::parse(&first).ok();
+            identity.last_seen = Some(inventory.generated_at);
+        }
+        let json = serde_json::to_string(inventory).expect("inventory serialises");
+        tx.execute(
+            "INSERT INTO scans (id, generated_at, tool_version, identities, findings_deny, findings_warn, incomplete, inventory)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                scan_id,
+                now,
+                inventory.tool.version,
+                inventory.identities.len() as i64,
+                inventory.summary.findings_deny as i64,
+                inventory.summary.findings_warn as i64,
+                inventory.is_incomplete(),
+                json
+            ],
+        )
+        .map_err(&wrap)?;
+        tx.commit().map_err(&wrap)?;
+        Ok(RecordedScan {
+            id: scan_id,
+            identities_new: new,
+        })
+    }
+
+    /// The newest `n` inventories, oldest first.
+    pub fn last_scans(&self, n: usize) -> Result<Vec<Inventory>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT inventory FROM scans ORDER BY id DESC LIMIT ?1")
+            .map_err(|e| self.wrap(e))?;
+        let rows: Vec<String> = stmt
+            .query_map([n as i64], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.wrap(e))?;
+        let mut out = rows
+            .iter()
+            .map(|json| {
+                serde_json::from_str(json).map_err(|e| HistoryError::Corrupt {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<Inventory>, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The last two scans, for `nhiscan diff --history`.
+    pub fn last_two(&self) -> Result<(Inventory, Inventory), HistoryError> {
+        let mut scans = self.last_scans(2)?;
+        if scans.len() < 2 {
+            return Err(HistoryError::TooFewScans {
+                path: self.path.clone(),
+                found: scans.len(),
+            });
+        }
+        let new = scans.pop().expect("two scans");
+        let old = scans.pop().expect("two scans");
+        Ok((old, new))
+    }
+}
