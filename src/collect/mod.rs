@@ -197,11 +197,13 @@ mod tests {
     use crate::model::Provider;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    type Outcome = fn() -> Result<Batch, CollectError>;
+
     /// A collector whose behaviour the test chooses; the runner is what is under test.
     struct Scripted {
         id: &'static str,
         delay: Duration,
-        outcome: fn() -> Result<Batch, CollectError>,
+        outcome: Outcome,
         running: Arc<AtomicUsize>,
         peak: Arc<AtomicUsize>,
     }
@@ -252,7 +254,7 @@ mod tests {
     }
 
     fn scripted(
-        list: &[(&'static str, u64, fn() -> Result<Batch, CollectError>)],
+        list: &[(&'static str, u64, Outcome)],
     ) -> (Vec<Arc<dyn Collector>>, Arc<AtomicUsize>) {
         let running = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
@@ -309,11 +311,10 @@ mod tests {
 
     #[test]
     fn no_more_collectors_run_at_once_than_allowed() {
-        let list: Vec<(&'static str, u64, fn() -> Result<Batch, CollectError>)> =
-            ["a", "b", "c", "d", "e", "f"]
-                .into_iter()
-                .map(|id| (id, 30, one_identity as fn() -> _))
-                .collect();
+        let list: Vec<(&'static str, u64, Outcome)> = ["a", "b", "c", "d", "e", "f"]
+            .into_iter()
+            .map(|id| (id, 30, one_identity as Outcome))
+            .collect();
         let (collectors, peak) = scripted(&list);
         let opts = RunOptions {
             concurrency: 2,

@@ -99,7 +99,7 @@ pub fn correlate(identities: &mut Vec<Identity>) -> usize {
         }
     }
     // Move from the highest slot down so the slots still to visit keep their positions.
-    attach.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    attach.sort_unstable_by_key(|&(slot, _)| std::cmp::Reverse(slot));
     for &(slot, target) in &attach {
         let found = identities.remove(slot);
         let target = if target > slot { target - 1 } else { target };
