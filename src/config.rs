@@ -526,3 +526,40 @@ tag_keys = ["owner", "team", "app.kubernetes.io/part-of"]
 # reason = "documentation placeholders, verified not to be live keys (SEC-1234)"
 # expires = "2027-06-30"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_init_default_states_exactly_the_built_in_defaults() {
+        let parsed = parse(DEFAULT_CONFIG, Path::new("nhiscan.toml")).unwrap();
+        let defaults = Config::default();
+        assert_eq!(parsed.thresholds, defaults.thresholds);
+        assert_eq!(parsed.tag_keys, defaults.tag_keys);
+        for rule in policy::RULES {
+            assert_eq!(
+                parsed.levels.get(rule.code),
+                Some(&rule.default_level),
+                "nhiscan init should list {} at its default level",
+                rule.code
+            );
+        }
+    }
+
+    #[test]
+    fn thresholds_and_tag_keys_are_read_and_checked() {
+        let text = "[policy]\nstale_days = 30\nrotation_days = 365\nnever_used_days = 7\nbroad_privileges = [\"cluster-admin\"]\n\n[ownership]\ntag_keys = [\"CostOwner\", \"\"]\n";
+        let err = parse(text, Path::new("n.toml")).unwrap_err().to_string();
+        assert!(
+            err.contains("n.toml:8:12: ownership.tag_keys: keys must not be empty"),
+            "{err}"
+        );
+        let ok = parse(&text.replace(", \"\"", ""), Path::new("n.toml")).unwrap();
+        assert_eq!(ok.thresholds.stale_days, 30);
+        assert_eq!(ok.thresholds.rotation_days, 365);
+        assert_eq!(ok.thresholds.never_used_days, 7);
+        assert_eq!(ok.thresholds.broad_privileges, ["cluster-admin"]);
+        assert_eq!(ok.tag_keys, ["CostOwner"]);
+    }
+}

@@ -188,6 +188,11 @@ fn field_changes(old: &Identity, new: &Identity) -> Vec<FieldChange> {
         old.privileges.join(", "),
         new.privileges.join(", "),
     );
+    check(
+        "third_parties",
+        old.third_parties.join(", "),
+        new.third_parties.join(", "),
+    );
     check("rotated_at", ts(old.rotated_at), ts(new.rotated_at));
     check("expires_at", ts(old.expires_at), ts(new.expires_at));
     check("last_used_at", ts(old.last_used_at), ts(new.last_used_at));

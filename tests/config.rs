@@ -43,6 +43,7 @@ fn every_config_problem_is_reported_with_file_line_and_key() {
         repo.join("nhiscan.toml"),
         r#"[policy]
 expiring_soon_days = -1
+stale_days = -5
 
 [policy.levels]
 leaked-secret = "block"
@@ -68,11 +69,12 @@ expires = "next tuesday"
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     for needle in [
-        "6 problem(s)",
+        "7 problem(s)",
         "nhiscan.toml:2:22: policy.expiring_soon_days: must be 0 or more",
-        "nhiscan.toml:5:17: policy.levels.leaked-secret: `block` is not a level",
-        "nhiscan.toml:6:16: policy.levels.made-up-code: unknown policy code",
-        "nhiscan.toml:9:8: suppress[0].reason: missing",
+        "nhiscan.toml:3:14: policy.stale_days: must be 0 or more",
+        "nhiscan.toml:6:17: policy.levels.leaked-secret: `block` is not a level",
+        "nhiscan.toml:7:16: policy.levels.made-up-code: unknown policy code",
+        "nhiscan.toml:10:8: suppress[0].reason: missing",
         "suppress[1].path: bad glob",
         "suppress[1].expires: `next tuesday` is not a date",
     ] {

@@ -215,3 +215,6 @@ fn suppression_matches(s: &crate::config::Suppression, f: &Finding) -> bool {
             .as_ref()
             .is_none_or(|g| f.path.as_ref().is_some_and(|p| g.is_match(p)))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,258 @@
+//! One test per rule: the fact that triggers it, and the nearest fact that must not.
+
+use super::*;
+use crate::model::{Exposure, Provider, Status};
+
+const NOW: &str = "2026-11-22T12:00:00Z";
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+fn days_ago(days: i64) -> Timestamp {
+    Timestamp(at(NOW).0 - time::Duration::days(days))
+}
+
+fn key() -> Identity {
+    let mut i = Identity::new(
+        "AKIAEXAMPLE000000001",
+        Provider::Aws,
+        "access-key",
+        "ci-deploy key",
+        "arn:aws:iam::123456789012:user/ci-deploy",
+    );
+    i.status = Status::Active;
+    i.created_at = Some(days_ago(10));
+    i.owner = Some(crate::model::Owner {
+        team: "platform".into(),
+        backup: None,
+        source: "tag".into(),
+        evidence: "Owner tag".into(),
+    });
+    i
+}
+
+/// Codes of the findings `judge` gives this one identity.
+fn codes(identity: Identity) -> Vec<String> {
+    codes_with(identity, &Thresholds::default())
+}
+
+fn codes_with(identity: Identity, limits: &Thresholds) -> Vec<String> {
+    let set = DetectorSet::builtin().unwrap();
+    let (findings, _) = judge(&set, &[], &[identity], None, at(NOW), limits);
+    findings.into_iter().map(|f| f.code).collect()
+}
+
+#[test]
+fn a_fresh_owned_expiring_key_is_only_long_lived_when_it_has_no_expiry() {
+    assert_eq!(codes(key()), ["long-lived"]);
+    let mut expiring = key();
+    expiring.expires_at = Some(at("2027-06-01T00:00:00Z"));
+    assert!(codes(expiring).is_empty());
+}
+
+#[test]
+fn stale_after_the_threshold_of_days_without_use() {
+    let mut k = key();
+    k.expires_at = Some(at("2027-06-01T00:00:00Z"));
+    k.last_used_at = Some(days_ago(91));
+    assert_eq!(codes(k.clone()), ["stale"]);
+    k.last_used_at = Some(days_ago(90));
+    assert!(codes(k.clone()).is_empty());
+    let limits = Thresholds {
+        stale_days: 30,
+        ..Thresholds::default()
+    };
+    assert_eq!(codes_with(k, &limits), ["stale"]);
+}
+
+#[test]
+fn never_used_only_when_the_provider_says_so_and_the_identity_is_old_enough() {
+    let mut k = key();
+    k.expires_at = Some(at("2027-06-01T00:00:00Z"));
+    k.never_used = true;
+    k.created_at = Some(days_ago(31));
+    assert_eq!(codes(k.clone()), ["never-used"]);
+    k.created_at = Some(days_ago(29));
+    assert!(codes(k.clone()).is_empty());
+    k.created_at = Some(days_ago(31));
+    k.never_used = false; // unknown use is not "never used"
+    assert!(codes(k).is_empty());
+}
+
+#[test]
+fn rotation_overdue_counts_from_the_last_rotation_when_there_is_one() {
+    let mut k = key();
+    k.expires_at = Some(at("2027-06-01T00:00:00Z"));
+    k.created_at = Some(days_ago(400));
+    assert_eq!(codes(k.clone()), ["rotation-overdue"]);
+    k.rotated_at = Some(days_ago(20));
+    assert!(codes(k.clone()).is_empty());
+    k.rotated_at = None;
+    k.status = Status::Inactive; // a disabled key is not in use; rotating it means nothing
+    assert!(codes(k).is_empty());
+}
+
+#[test]
+fn overprivileged_names_the_broad_privileges_it_holds() {
+    let mut role = Identity::new("arn:role/admin", Provider::Aws, "iam-role", "admin", "arn");
+    role.owner = key().owner;
+    role.privileges = vec!["s3:GetObject".into(), "AdministratorAccess".into()];
+    let set = DetectorSet::builtin().unwrap();
+    let limits = Thresholds::default();
+    let (findings, _) = judge(&set, &[], &[role.clone()], None, at(NOW), &limits);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].code, "overprivileged");
+    assert_eq!(findings[0].message, "admin holds AdministratorAccess");
+    assert_eq!(
+        findings[0].controls,
+        ["OWASP-NHI5", "SOC2-CC6.3", "NIST-PR.AA-05"]
+    );
+    role.privileges = vec!["s3:GetObject".into()];
+    assert!(codes(role).is_empty());
+}
+
+#[test]
+fn third_party_access_lists_the_outside_parties() {
+    let mut role = Identity::new(
+        "arn:role/vendor",
+        Provider::Aws,
+        "iam-role",
+        "vendor",
+        "arn",
+    );
+    role.owner = key().owner;
+    role.third_parties = vec!["aws-account:999988887777".into()];
+    let set = DetectorSet::builtin().unwrap();
+    let (findings, _) = judge(&set, &[], &[role], None, at(NOW), &Thresholds::default());
+    assert_eq!(findings[0].code, "third-party-access");
+    assert!(findings[0].message.contains("999988887777"));
+}
+
+#[test]
+fn human_use_is_a_console_password_on_a_programmatic_identity() {
+    let mut user = Identity::new("arn:user/ci", Provider::Aws, "iam-user", "ci", "arn");
+    user.owner = key().owner;
+    assert!(codes(user.clone()).is_empty());
+    user.console_access = true;
+    assert_eq!(codes(user), ["human-use"]);
+}
+
+#[test]
+fn unowned_unless_some_resolver_answered() {
+    let mut k = key();
+    k.expires_at = Some(at("2027-06-01T00:00:00Z"));
+    k.owner = None;
+    assert_eq!(codes(k), ["unowned"]);
+}
+
+#[test]
+fn expiry_rules_use_the_configured_window() {
+    let mut cert = Identity::new(
+        "certificate:sha256:ab",
+        Provider::File,
+        "certificate",
+        "api",
+        "c.pem",
+    );
+    cert.owner = key().owner;
+    cert.expires_at = Some(at("2026-12-10T00:00:00Z"));
+    assert_eq!(codes(cert.clone()), ["expiring-soon"]);
+    let narrow = Thresholds {
+        expiring_soon_days: 7,
+        ..Thresholds::default()
+    };
+    assert!(codes_with(cert.clone(), &narrow).is_empty());
+    cert.expires_at = Some(at("2026-11-01T00:00:00Z"));
+    assert_eq!(codes(cert), ["expired"]);
+}
+
+#[test]
+fn use_and_rotation_rules_leave_found_secrets_to_leaked_secret() {
+    let mut found = Identity::new("secret:fp", Provider::Git, "access-key", "AWS key", "a:1");
+    found.owner = key().owner;
+    found.created_at = Some(days_ago(800));
+    found.last_used_at = Some(days_ago(500));
+    found.exposures.push(Exposure {
+        path: "a".into(),
+        line: 1,
+        column: 1,
+        commit: Some("abc".into()),
+        in_head: true,
+        detector: "aws.access-key-id".into(),
+        author: None,
+        author_email: None,
+        author_date: None,
+    });
+    let codes = codes(found);
+    assert!(
+        !codes
+            .iter()
+            .any(|c| c == "stale" || c == "rotation-overdue" || c == "long-lived")
+    );
+}
+
+#[test]
+fn a_leak_of_a_collected_key_says_it_is_active_and_when_it_was_last_used() {
+    let set = DetectorSet::builtin().unwrap();
+    let detector = set
+        .detectors()
+        .iter()
+        .position(|d| d.id == "aws.access-key-id")
+        .unwrap() as u32;
+    let mut k = key();
+    k.fingerprint = Some("fp-key".into());
+    k.last_used_at = Some(days_ago(3));
+    let m = crate::scan::SecretMatch {
+        detector,
+        path: "deploy/.env".into(),
+        line: 4,
+        column: 19,
+        fingerprint: "fp-key".into(),
+        preview: "AKIA…01".into(),
+        confidence: crate::model::Confidence::High,
+        facts: Vec::new(),
+    };
+    let (findings, _) = judge(&set, &[m], &[k], None, at(NOW), &Thresholds::default());
+    let leak = findings.iter().find(|f| f.code == "leaked-secret").unwrap();
+    assert_eq!(leak.identity, "AKIAEXAMPLE000000001");
+    assert_eq!(leak.level, Level::Deny);
+    assert!(
+        leak.message.ends_with(
+            "; it is aws access-key (arn:aws:iam::123456789012:user/ci-deploy), ACTIVE, last used 3 days ago (2026-11-19T12:00:00Z)"
+        ),
+        "{}",
+        leak.message
+    );
+}
+
+#[test]
+fn every_rule_has_a_unique_code_a_description_and_controls() {
+    let mut seen = std::collections::HashSet::new();
+    for r in RULES {
+        assert!(seen.insert(r.code), "duplicate code {}", r.code);
+        assert!(
+            !r.description.is_empty() && !r.controls.is_empty(),
+            "{}",
+            r.code
+        );
+    }
+    for code in [
+        "leaked-secret",
+        "secret-in-history",
+        "secret-reused",
+        "unowned",
+        "stale",
+        "rotation-overdue",
+        "never-used",
+        "expiring-soon",
+        "expired",
+        "overprivileged",
+        "third-party-access",
+        "long-lived",
+        "human-use",
+        "suppression-expired",
+    ] {
+        assert!(rule(code).is_some(), "{code} missing");
+    }
+}
