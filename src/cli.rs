@@ -146,6 +146,11 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Sources")]
 pub struct SourceArgs {
+    /// Inventory AWS IAM: the default credential chain with no value, or the named profiles
+    /// (comma-separated, one account each). Without this flag nhiscan makes no AWS call
+    #[arg(long, value_name = "PROFILE,...", num_args = 0..=1, default_missing_value = "", value_delimiter = ',')]
+    pub aws: Option<Vec<String>>,
+
     /// Give up on an API source after this many seconds; it is reported as failed and the
     /// exit code says the inventory is incomplete
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]

@@ -500,6 +500,8 @@ expiring-soon = "warn"
 overprivileged = "warn"
 third-party-access = "warn"
 human-use = "warn"
+insecure-oidc-trust = "deny"
+multiple-active-keys = "warn"
 suppression-expired = "warn"
 
 # Provider tags, labels and annotations naming an owner, in priority order

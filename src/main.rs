@@ -143,7 +143,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
             timeout: std::time::Duration::from_secs(args.sources.source_timeout),
             ..Default::default()
         },
-        scope: nhiscan::model::Scope::default(),
+        scope: nhiscan::model::Scope {
+            aws: aws_profiles(&args)
+                .into_iter()
+                .map(|p| p.unwrap_or_else(|| "default".into()))
+                .collect(),
+            ..Default::default()
+        },
     };
     let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
     let mut result = app::run_scan(&request, &bar);
@@ -197,8 +203,30 @@ fn scan(args: ScanArgs) -> Result<u8> {
 }
 
 /// The API collectors the flags ask for; none without a source flag, so no API call.
-fn collectors(_args: &ScanArgs) -> Result<Vec<std::sync::Arc<dyn nhiscan::collect::Collector>>> {
-    Ok(Vec::new())
+fn collectors(args: &ScanArgs) -> Result<Vec<std::sync::Arc<dyn nhiscan::collect::Collector>>> {
+    let mut out: Vec<std::sync::Arc<dyn nhiscan::collect::Collector>> = Vec::new();
+    for profile in aws_profiles(args) {
+        out.push(std::sync::Arc::new(
+            nhiscan::collect::aws::AwsCollector::new(profile),
+        ));
+    }
+    Ok(out)
+}
+
+/// `--aws` alone: the default chain (`None`); `--aws a,b`: those profiles.
+fn aws_profiles(args: &ScanArgs) -> Vec<Option<String>> {
+    match &args.sources.aws {
+        None => Vec::new(),
+        Some(list) => {
+            let named: Vec<Option<String>> = list
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(|p| Some(p.to_string()))
+                .collect();
+            if named.is_empty() { vec![None] } else { named }
+        }
+    }
 }
 
 /// `--stats`: one line per source, then the file-scan counters.

@@ -109,6 +109,14 @@ pub struct Exposure {
     pub author_date: Option<Timestamp>,
 }
 
+/// Attribute names that policy rules read; collectors set them.
+pub mod attr {
+    /// Hosts of OIDC providers a role trusts without a condition on the token's `sub`.
+    pub const OIDC_TRUST_WITHOUT_SUBJECT: &str = "oidc_trust_without_subject";
+    /// Number of active access keys on a user, set when there are two or more.
+    pub const ACTIVE_ACCESS_KEYS: &str = "active_access_keys";
+}
+
 /// A non-human identity: a credential, an account or a certificate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {

@@ -107,6 +107,29 @@ impl OwnerResolver<'_> {
                 .or_else(|| self.codeowners.and_then(|c| from_codeowners(identity, c)))
                 .or_else(|| from_git_author(identity));
         }
+        inherit_from_parent(identities);
+    }
+}
+
+/// A credential nobody claimed belongs to the owner of the identity it was issued to (an
+/// access key to its user): the first `related` id that has an owner.
+fn inherit_from_parent(identities: &mut [Identity]) {
+    let owners: std::collections::HashMap<String, Owner> = identities
+        .iter()
+        .filter_map(|i| Some((i.id.clone(), i.owner.clone()?)))
+        .collect();
+    for identity in identities.iter_mut().filter(|i| i.owner.is_none()) {
+        let Some((parent, owner)) = identity
+            .related
+            .iter()
+            .find_map(|r| owners.get(r).map(|o| (r, o)))
+        else {
+            continue;
+        };
+        identity.owner = Some(Owner {
+            evidence: format!("owner of {parent}: {}", owner.evidence),
+            ..owner.clone()
+        });
     }
 }
 

@@ -8,6 +8,8 @@
 //! source, one whose calls partly failed a `partial` source; either way the other sources
 //! still land in the inventory and the exit code says it is incomplete.
 
+pub mod aws;
+
 use crate::model::{Identity, SourceState, SourceStatus, Timestamp};
 use crate::scan::redact::Fingerprinter;
 use std::sync::Arc;

@@ -1,8 +1,11 @@
 //! Rules about who is accountable and what an identity can do (`unowned`,
 //! `overprivileged`, `third-party-access`, `human-use`).
 
-use super::{HUMAN_USE, OVERPRIVILEGED, THIRD_PARTY_ACCESS, Thresholds, UNOWNED, about};
-use crate::model::{Finding, Identity};
+use super::{
+    HUMAN_USE, INSECURE_OIDC_TRUST, MULTIPLE_ACTIVE_KEYS, OVERPRIVILEGED, THIRD_PARTY_ACCESS,
+    Thresholds, UNOWNED, about,
+};
+use crate::model::{Finding, Identity, attr};
 
 pub(super) fn unowned(identity: &Identity) -> Option<Finding> {
     identity.owner.is_none().then(|| {
@@ -43,4 +46,19 @@ pub(super) fn human_use(identity: &Identity) -> Option<Finding> {
         );
         about(&HUMAN_USE, identity, msg)
     })
+}
+
+pub(super) fn insecure_oidc_trust(identity: &Identity) -> Option<Finding> {
+    let hosts = identity.attributes.get(attr::OIDC_TRUST_WITHOUT_SUBJECT)?;
+    let msg = format!(
+        "{} trusts {hosts} without a `sub` condition: any repository or workload of that provider can assume it",
+        identity.name
+    );
+    Some(about(&INSECURE_OIDC_TRUST, identity, msg))
+}
+
+pub(super) fn multiple_active_keys(identity: &Identity) -> Option<Finding> {
+    let n = identity.attributes.get(attr::ACTIVE_ACCESS_KEYS)?;
+    let msg = format!("{} has {n} active access keys", identity.name);
+    Some(about(&MULTIPLE_ACTIVE_KEYS, identity, msg))
 }

@@ -96,6 +96,8 @@ pub fn judge(
         findings.extend(access::overprivileged(identity, limits));
         findings.extend(access::third_party(identity));
         findings.extend(access::human_use(identity));
+        findings.extend(access::insecure_oidc_trust(identity));
+        findings.extend(access::multiple_active_keys(identity));
     }
     (findings, suppressed)
 }

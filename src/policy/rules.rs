@@ -107,6 +107,20 @@ pub const HUMAN_USE: Rule = Rule {
     controls: &["OWASP-NHI10", "SOC2-CC6.1"],
 };
 
+pub const INSECURE_OIDC_TRUST: Rule = Rule {
+    code: "insecure-oidc-trust",
+    description: "A role trusts an OIDC provider (GitHub Actions, EKS, ...) without a condition on the token's `sub`: any repository or workload of that provider can assume it. Pin `<provider>:sub`.",
+    default_level: Level::Deny,
+    controls: &["OWASP-NHI6", "SOC2-CC6.1", "NIST-PR.AA-05"],
+};
+
+pub const MULTIPLE_ACTIVE_KEYS: Rule = Rule {
+    code: "multiple-active-keys",
+    description: "A user has two active access keys: rotation never finished, or one identity serves two consumers.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI7", "OWASP-NHI9", "SOC2-CC6.1"],
+};
+
 pub const SUPPRESSION_EXPIRED: Rule = Rule {
     code: "suppression-expired",
     description: "A suppression in nhiscan.toml is past its expiry date: the findings it covered are reported again until it is renewed (with a reason) or removed.",
@@ -129,6 +143,8 @@ pub const RULES: &[Rule] = &[
     OVERPRIVILEGED,
     THIRD_PARTY_ACCESS,
     HUMAN_USE,
+    INSECURE_OIDC_TRUST,
+    MULTIPLE_ACTIVE_KEYS,
     SUPPRESSION_EXPIRED,
 ];
 

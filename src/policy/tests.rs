@@ -256,3 +256,23 @@ fn every_rule_has_a_unique_code_a_description_and_controls() {
         assert!(rule(code).is_some(), "{code} missing");
     }
 }
+
+#[test]
+fn an_oidc_trust_without_subject_is_denied_and_two_active_keys_warned() {
+    let mut role = Identity::new("arn:role/gha", Provider::Aws, "iam-role", "gha", "arn");
+    role.owner = key().owner;
+    assert!(codes(role.clone()).is_empty());
+    role.attributes.insert(
+        crate::model::attr::OIDC_TRUST_WITHOUT_SUBJECT.into(),
+        "token.actions.githubusercontent.com".into(),
+    );
+    let set = DetectorSet::builtin().unwrap();
+    let (findings, _) = judge(&set, &[], &[role], None, at(NOW), &Thresholds::default());
+    assert_eq!(findings[0].code, "insecure-oidc-trust");
+    assert_eq!(findings[0].level, Level::Deny);
+    let mut user = Identity::new("arn:user/ci", Provider::Aws, "iam-user", "ci", "arn");
+    user.owner = key().owner;
+    user.attributes
+        .insert(crate::model::attr::ACTIVE_ACCESS_KEYS.into(), "2".into());
+    assert_eq!(codes(user), ["multiple-active-keys"]);
+}

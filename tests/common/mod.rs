@@ -1,6 +1,8 @@
 //! Shared helpers for the CLI integration tests.
 #![allow(dead_code)]
 
+pub mod moto;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

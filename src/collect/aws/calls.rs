@@ -1,0 +1,142 @@
+//! Every IAM call goes through [`CallLog`]: it counts calls for `--stats`, turns a failed
+//! call into one error per operation (naming the permission to grant), and stops calling an
+//! operation that was denied or is not available, so 1,000 users do not mean 1,000
+//! identical AccessDenied round trips.
+
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug)]
+struct Failure {
+    code: String,
+    message: String,
+    count: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct CallLog {
+    calls: AtomicU64,
+    failures: Mutex<BTreeMap<&'static str, Failure>>,
+    disabled: Mutex<BTreeSet<&'static str>>,
+    skipped: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// Error codes after which the same operation will fail for every other input too.
+const STICKY: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "NotImplemented",
+    "InternalFailure",
+    "InvalidAction",
+];
+
+impl CallLog {
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Run one call of IAM operation `op` (`"ListSSHPublicKeys"`); `None` when it failed
+    /// or the operation is disabled after an earlier failure.
+    pub async fn call<T, E, R, F>(&self, op: &'static str, fut: F) -> Option<T>
+    where
+        F: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: Debug,
+    {
+        if self.disabled.lock().expect("lock").contains(op) {
+            *self.skipped.lock().expect("lock").entry(op).or_default() += 1;
+            return None;
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        match fut.await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.record(op, &e);
+                None
+            }
+        }
+    }
+
+    /// Count one call made outside [`CallLog::call`] (a paginator page).
+    pub fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record<E, R>(&self, op: &'static str, e: &SdkError<E, R>)
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: Debug,
+    {
+        let (code, message) = describe(e);
+        // An HTTP 5xx that survived the SDK's retries, or a response that is not IAM's XML
+        // (an emulator without the operation), will not answer for the next user either.
+        let sticky = STICKY.contains(&code.as_str())
+            || matches!(e, SdkError::ResponseError(_))
+            || code == "ServiceFailure"
+            || code == "UnparseableError";
+        if sticky {
+            self.disabled.lock().expect("lock").insert(op);
+        }
+        let mut failures = self.failures.lock().expect("lock");
+        let f = failures.entry(op).or_insert(Failure {
+            code,
+            message,
+            count: 0,
+        });
+        f.count += 1;
+    }
+
+    /// One line per failed operation, for the source's errors.
+    pub fn errors(&self) -> Vec<String> {
+        let failures = self.failures.lock().expect("lock");
+        let skipped = self.skipped.lock().expect("lock");
+        failures
+            .iter()
+            .map(|(op, f)| {
+                let times = f.count + skipped.get(op).copied().unwrap_or(0);
+                let hint = if f.code.starts_with("AccessDenied")
+                    || f.code == "UnauthorizedOperation"
+                {
+                    format!(
+                        "grant iam:{op} to the scanning principal (see README, minimal IAM policy)"
+                    )
+                } else {
+                    "the data this call returns is missing from the inventory".to_string()
+                };
+                format!(
+                    "iam:{op} failed ({}: {}); {times} lookup(s) affected; {hint}",
+                    f.code, f.message
+                )
+            })
+            .collect()
+    }
+}
+
+/// (code, message) of an SDK error, with a useful text for transport failures.
+pub fn describe<E, R>(e: &SdkError<E, R>) -> (String, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug,
+{
+    match e {
+        SdkError::ServiceError(s) => (
+            // No code: the body was not IAM's error XML (an HTTP 5xx page, an emulator
+            // without the operation).
+            s.err().code().unwrap_or("UnparseableError").to_string(),
+            s.err().message().unwrap_or("no message").to_string(),
+        ),
+        SdkError::ResponseError(_) => (
+            "InvalidResponse".into(),
+            "the endpoint answered with something that is not an IAM response".into(),
+        ),
+        other => (
+            "RequestFailed".into(),
+            aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+        ),
+    }
+}

@@ -1,0 +1,146 @@
+//! AWS IAM collector: every machine identity of an account, through aws-sdk-iam.
+//!
+//! Credentials come from aws-config's standard chain (environment, profiles, SSO, web
+//! identity, instance metadata); `AWS_ENDPOINT_URL` and `AWS_REGION` are honoured. One
+//! collector per profile. The order of work keeps calls per identity low:
+//! 1. sts:GetCallerIdentity: the account (to tell own principals from third parties);
+//! 2. iam:GetAccountAuthorizationDetails: users, groups, roles, policies in bulk;
+//! 3. the credential report: passwords, MFA, which users have keys at all;
+//! 4. per user, at most `calls_in_flight` at once: keys, last use, SSH keys,
+//!    service-specific credentials;
+//! 5. instance profiles, server certificates, OIDC and SAML providers.
+//!
+//! A failed call is an error on the source (which becomes `partial`) naming the permission;
+//! only a failure of step 1 or 2 fails the whole source.
+
+mod calls;
+pub mod credential_report;
+mod details;
+pub mod policy_doc;
+mod resources;
+mod users;
+
+use super::{Batch, CollectError, Collector, Context};
+use crate::model::{Identity, Timestamp};
+use calls::CallLog;
+use futures_util::StreamExt;
+
+/// The AWS account behind one profile (or the default chain).
+pub struct AwsCollector {
+    profile: Option<String>,
+}
+
+impl AwsCollector {
+    /// `None`: the default credential chain, exactly as the AWS CLI would resolve it.
+    pub fn new(profile: Option<String>) -> Self {
+        AwsCollector { profile }
+    }
+}
+
+/// What every step needs: the clients, the call log and the scan context.
+pub(crate) struct Aws<'a> {
+    pub iam: aws_sdk_iam::Client,
+    pub log: &'a CallLog,
+    pub cx: &'a Context,
+}
+
+pub(crate) fn timestamp(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
+    time::OffsetDateTime::from_unix_timestamp(t.secs())
+        .ok()
+        .map(Timestamp)
+}
+
+#[async_trait::async_trait]
+impl Collector for AwsCollector {
+    fn id(&self) -> String {
+        format!("aws:{}", self.profile.as_deref().unwrap_or("default"))
+    }
+
+    async fn collect(&self, cx: &Context) -> Result<Batch, CollectError> {
+        let conf = self.sdk_config().await;
+        let log = CallLog::default();
+        let aws = Aws {
+            iam: aws_sdk_iam::Client::new(&conf),
+            log: &log,
+            cx,
+        };
+        let account = self.account(&conf, &log).await?;
+        let details = details::fetch(&aws.iam, &log).await.map_err(|(code, message)| {
+            CollectError::Api(format!(
+                "iam:GetAccountAuthorizationDetails failed ({code}: {message}); nhiscan needs it to list users and roles: grant it to the scanning principal (see README, minimal IAM policy)"
+            ))
+        })?;
+        let mut warnings = Vec::new();
+        let report = match credential_report::fetch(&aws).await {
+            Ok(r) => Some(r),
+            Err(message) => {
+                warnings.push(format!("no credential report ({message}); console-password and MFA facts are missing and every user's keys are listed one by one"));
+                None
+            }
+        };
+        // By index: a closure over `&UserDetail` trips the Send check of async-trait futures.
+        let (aws_ref, details_ref, report_ref) = (&aws, &details, report.as_ref());
+        let mut identities: Vec<Identity> = futures_util::stream::iter(0..details.users.len())
+            .map(move |n| {
+                users::user_identities(aws_ref, &details_ref.users[n], details_ref, report_ref)
+            })
+            .buffered(cx.calls_in_flight.max(1))
+            .flat_map(futures_util::stream::iter)
+            .collect()
+            .await;
+        identities.extend(resources::roles(&details, &account));
+        identities.extend(resources::instance_profiles(&aws).await);
+        identities.extend(resources::server_certificates(&aws).await);
+        identities.extend(resources::identity_providers(&aws).await);
+        for i in &mut identities {
+            i.attributes.insert("aws_account".into(), account.clone());
+        }
+        Ok(Batch {
+            identities,
+            errors: log.errors(),
+            warnings,
+            api_calls: log.calls(),
+        })
+    }
+}
+
+impl AwsCollector {
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let region = aws_config::meta::region::RegionProviderChain::default_provider()
+            .or_else(aws_config::Region::new("us-east-1"));
+        let mut loader = aws_config::from_env()
+            .region(region)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
+        if let Some(p) = &self.profile {
+            loader = loader.profile_name(p);
+        }
+        loader.load().await
+    }
+
+    /// The account id of the credentials in use; failing here means no usable credentials.
+    async fn account(
+        &self,
+        conf: &aws_config::SdkConfig,
+        log: &CallLog,
+    ) -> Result<String, CollectError> {
+        log.count();
+        let sts = aws_sdk_sts::Client::new(conf);
+        match sts.get_caller_identity().send().await {
+            Ok(out) => Ok(out.account().unwrap_or_default().to_string()),
+            Err(e) => {
+                let detail = aws_smithy_types::error::display::DisplayErrorContext(&e);
+                Err(CollectError::Setup(format!(
+                    "cannot authenticate to AWS with {} ({detail}); check `aws sts get-caller-identity{}` works, or set AWS_PROFILE / AWS_ACCESS_KEY_ID",
+                    match &self.profile {
+                        Some(p) => format!("profile `{p}`"),
+                        None => "the default credential chain".into(),
+                    },
+                    self.profile
+                        .as_ref()
+                        .map(|p| format!(" --profile {p}"))
+                        .unwrap_or_default()
+                )))
+            }
+        }
+    }
+}

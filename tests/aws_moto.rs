@@ -1,0 +1,302 @@
+//! `nhiscan scan --aws` against a real IAM emulator (moto's server, started by the test
+//! harness on 127.0.0.1 and seeded through the AWS API by tests/aws/seed.py).
+
+mod common;
+
+use common::moto::Moto;
+use common::*;
+use serde_json::Value;
+
+fn scan_aws(moto: &Moto, dir: &std::path::Path, args: &[&str]) -> (i32, Value, String) {
+    let out = moto
+        .nhiscan(dir)
+        .current_dir(dir)
+        .args(["scan", "--format", "json", "--no-history"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let inv: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap(), inv, stderr)
+}
+
+fn identity<'a>(inv: &'a Value, id: &str) -> &'a Value {
+    inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no identity {id}"))
+}
+
+fn findings_of<'a>(inv: &'a Value, id: &str) -> Vec<&'a str> {
+    let mut codes: Vec<&str> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["identity"] == id)
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    codes
+}
+
+const ACCOUNT: &str = "123456789012";
+
+fn arn(kind: &str, name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:{kind}/{name}")
+}
+
+#[test]
+fn a_seeded_account_is_inventoried_with_owners_use_privileges_and_findings() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let (code, inv, stderr) = scan_aws(&moto, home.path(), &["--aws"]);
+    assert_eq!(
+        code, 1,
+        "insecure-oidc-trust is deny level; stderr: {stderr}"
+    );
+    assert_eq!(inv["scope"]["aws"], serde_json::json!(["default"]));
+    assert!(
+        inv["scope"]["paths"].as_array().unwrap().is_empty(),
+        "--aws alone scans no files"
+    );
+
+    // The source: partial only because moto does not implement service-specific credentials.
+    let source = &inv["sources"][0];
+    assert_eq!(source["id"], "aws:default");
+    assert_eq!(source["status"], "partial");
+    let errors = source["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .as_str()
+            .unwrap()
+            .starts_with("iam:ListServiceSpecificCredentials failed")
+    );
+    assert!(source["api_calls"].as_u64().unwrap() > 5);
+
+    // ci-deploy: Owner tag, two active keys, one used through a signed call, one never used.
+    let ci = identity(&inv, &arn("user", "ci-deploy"));
+    assert_eq!(ci["owner"]["team"], "platform");
+    assert_eq!(ci["owner"]["source"], "tag");
+    assert_eq!(ci["attributes"]["access"], "programmatic");
+    assert_eq!(
+        ci["privileges"],
+        serde_json::json!(["AmazonS3ReadOnlyAccess"])
+    );
+    assert_eq!(
+        findings_of(&inv, &arn("user", "ci-deploy")),
+        ["multiple-active-keys"]
+    );
+    let used = identity(&inv, seeded["used_key"].as_str().unwrap());
+    assert_eq!(used["kind"], "access-key");
+    assert_eq!(used["status"], "active");
+    assert!(used["last_used_at"].is_string());
+    assert_eq!(used["attributes"]["last_used_service"], "sts");
+    assert_eq!(used["related"][0], arn("user", "ci-deploy"));
+    assert_eq!(
+        used["owner"]["team"], "platform",
+        "a key inherits its user's owner"
+    );
+    assert!(
+        used["owner"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("owner of arn:aws:iam::")
+    );
+    let unused = identity(&inv, seeded["unused_key"].as_str().unwrap());
+    assert!(unused["last_used_at"].is_null());
+    assert_eq!(unused["never_used"], true);
+
+    // backup-bot: no owner, inactive key, console password next to a key, inline PassRole.
+    let bot = arn("user", "backup-bot");
+    assert!(identity(&inv, &bot)["owner"].is_null());
+    assert_eq!(identity(&inv, &bot)["console_access"], true);
+    assert_eq!(
+        findings_of(&inv, &bot),
+        ["human-use", "overprivileged", "unowned"]
+    );
+    let inactive = identity(&inv, seeded["inactive_key"].as_str().unwrap());
+    assert_eq!(inactive["status"], "inactive");
+    assert!(
+        findings_of(&inv, seeded["inactive_key"].as_str().unwrap())
+            .iter()
+            .all(|c| *c != "long-lived")
+    );
+
+    // reporting: owner from a lower-case `team` tag; its SSH key.
+    assert_eq!(
+        identity(&inv, &arn("user", "reporting"))["owner"]["team"],
+        "data"
+    );
+    let ssh = identity(&inv, seeded["ssh_key"].as_str().unwrap());
+    assert_eq!(
+        (ssh["kind"].as_str(), ssh["status"].as_str()),
+        (Some("ssh-key"), Some("active"))
+    );
+
+    // legacy-svc: administrator through its group.
+    let legacy = arn("user", "legacy-svc");
+    assert_eq!(
+        identity(&inv, &legacy)["privileges"],
+        serde_json::json!(["AdministratorAccess"])
+    );
+    assert_eq!(findings_of(&inv, &legacy), ["overprivileged"]);
+
+    // Roles: other account, GitHub OIDC with and without `sub`, admin, service-linked.
+    let vendor = arn("role", "vendor-audit");
+    assert_eq!(
+        identity(&inv, &vendor)["third_parties"],
+        serde_json::json!(["aws-account:999988887777"])
+    );
+    assert_eq!(identity(&inv, &vendor)["owner"]["team"], "security");
+    assert_eq!(findings_of(&inv, &vendor), ["third-party-access"]);
+    assert_eq!(
+        findings_of(&inv, &arn("role", "gha-deploy")),
+        ["insecure-oidc-trust", "third-party-access"]
+    );
+    assert_eq!(
+        findings_of(&inv, &arn("role", "gha-deploy-scoped")),
+        ["third-party-access"]
+    );
+    let admin = arn("role", "admin-automation");
+    assert_eq!(
+        identity(&inv, &admin)["attributes"]["trusted_services"],
+        "ec2.amazonaws.com"
+    );
+    assert_eq!(findings_of(&inv, &admin), ["overprivileged", "unowned"]);
+    let linked = seeded["service_linked_role"].as_str().unwrap();
+    assert_eq!(identity(&inv, linked)["owner"]["team"], "AWS");
+    assert!(
+        findings_of(&inv, linked).is_empty(),
+        "service-linked roles are AWS-owned"
+    );
+
+    // Instance profile, server certificate (moto fixes its dates in 2010-2012), providers.
+    let profile = identity(&inv, &arn("instance-profile", "admin-automation"));
+    assert_eq!(profile["related"][0], admin);
+    let cert = identity(&inv, &arn("server-certificate", "api-internal"));
+    assert_eq!(cert["expires_at"], "2012-05-08T01:02:03Z");
+    assert!(findings_of(&inv, &arn("server-certificate", "api-internal")).contains(&"expired"));
+    identity(
+        &inv,
+        &arn("oidc-provider", "token.actions.githubusercontent.com"),
+    );
+    let saml = identity(&inv, &arn("saml-provider", "corp-idp"));
+    assert!(saml["expires_at"].is_string());
+}
+
+#[test]
+fn an_access_key_found_in_a_repository_is_the_collected_key_leaked_and_active() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let key = seeded["used_key"].as_str().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("deploy.env"),
+        format!("# deploy credentials\naws_access_key_id = {key}\n"),
+    )
+    .unwrap();
+    let (code, inv, stderr) = scan_aws(&moto, repo.path(), &[".", "--aws"]);
+    assert_eq!(code, 1, "{stderr}");
+    let ids: Vec<&str> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["exposures"].as_array().is_some_and(|e| !e.is_empty()))
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [key],
+        "one identity: the IAM key, carrying the file exposure"
+    );
+    let collected = identity(&inv, key);
+    assert_eq!(collected["provider"], "aws");
+    assert_eq!(collected["exposures"][0]["path"], "deploy.env");
+    assert_eq!(collected["exposures"][0]["line"], 2);
+    assert_eq!(collected["attributes"]["leaked"], "true");
+    let leak = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "leaked-secret")
+        .expect("a leaked-secret finding");
+    assert_eq!(leak["identity"], key);
+    assert_eq!(leak["level"], "deny");
+    let message = leak["message"].as_str().unwrap();
+    assert!(message.contains("found in deploy.env:2"), "{message}");
+    assert!(message.contains("ACTIVE, last used"), "{message}");
+    assert!(
+        !message.contains(key),
+        "the key id itself is not repeated in the message"
+    );
+}
+
+#[test]
+fn without_credentials_the_aws_source_fails_and_the_exit_code_says_incomplete() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "nothing secret\n").unwrap();
+    let out = moto
+        .nhiscan(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .current_dir(dir.path())
+        .args(["scan", ".", "--aws", "--no-history", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let aws = inv["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "aws:default")
+        .unwrap();
+    assert_eq!(aws["status"], "failed");
+    assert!(
+        aws["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot authenticate to AWS with the default credential chain")
+    );
+    let files = inv["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "files")
+        .unwrap();
+    assert_eq!(files["status"], "ok", "the file scan still lands");
+}
+
+#[test]
+fn no_aws_flag_means_no_aws_call() {
+    // Anything that connects to this listener would be an AWS call.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "hello\n").unwrap();
+    let out = nhiscan()
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .current_dir(dir.path())
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        listener.accept().is_err(),
+        "nhiscan connected to the AWS endpoint"
+    );
+}
