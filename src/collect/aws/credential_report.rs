@@ -169,10 +169,8 @@ mod tests {
         );
         assert!(human.has_no_keys());
         let root = &rows["arn:aws:iam::123456789012:root"];
-        assert!(
-            root.password_last_used.is_none(),
-            "not_supported is no date"
-        );
+        assert!(!root.password_enabled, "not_supported is not `true`");
+        assert!(root.password_last_used.is_some() && root.has_no_keys());
     }
 
     #[test]
