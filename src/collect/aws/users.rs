@@ -274,3 +274,98 @@ fn describe_use(user: &mut Identity, credentials: &[Identity], row: Option<&Repo
     user.never_used =
         !keys.is_empty() && keys.iter().all(|k| k.never_used) && password_used.is_none();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::Context;
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    /// Serve `body` as the answer to every request on a 127.0.0.1 port.
+    fn replay(body: &'static str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut request = vec![0; length];
+                let _ = reader.read_exact(&mut request);
+                let mut stream = reader.into_inner();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn service_specific_credentials_from_a_recorded_response() {
+        let endpoint = replay(include_str!(
+            "../../../fixtures/aws/list-service-specific-credentials.xml"
+        ));
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            ))
+            .build();
+        let log = super::super::calls::CallLog::default();
+        let cx = Context {
+            now: crate::model::Timestamp::now(),
+            fingerprinter: Default::default(),
+            calls_in_flight: 1,
+        };
+        let aws = Aws {
+            iam: aws_sdk_iam::Client::from_conf(config),
+            log: &log,
+            cx: &cx,
+        };
+        let mut user = Identity::new(
+            "arn:aws:iam::123456789012:user/ci-deploy",
+            Provider::Aws,
+            "iam-user",
+            "ci-deploy",
+            "arn",
+        );
+        user.privileges = vec!["AmazonS3ReadOnlyAccess".into()];
+        let creds = service_credentials(&aws, &user, "ci-deploy").await;
+        assert_eq!(log.errors(), Vec::<String>::new());
+        assert_eq!(creds.len(), 2);
+        let git = &creds[0];
+        assert_eq!(git.id, "ACCAQEXAMPLEQEXAMPLE1");
+        assert_eq!(git.kind, "service-credential");
+        assert_eq!(git.status, Status::Active);
+        assert_eq!(git.created_at.unwrap().to_string(), "2025-03-14T10:00:00Z");
+        assert!(git.expires_at.is_none());
+        assert_eq!(
+            git.attributes["service_user_name"],
+            "ci-deploy-at-123456789012"
+        );
+        assert_eq!(git.related, [user.id.clone()]);
+        let bedrock = &creds[1];
+        assert_eq!(bedrock.status, Status::Inactive);
+        assert_eq!(
+            bedrock.expires_at.unwrap().to_string(),
+            "2026-12-01T08:00:00Z"
+        );
+        assert_eq!(
+            bedrock.name,
+            "ci-deploy credential for bedrock.amazonaws.com"
+        );
+    }
+}
