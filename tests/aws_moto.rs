@@ -300,3 +300,49 @@ fn no_aws_flag_means_no_aws_call() {
         "nhiscan connected to the AWS endpoint"
     );
 }
+
+#[test]
+fn a_denied_call_names_the_permission_and_the_rest_of_the_inventory_lands() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&["--restricted-scanner"]);
+    let home = tempfile::tempdir().unwrap();
+    let out = moto
+        .nhiscan(home.path())
+        .env("AWS_ACCESS_KEY_ID", seeded["scanner_key"].as_str().unwrap())
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            seeded["scanner_secret"].as_str().unwrap(),
+        )
+        .current_dir(home.path())
+        .args(["scan", "--aws", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let source = &inv["sources"][0];
+    assert_eq!(source["status"], "partial", "{stderr}");
+    let errors: Vec<&str> = source["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let denied = errors
+        .iter()
+        .find(|e| e.starts_with("iam:ListSSHPublicKeys failed (AccessDenied"))
+        .unwrap_or_else(|| panic!("{errors:?}"));
+    assert!(denied.contains("grant iam:ListSSHPublicKeys"), "{denied}");
+    assert!(stderr.contains("warning: aws:default: iam:ListSSHPublicKeys failed"));
+    // Everything else is still there: users, keys, roles; only the SSH key is missing.
+    identity(&inv, &arn("user", "ci-deploy"));
+    identity(&inv, seeded["used_key"].as_str().unwrap());
+    identity(&inv, &arn("role", "gha-deploy"));
+    assert!(
+        inv["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["kind"] != "ssh-key"),
+        "ListSSHPublicKeys was denied"
+    );
+}

@@ -161,4 +161,24 @@ iam.create_saml_provider(
     + "synthetic " * 100 + "--></EntityDescriptor>",
 )
 
+if "--restricted-scanner" in sys.argv:
+    # A scanning principal that may read IAM but is denied ListSSHPublicKeys; then moto
+    # starts enforcing IAM policies on every request.
+    iam.create_user(UserName="nhiscan-scanner")
+    iam.put_user_policy(
+        UserName="nhiscan-scanner",
+        PolicyName="read-iam-but-not-ssh-keys",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*", "iam:GenerateCredentialReport",
+                                           "sts:GetCallerIdentity"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:ListSSHPublicKeys", "Resource": "*"}]}),
+    )
+    scanner = iam.create_access_key(UserName="nhiscan-scanner")["AccessKey"]
+    out["scanner_key"] = scanner["AccessKeyId"]
+    out["scanner_secret"] = scanner["SecretAccessKey"]
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(
+        ENDPOINT + "/moto-api/reset-auth", data=b"0", method="POST",
+        headers={"Content-Type": "text/plain"})).read()
+
 print(json.dumps(out))

@@ -4,8 +4,8 @@
 //! identical AccessDenied round trips.
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,11 +42,10 @@ impl CallLog {
 
     /// Run one call of IAM operation `op` (`"ListSSHPublicKeys"`); `None` when it failed
     /// or the operation is disabled after an earlier failure.
-    pub async fn call<T, E, R, F>(&self, op: &'static str, fut: F) -> Option<T>
+    pub async fn call<T, E, F>(&self, op: &'static str, fut: F) -> Option<T>
     where
-        F: Future<Output = Result<T, SdkError<E, R>>>,
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: Debug,
     {
         if self.disabled.lock().expect("lock").contains(op) {
             *self.skipped.lock().expect("lock").entry(op).or_default() += 1;
@@ -67,10 +66,9 @@ impl CallLog {
         self.calls.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn record<E, R>(&self, op: &'static str, e: &SdkError<E, R>)
+    pub fn record<E>(&self, op: &'static str, e: &SdkError<E, HttpResponse>)
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: Debug,
     {
         let (code, message) = describe(e);
         // An HTTP 5xx that survived the SDK's retries, or a response that is not IAM's XML
@@ -118,18 +116,30 @@ impl CallLog {
 }
 
 /// (code, message) of an SDK error, with a useful text for transport failures.
-pub fn describe<E, R>(e: &SdkError<E, R>) -> (String, String)
+pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: Debug,
 {
     match e {
-        SdkError::ServiceError(s) => (
-            // No code: the body was not IAM's error XML (an HTTP 5xx page, an emulator
-            // without the operation).
-            s.err().code().unwrap_or("UnparseableError").to_string(),
-            s.err().message().unwrap_or("no message").to_string(),
-        ),
+        SdkError::ServiceError(s) => match s.err().code() {
+            Some(code) => (
+                code.to_string(),
+                s.err().message().unwrap_or("no message").to_string(),
+            ),
+            // The body was not IAM's error XML (a proxy, an HTML 5xx page, an emulator):
+            // the HTTP status still says what happened.
+            None => {
+                let status = s.raw().status().as_u16();
+                let code = match status {
+                    401 | 403 => "AccessDenied",
+                    _ => "UnparseableError",
+                };
+                (
+                    code.to_string(),
+                    format!("HTTP {status}, response body not in IAM's error format"),
+                )
+            }
+        },
         SdkError::ResponseError(_) => (
             "InvalidResponse".into(),
             "the endpoint answered with something that is not an IAM response".into(),
