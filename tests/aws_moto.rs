@@ -346,3 +346,57 @@ fn a_denied_call_names_the_permission_and_the_rest_of_the_inventory_lands() {
         "ListSSHPublicKeys was denied"
     );
 }
+
+#[test]
+fn several_profiles_are_several_sources_and_an_unknown_profile_fails_alone() {
+    let moto = Moto::start();
+    moto.seed(&[]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("aws-credentials"),
+        "[prod]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n\n[staging]\naws_access_key_id = AKIAI44QH8DHBEXAMPLE\naws_secret_access_key = y\n",
+    )
+    .unwrap();
+    let out = moto
+        .nhiscan(home.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .current_dir(home.path())
+        .args(["scan", "--aws", "prod,staging,missing", "--format", "json"])
+        .output()
+        .unwrap();
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states: Vec<(&str, &str)> = inv["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    // moto lacks service-specific credentials, hence partial rather than ok.
+    assert_eq!(
+        states,
+        [
+            ("aws:prod", "partial"),
+            ("aws:staging", "partial"),
+            ("aws:missing", "failed")
+        ]
+    );
+    let missing = &inv["sources"][2]["errors"][0];
+    assert!(
+        missing.as_str().unwrap().contains("profile `missing`"),
+        "{missing}"
+    );
+    assert_eq!(
+        inv["scope"]["aws"],
+        serde_json::json!(["prod", "staging", "missing"])
+    );
+    // Both profiles see the same account: one identity per id, not two.
+    let ci = arn("user", "ci-deploy");
+    let n = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["id"] == ci)
+        .count();
+    assert_eq!(n, 1);
+}

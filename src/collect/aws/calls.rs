@@ -4,6 +4,7 @@
 //! identical AccessDenied round trips.
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -61,9 +62,37 @@ impl CallLog {
         }
     }
 
-    /// Count one call made outside [`CallLog::call`] (a paginator page).
+    /// Count one call made outside [`CallLog::call`].
     pub fn count(&self) {
         self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every page of a paginated operation, each counted as a call; stops at the first
+    /// failed page (recorded like a failed call) and keeps the pages before it.
+    pub async fn pages<O, E>(
+        &self,
+        op: &'static str,
+        mut stream: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
+    ) -> Vec<O>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut out = Vec::new();
+        if self.disabled.lock().expect("lock").contains(op) {
+            *self.skipped.lock().expect("lock").entry(op).or_default() += 1;
+            return out;
+        }
+        while let Some(page) = stream.next().await {
+            self.count();
+            match page {
+                Ok(page) => out.push(page),
+                Err(e) => {
+                    self.record(op, &e);
+                    break;
+                }
+            }
+        }
+        out
     }
 
     pub fn record<E>(&self, op: &'static str, e: &SdkError<E, HttpResponse>)

@@ -88,7 +88,11 @@ impl Collector for AwsCollector {
             .flat_map(futures_util::stream::iter)
             .collect()
             .await;
-        identities.extend(resources::roles(&details, &account));
+        let sessions = resources::max_session_durations(&aws).await;
+        identities.extend(resources::roles(&details, &account, &sessions));
+        if let Some(report) = &report {
+            warnings.extend(credential_report::cross_check(report, &identities));
+        }
         identities.extend(resources::instance_profiles(&aws).await);
         identities.extend(resources::server_certificates(&aws).await);
         identities.extend(resources::identity_providers(&aws).await);

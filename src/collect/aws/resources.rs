@@ -4,15 +4,36 @@
 use super::details::{self, Details};
 use super::{Aws, policy_doc, timestamp};
 use crate::model::{Identity, Owner, Provider, Status, attr};
+use std::collections::HashMap;
 
 /// Path of roles AWS creates and manages for its services.
 const SERVICE_LINKED_PATH: &str = "/aws-service-role/";
 
-pub fn roles(details: &Details, account: &str) -> Vec<Identity> {
+pub fn roles(details: &Details, account: &str, sessions: &HashMap<String, i32>) -> Vec<Identity> {
     details
         .roles
         .iter()
-        .filter_map(|r| role(r, details, account))
+        .filter_map(|r| {
+            let mut i = role(r, details, account)?;
+            if let Some(secs) = sessions.get(&i.id) {
+                i.attributes
+                    .insert("max_session_duration_s".into(), secs.to_string());
+            }
+            Some(i)
+        })
+        .collect()
+}
+
+/// Role ARN -> MaxSessionDuration (seconds): ListRoles carries it, the bulk details do not;
+/// one paged call per 100 roles instead of GetRole per role.
+pub async fn max_session_durations(aws: &Aws<'_>) -> HashMap<String, i32> {
+    let stream = aws.iam.list_roles().into_paginator().send();
+    aws.log
+        .pages("ListRoles", stream)
+        .await
+        .iter()
+        .flat_map(|page| page.roles())
+        .filter_map(|r| Some((r.arn().to_string(), r.max_session_duration()?)))
         .collect()
 }
 
@@ -81,16 +102,8 @@ fn role(r: &aws_sdk_iam::types::RoleDetail, details: &Details, account: &str) ->
 
 pub async fn instance_profiles(aws: &Aws<'_>) -> Vec<Identity> {
     let mut out = Vec::new();
-    let mut pages = aws.iam.list_instance_profiles().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        aws.log.count();
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                aws.log.record("ListInstanceProfiles", &e);
-                break;
-            }
-        };
+    let stream = aws.iam.list_instance_profiles().into_paginator().send();
+    for page in aws.log.pages("ListInstanceProfiles", stream).await {
         for p in page.instance_profiles() {
             let mut i = Identity::new(
                 p.arn(),
@@ -111,16 +124,8 @@ pub async fn instance_profiles(aws: &Aws<'_>) -> Vec<Identity> {
 
 pub async fn server_certificates(aws: &Aws<'_>) -> Vec<Identity> {
     let mut out = Vec::new();
-    let mut pages = aws.iam.list_server_certificates().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        aws.log.count();
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                aws.log.record("ListServerCertificates", &e);
-                break;
-            }
-        };
+    let stream = aws.iam.list_server_certificates().into_paginator().send();
+    for page in aws.log.pages("ListServerCertificates", stream).await {
         for c in page.server_certificate_metadata_list() {
             let mut i = Identity::new(
                 c.arn(),

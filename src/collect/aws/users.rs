@@ -1,8 +1,8 @@
 //! IAM users and the credentials they hold: access keys (with last use), SSH public keys
 //! and service-specific credentials.
 //!
-//! Per user: ListAccessKeys (skipped when the credential report shows no keys),
-//! GetAccessKeyLastUsed per key (skipped when the report shows every key never used),
+//! Per user: ListAccessKeys, GetAccessKeyLastUsed per key (skipped when the credential
+//! report, generated after the key was created, shows the user's keys never used),
 //! ListSSHPublicKeys and ListServiceSpecificCredentials; ListUserTags only when the bulk
 //! details did not carry the user's tags.
 
@@ -36,10 +36,8 @@ pub async fn user_identities(
         .map(|g| format!("group:{g}"))
         .collect();
 
-    let mut out = Vec::new();
-    if row.is_none_or(|r| !r.has_no_keys()) {
-        out.extend(access_keys(aws, &identity, name, row).await);
-    }
+    // Always listed: the report can be hours old and miss a key created since.
+    let mut out = access_keys(aws, &identity, name, row).await;
     out.extend(ssh_keys(aws, &identity, name).await);
     out.extend(service_credentials(aws, &identity, name).await);
 
@@ -52,25 +50,29 @@ pub async fn user_identities(
 /// Tags from the bulk details, or ListUserTags when the details left them out (some IAM
 /// implementations do; an absent list is not the same as an empty one).
 async fn tags(aws: &Aws<'_>, user: &UserDetail) -> BTreeMap<String, String> {
-    let pairs = |list: &[aws_sdk_iam::types::Tag]| {
+    let pairs = |list: &[aws_sdk_iam::types::Tag]| -> Vec<(String, String)> {
         list.iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect()
     };
     if user.tags.is_some() {
-        return pairs(user.tags());
+        return pairs(user.tags()).into_iter().collect();
     }
     let Some(name) = user.user_name() else {
         return BTreeMap::new();
     };
+    let stream = aws
+        .iam
+        .list_user_tags()
+        .user_name(name)
+        .into_paginator()
+        .send();
     aws.log
-        .call(
-            "ListUserTags",
-            aws.iam.list_user_tags().user_name(name).send(),
-        )
+        .pages("ListUserTags", stream)
         .await
-        .map(|out| pairs(out.tags()))
-        .unwrap_or_default()
+        .iter()
+        .flat_map(|page| pairs(page.tags()))
+        .collect()
 }
 
 fn privileges(user: &UserDetail, details: &Details) -> BTreeSet<String> {
@@ -108,21 +110,13 @@ async fn access_keys(
     row: Option<&ReportRow>,
 ) -> Vec<Identity> {
     let mut out = Vec::new();
-    let mut pages = aws
+    let stream = aws
         .iam
         .list_access_keys()
         .user_name(name)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        aws.log.count();
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                aws.log.record("ListAccessKeys", &e);
-                break;
-            }
-        };
+    for page in aws.log.pages("ListAccessKeys", stream).await {
         for meta in page.access_key_metadata() {
             let Some(key_id) = meta.access_key_id() else {
                 continue;
@@ -132,7 +126,7 @@ async fn access_keys(
             key.status = meta.status().map_or(Status::Unknown, status);
             // The scanner fingerprints a found key id the same way: a leak joins this identity.
             key.fingerprint = Some(aws.cx.fingerprinter.fingerprint(key_id.as_bytes()));
-            if row.is_some_and(ReportRow::keys_never_used) {
+            if row.is_some_and(|r| r.vouches_never_used(key.created_at)) {
                 key.never_used = true;
             } else {
                 last_used(aws, &mut key, key_id).await;
@@ -174,18 +168,16 @@ async fn last_used(aws: &Aws<'_>, key: &mut Identity, key_id: &str) {
 }
 
 async fn ssh_keys(aws: &Aws<'_>, user: &Identity, name: &str) -> Vec<Identity> {
-    let Some(out) = aws
-        .log
-        .call(
-            "ListSSHPublicKeys",
-            aws.iam.list_ssh_public_keys().user_name(name).send(),
-        )
-        .await
-    else {
-        return Vec::new();
-    };
-    out.ssh_public_keys()
+    let stream = aws
+        .iam
+        .list_ssh_public_keys()
+        .user_name(name)
+        .into_paginator()
+        .send();
+    let pages = aws.log.pages("ListSSHPublicKeys", stream).await;
+    pages
         .iter()
+        .flat_map(|page| page.ssh_public_keys())
         .map(|k| {
             let mut i = credential(
                 user,
