@@ -44,6 +44,12 @@ pub(crate) struct Aws<'a> {
     pub cx: &'a Context,
 }
 
+/// The SDK's standard retry (exponential backoff with jitter; throttling and transient
+/// errors), three attempts per call.
+pub(crate) fn retry_policy() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard().with_max_attempts(3)
+}
+
 pub(crate) fn timestamp(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
     time::OffsetDateTime::from_unix_timestamp(t.secs())
         .ok()
@@ -114,7 +120,7 @@ impl AwsCollector {
             .or_else(aws_config::Region::new("us-east-1"));
         let mut loader = aws_config::from_env()
             .region(region)
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
+            .retry_config(retry_policy());
         if let Some(p) = &self.profile {
             loader = loader.profile_name(p);
         }

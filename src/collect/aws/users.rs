@@ -273,12 +273,18 @@ mod tests {
     use crate::collect::Context;
     use std::io::{BufRead, BufReader, Read, Write};
 
-    /// Serve `body` as the answer to every request on a 127.0.0.1 port.
-    fn replay(body: &'static str) -> String {
+    const THROTTLED: &str = r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>
+  <RequestId>5d1f3b3e-0000-4000-8000-00000EXAMPLE</RequestId>
+</ErrorResponse>"#;
+
+    /// Serve `answers` (status, body) in order on a 127.0.0.1 port, the last one forever.
+    fn replay(answers: Vec<(u16, &'static str)>) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
+            for (n, stream) in listener.incoming().flatten().enumerate() {
+                let (status, body) = answers[n.min(answers.len() - 1)];
                 let mut reader = BufReader::new(stream);
                 let mut length = 0;
                 loop {
@@ -295,7 +301,7 @@ mod tests {
                 let mut stream = reader.into_inner();
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
             }
@@ -303,14 +309,17 @@ mod tests {
         format!("http://{addr}")
     }
 
+    const RECORDED: &str =
+        include_str!("../../../fixtures/aws/list-service-specific-credentials.xml");
+
     #[tokio::test]
-    async fn service_specific_credentials_from_a_recorded_response() {
-        let endpoint = replay(include_str!(
-            "../../../fixtures/aws/list-service-specific-credentials.xml"
-        ));
+    async fn service_specific_credentials_from_a_recorded_response_after_throttling() {
+        // IAM throttles first; the SDK's standard retry waits and asks again.
+        let endpoint = replay(vec![(400, THROTTLED), (200, RECORDED)]);
         let config = aws_sdk_iam::Config::builder()
             .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
             .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .retry_config(super::super::retry_policy())
             .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_iam::config::Credentials::new(
                 "AKIDTEST", "secret", None, None, "test",
@@ -337,6 +346,7 @@ mod tests {
         user.privileges = vec!["AmazonS3ReadOnlyAccess".into()];
         let creds = service_credentials(&aws, &user, "ci-deploy").await;
         assert_eq!(log.errors(), Vec::<String>::new());
+        assert_eq!(log.calls(), 1, "a retried call is one call");
         assert_eq!(creds.len(), 2);
         let git = &creds[0];
         assert_eq!(git.id, "ACCAQEXAMPLEQEXAMPLE1");
