@@ -105,14 +105,12 @@ pub fn settle(identities: &mut [Identity], now: Timestamp) {
         if let Some(created) = i.created_at {
             i.age_days = Some(created.days_until(&now));
         }
-        if i.kind != "certificate"
-            && let Some(exp) = i.expires_at
-        {
-            i.status = if exp < now {
-                Status::Expired
-            } else {
-                Status::Active
-            };
+        // Past its expiry it is expired whatever the provider said; a known expiry in the
+        // future makes an unknown status active, never an inactive one.
+        match i.expires_at {
+            Some(exp) if exp < now => i.status = Status::Expired,
+            Some(_) if i.status == Status::Unknown => i.status = Status::Active,
+            _ => {}
         }
     }
 }

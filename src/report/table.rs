@@ -51,7 +51,9 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
     table
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["Level", "Code", "Detector", "Kind", "Location", "Preview"]);
+        .set_header([
+            "Level", "Code", "Detector", "Kind", "Location", "Preview", "Message",
+        ]);
     if !color {
         table.force_no_tty();
     } else {
@@ -74,6 +76,7 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
             Cell::new(f.kind.as_deref().unwrap_or("-")),
             Cell::new(location),
             Cell::new(f.preview.as_deref().unwrap_or("-")),
+            Cell::new(&f.message),
         ]);
     }
     table
@@ -156,15 +159,20 @@ fn level_cell(level: Level, color: bool) -> Cell {
 fn summary(inv: &Inventory) -> String {
     let s = &inv.summary;
     let mut out = String::new();
-    let secrets = inv
+    let certs = inv
         .identities
         .iter()
-        .filter(|i| i.kind != "certificate")
+        .filter(|i| i.kind == "certificate")
         .count();
-    let certs = inv.identities.len() - secrets;
-    let _ = writeln!(
+    let collected = inv
+        .identities
+        .iter()
+        .filter(|i| i.is_collected() && i.kind != "certificate")
+        .count();
+    let secrets = inv.identities.len() - certs - collected;
+    let _ = write!(
         out,
-        "{} findings ({} deny, {} warn) on {} identities ({} secrets, {} certificates)",
+        "{} findings ({} deny, {} warn) on {} identities ({} secrets, {} certificates",
         inv.findings.len(),
         s.findings_deny,
         s.findings_warn,
@@ -172,6 +180,11 @@ fn summary(inv: &Inventory) -> String {
         secrets,
         certs
     );
+    let _ = if collected > 0 {
+        writeln!(out, ", {collected} from provider APIs)")
+    } else {
+        writeln!(out, ")")
+    };
     let _ = writeln!(
         out,
         "scanned {} files ({}) with {} detectors in {} ms; skipped {} binary, {} too large; suppressed {} inline, {} by baseline, {} by config",
@@ -195,12 +208,34 @@ fn summary(inv: &Inventory) -> String {
             s.blobs_cached
         );
     }
+    for source in inv.sources.iter().filter(|s| s.api_calls > 0) {
+        let _ = writeln!(
+            out,
+            "source {}: {} items, {} API calls, {} ms",
+            source.id, source.items, source.api_calls, source.elapsed_ms
+        );
+    }
     if s.errors > 0 {
         let _ = writeln!(
             out,
             "INCOMPLETE: {} paths could not be scanned (listed on stderr)",
             s.errors
         );
+    }
+    for source in inv.sources.iter().filter(|s| s.id != "files") {
+        if source.status != crate::model::SourceState::Ok {
+            let _ = writeln!(
+                out,
+                "INCOMPLETE: source {} is {:?}: {} (details on stderr and in the JSON)",
+                source.id,
+                source.status,
+                source
+                    .errors
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("no detail")
+            );
+        }
     }
     out
 }
