@@ -42,19 +42,22 @@ impl ReportRow {
         !self.keys.iter().any(KeySlot::exists)
     }
 
-    /// Every key the user had when the report was generated was never used by then.
-    pub fn keys_never_used(&self) -> bool {
-        self.keys.iter().all(|k| k.last_used.is_none())
-    }
-
-    /// The report vouches that a key created at `created` was never used: the user's keys
-    /// were all unused and the key already existed when the report was generated. (The
-    /// report can be up to four hours old; a younger key is looked up.)
+    /// The report vouches that the key created at `created` was never used: one of the
+    /// row's key slots was rotated (created) at that second and has no last-used date.
+    /// AWS regenerates the report at most every four hours, so "never used" can be that
+    /// stale; the identity says where the fact came from (`last_used_source`).
     pub fn vouches_never_used(&self, created: Option<Timestamp>) -> bool {
-        self.keys_never_used()
-            && created
-                .zip(self.generated_at)
-                .is_some_and(|(created, generated)| created < generated)
+        let Some(created) = created else {
+            return false;
+        };
+        // Two keys created in the same second are told apart by nothing in the report:
+        // vouch only when every slot that could be this key was never used.
+        let mut candidates = self.keys.iter().filter(|k| {
+            k.last_rotated
+                .is_some_and(|r| (r.0 - created.0).whole_seconds().abs() <= 1)
+        });
+        let first = candidates.next();
+        first.is_some_and(|k| k.last_used.is_none()) && candidates.all(|k| k.last_used.is_none())
     }
 }
 
@@ -208,7 +211,26 @@ mod tests {
             "2026-11-02T09:14:00Z"
         );
         assert!(ci.keys[1].last_used.is_none());
-        assert!(!ci.has_no_keys() && !ci.keys_never_used());
+        assert!(!ci.has_no_keys());
+        let at = |t: &str| Some(Timestamp::parse(t).unwrap());
+        assert!(
+            ci.vouches_never_used(at("2026-01-15T12:00:00Z")),
+            "slot 2: never used"
+        );
+        assert!(
+            !ci.vouches_never_used(at("2024-05-06T07:10:00Z")),
+            "slot 1 was used"
+        );
+        assert!(
+            !ci.vouches_never_used(at("2026-11-20T00:00:00Z")),
+            "a key the report lacks"
+        );
+        let mut twins = ci.clone();
+        twins.keys[1].last_rotated = twins.keys[0].last_rotated;
+        assert!(
+            !twins.vouches_never_used(at("2024-05-06T07:10:00Z")),
+            "same creation second, one slot used: cannot vouch"
+        );
         let human = &rows["arn:aws:iam::123456789012:user/ops-console"];
         assert!(human.password_enabled && human.mfa_active);
         assert_eq!(

@@ -2,7 +2,7 @@
 //! and service-specific credentials.
 //!
 //! Per user: ListAccessKeys, GetAccessKeyLastUsed per key (skipped when the credential
-//! report, generated after the key was created, shows the user's keys never used),
+//! report has the key, by creation time, as never used),
 //! ListSSHPublicKeys and ListServiceSpecificCredentials; ListUserTags only when the bulk
 //! details did not carry the user's tags.
 
@@ -128,6 +128,13 @@ async fn access_keys(
             key.fingerprint = Some(aws.cx.fingerprinter.fingerprint(key_id.as_bytes()));
             if row.is_some_and(|r| r.vouches_never_used(key.created_at)) {
                 key.never_used = true;
+                let generated = row
+                    .and_then(|r| r.generated_at)
+                    .map_or_else(|| "unknown time".to_string(), |t| t.to_string());
+                key.attributes.insert(
+                    "last_used_source".into(),
+                    format!("credential report generated {generated}"),
+                );
             } else {
                 last_used(aws, &mut key, key_id).await;
             }
