@@ -400,3 +400,47 @@ fn several_profiles_are_several_sources_and_an_unknown_profile_fails_alone() {
         .count();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn an_endpoint_that_never_answers_is_cut_off_by_the_source_timeout() {
+    // Accepts connections and never replies.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let _hold = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(8).collect();
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        drop(held);
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = nhiscan()
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("c"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("k"))
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(home.path())
+        .args([
+            "scan",
+            "--aws",
+            "--source-timeout",
+            "2",
+            "--format",
+            "json",
+            "--stats",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(inv["sources"][0]["status"], "failed");
+    let error = inv["sources"][0]["errors"][0].as_str().unwrap();
+    assert!(error.starts_with("timed out after 2s"), "{error}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stats: source aws:default: Failed"),
+        "{stderr}"
+    );
+}
