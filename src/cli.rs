@@ -151,6 +151,15 @@ pub struct SourceArgs {
     #[arg(long, value_name = "PROFILE,...", num_args = 0..=1, default_missing_value = "", value_delimiter = ',')]
     pub aws: Option<Vec<String>>,
 
+    /// Inventory GitHub organisations (comma-separated); token from GITHUB_TOKEN, GH_TOKEN
+    /// or `gh auth token`. Without this flag nhiscan makes no GitHub call
+    #[arg(long, value_name = "ORG,...", value_delimiter = ',')]
+    pub github: Option<Vec<String>>,
+
+    /// GitHub API base URL, for GitHub Enterprise Server (https://HOST/api/v3)
+    #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
+    pub github_url: String,
+
     /// Give up on an API source after this many seconds; it is reported as failed and the
     /// exit code says the inventory is incomplete
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]

@@ -28,6 +28,9 @@ mod exit {
 }
 
 fn main() -> ExitCode {
+    // Both rustls crypto back-ends are linked (the AWS SDK brings aws-lc-rs, octocrab ring);
+    // with two, rustls refuses to pick one, so the process chooses before any client exists.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -148,6 +151,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
                 .into_iter()
                 .map(|p| p.unwrap_or_else(|| "default".into()))
                 .collect(),
+            github: github_orgs(&args),
             ..Default::default()
         },
     };
@@ -210,7 +214,30 @@ fn collectors(args: &ScanArgs) -> Result<Vec<std::sync::Arc<dyn nhiscan::collect
             nhiscan::collect::aws::AwsCollector::new(profile),
         ));
     }
+    let orgs = github_orgs(args);
+    if !orgs.is_empty() {
+        let token = nhiscan::collect::github::token_from_env();
+        for org in orgs {
+            out.push(std::sync::Arc::new(
+                nhiscan::collect::github::GithubCollector::new(
+                    org,
+                    args.sources.github_url.trim_end_matches('/').to_string(),
+                    token.clone(),
+                ),
+            ));
+        }
+    }
     Ok(out)
+}
+
+fn github_orgs(args: &ScanArgs) -> Vec<String> {
+    args.sources
+        .github
+        .iter()
+        .flatten()
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect()
 }
 
 /// `--aws` alone: the default chain (`None`); `--aws a,b`: those profiles.

@@ -9,6 +9,7 @@
 //! still land in the inventory and the exit code says it is incomplete.
 
 pub mod aws;
+pub mod github;
 
 use crate::model::{Identity, SourceState, SourceStatus, Timestamp};
 use crate::scan::redact::Fingerprinter;

@@ -1,6 +1,7 @@
 //! Shared helpers for the CLI integration tests.
 #![allow(dead_code)]
 
+pub mod github;
 pub mod moto;
 
 use assert_cmd::Command;

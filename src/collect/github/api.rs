@@ -1,0 +1,243 @@
+//! GitHub REST calls through octocrab, with what an inventory needs on top: every page
+//! (Link `rel="next"`), rate limits handled, each call counted, and a failed endpoint
+//! turned into one error naming the permission instead of stopping the scan.
+//!
+//! - Secondary rate limit (403/429 with `Retry-After`): wait that long (at most 60 s) and
+//!   retry, up to three times.
+//! - Primary rate limit (`x-ratelimit-remaining: 0`): wait for `x-ratelimit-reset` when it
+//!   is under a minute away; otherwise the call fails with a message saying when to retry.
+//! - 403/404 on an endpoint: [`ApiError::Denied`] / [`ApiError::NotFound`], which callers
+//!   record (the source becomes `partial`) or accept (a repository without environments).
+
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+const MAX_WAIT: Duration = Duration::from_secs(60);
+const RETRIES: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{path}: HTTP {status} {message}")]
+    Denied {
+        path: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{path}: HTTP 404 (not found, or the token cannot see it)")]
+    NotFound { path: String },
+    #[error("{path}: rate limit exhausted until {reset}; re-run after that time")]
+    RateLimited { path: String, reset: String },
+    #[error("{path}: {message}")]
+    Other { path: String, message: String },
+}
+
+pub struct Api {
+    client: octocrab::Octocrab,
+    calls: AtomicU64,
+}
+
+impl Api {
+    pub fn new(client: octocrab::Octocrab) -> Api {
+        Api {
+            client,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// One JSON document.
+    pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
+        Ok(self.get_page(path).await?.0)
+    }
+
+    /// Every item of a list endpoint, following `Link: <...>; rel="next"`. `field` names the
+    /// array in wrapped responses (`{"total_count": N, "secrets": [...]}`); `None` for plain
+    /// arrays.
+    pub async fn list(&self, path: &str, field: Option<&str>) -> Result<Vec<Value>, ApiError> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{path}{sep}per_page=100"));
+        let mut items = Vec::new();
+        while let Some(url) = next.take() {
+            let (body, link) = self.get_page(&url).await?;
+            let page = match field {
+                Some(f) => body.get(f).cloned().unwrap_or(Value::Null),
+                None => body,
+            };
+            if let Value::Array(list) = page {
+                items.extend(list);
+            }
+            next = link;
+        }
+        Ok(items)
+    }
+
+    async fn get_page(&self, url: &str) -> Result<(Value, Option<String>), ApiError> {
+        let path = strip_origin(url);
+        for attempt in 0..=RETRIES {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let response = self.client._get(url).await.map_err(|e| ApiError::Other {
+                path: path.clone(),
+                message: format!("request failed: {e}"),
+            })?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let text = self
+                .client
+                .body_to_string(response)
+                .await
+                .map_err(|e| ApiError::Other {
+                    path: path.clone(),
+                    message: format!("cannot read the response: {e}"),
+                })?;
+            if (200..300).contains(&status) {
+                let body = serde_json::from_str(&text).map_err(|e| ApiError::Other {
+                    path: path.clone(),
+                    message: format!("response is not JSON: {e}"),
+                })?;
+                return Ok((body, next_link(&headers)));
+            }
+            if let Some(wait) = rate_limit_wait(status, &headers, &path)?
+                && attempt < RETRIES
+            {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_else(|| text.chars().take(200).collect());
+            return Err(match status {
+                403 | 401 => ApiError::Denied {
+                    path,
+                    status,
+                    message,
+                },
+                404 => ApiError::NotFound { path },
+                _ => ApiError::Other {
+                    path,
+                    message: format!("HTTP {status} {message}"),
+                },
+            });
+        }
+        Err(ApiError::Other {
+            path,
+            message: "still rate limited after 3 retries".into(),
+        })
+    }
+}
+
+/// How long to wait before retrying a rate-limited answer; `None` when it is not one.
+fn rate_limit_wait(
+    status: u16,
+    headers: &http::HeaderMap,
+    path: &str,
+) -> Result<Option<Duration>, ApiError> {
+    if status != 403 && status != 429 {
+        return Ok(None);
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+        return Ok(Some(Duration::from_secs(secs).min(MAX_WAIT)));
+    }
+    if header("x-ratelimit-remaining") == Some("0") {
+        let reset = header("x-ratelimit-reset")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let wait = Duration::from_secs(reset.saturating_sub(now) + 1);
+        if wait <= MAX_WAIT {
+            return Ok(Some(wait));
+        }
+        let reset = time::OffsetDateTime::from_unix_timestamp(reset as i64)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| reset.to_string());
+        return Err(ApiError::RateLimited {
+            path: path.to_string(),
+            reset,
+        });
+    }
+    Ok(None)
+}
+
+/// The `rel="next"` URL of a Link header.
+fn next_link(headers: &http::HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+/// `/repos/o/r/keys?page=2` from `http://host/repos/o/r/keys?per_page=100&page=2`, for
+/// messages.
+fn strip_origin(url: &str) -> String {
+    let url = url
+        .replace("?per_page=100&", "?")
+        .replace("&per_page=100", "")
+        .replace("?per_page=100", "");
+    let url = url.as_str();
+    match url.find("://") {
+        Some(i) => url[i + 3..]
+            .find('/')
+            .map_or_else(|| "/".to_string(), |j| url[i + 3 + j..].to_string()),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_link_is_found_among_others() {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "link",
+            r#"<http://127.0.0.1:1/orgs/o/repos?page=3>; rel="last", <http://127.0.0.1:1/orgs/o/repos?page=2>; rel="next""#
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("http://127.0.0.1:1/orgs/o/repos?page=2")
+        );
+        assert_eq!(
+            strip_origin("http://127.0.0.1:1/orgs/o/repos?page=2"),
+            "/orgs/o/repos?page=2"
+        );
+    }
+
+    #[test]
+    fn a_far_primary_reset_is_an_error_with_the_time_and_a_near_one_a_wait() {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        h.insert("x-ratelimit-reset", "4102444800".parse().unwrap()); // 2100-01-01
+        let err = rate_limit_wait(403, &h, "/orgs/o").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "/orgs/o: rate limit exhausted until 2100-01-01T00:00:00Z; re-run after that time"
+        );
+        let mut h = http::HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(
+            rate_limit_wait(429, &h, "/x").unwrap(),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(rate_limit_wait(404, &h, "/x").unwrap(), None);
+    }
+}

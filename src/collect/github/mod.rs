@@ -1,0 +1,435 @@
+//! GitHub collector (octocrab): the machine credentials of an organisation and its
+//! repositories.
+//!
+//! Per organisation: its webhooks, App installations (third parties), Actions, Dependabot
+//! and Codespaces secrets, fine-grained PAT grants and pending requests, the OIDC subject
+//! template, and repository custom properties. Per repository (8 at a time): deploy keys,
+//! webhooks, the three secret stores, environments and their secrets, the OIDC subject
+//! template, and who owns it (custom property `owner`, then CODEOWNERS, then teams with
+//! admin). An endpoint the token cannot read is one error naming what is missing; the scan
+//! goes on and the source is `partial`.
+
+pub mod api;
+pub mod items;
+
+use super::{Batch, CollectError, Collector, Context};
+use crate::model::{Identity, Owner};
+use api::{Api, ApiError};
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub const DEFAULT_API: &str = "https://api.github.com";
+
+pub struct GithubCollector {
+    org: String,
+    base_uri: String,
+    token: Option<String>,
+}
+
+impl GithubCollector {
+    pub fn new(org: String, base_uri: String, token: Option<String>) -> Self {
+        GithubCollector {
+            org,
+            base_uri,
+            token,
+        }
+    }
+}
+
+/// The token from `GITHUB_TOKEN`, `GH_TOKEN`, or `gh auth token`.
+pub fn token_from_env() -> Option<String> {
+    for var in ["GITHUB_TOKEN", "GH_TOKEN"] {
+        if let Ok(t) = std::env::var(var)
+            && !t.trim().is_empty()
+        {
+            return Some(t.trim().to_string());
+        }
+    }
+    let out = std::process::Command::new("gh")
+        .args(["auth", "token"])
+        .output()
+        .ok()?;
+    let t = String::from_utf8(out.stdout).ok()?;
+    (out.status.success() && !t.trim().is_empty()).then(|| t.trim().to_string())
+}
+
+/// Errors of one scan, each said once per endpoint kind.
+#[derive(Default)]
+struct Problems(Mutex<Vec<String>>);
+
+impl Problems {
+    fn add(&self, e: &ApiError, need: &str) {
+        let line = match e {
+            ApiError::Denied { .. } | ApiError::NotFound { .. } => format!("{e}; {need}"),
+            _ => e.to_string(),
+        };
+        let mut list = self.0.lock().expect("lock");
+        if !list.contains(&line) {
+            list.push(line);
+        }
+    }
+}
+
+struct Scan<'a> {
+    api: Api,
+    org: &'a str,
+    problems: Problems,
+    warnings: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl Collector for GithubCollector {
+    fn id(&self) -> String {
+        format!("github:{}", self.org)
+    }
+
+    async fn collect(&self, _cx: &Context) -> Result<Batch, CollectError> {
+        let client = self.client()?;
+        let scan = Scan {
+            api: Api::new(client),
+            org: &self.org,
+            problems: Problems::default(),
+            warnings: Mutex::new(Vec::new()),
+        };
+        let org = &self.org;
+        scan.api.get(&format!("/orgs/{org}")).await.map_err(|e| {
+            CollectError::Api(format!(
+                "cannot read organisation {org}: {e}; check the name and that the token can see it"
+            ))
+        })?;
+        let repos = scan
+            .api
+            .list(&format!("/orgs/{org}/repos"), None)
+            .await
+            .map_err(|e| CollectError::Api(format!("cannot list repositories of {org}: {e}")))?;
+        let mut identities = scan.org_identities().await;
+        let properties = scan.custom_properties().await;
+        let (scan_ref, props_ref, repos_ref) = (&scan, &properties, &repos);
+        let per_repo: Vec<Vec<Identity>> = futures_util::stream::iter(0..repos.len())
+            .map(move |n| scan_ref.repo_identities(&repos_ref[n], props_ref))
+            .buffered(8)
+            .collect()
+            .await;
+        identities.extend(per_repo.into_iter().flatten());
+        Ok(Batch {
+            identities,
+            errors: scan.problems.0.into_inner().expect("lock"),
+            warnings: scan.warnings.into_inner().expect("lock"),
+            api_calls: scan.api.calls(),
+        })
+    }
+}
+
+impl GithubCollector {
+    /// The octocrab client (built synchronously: its builder is not `Send`). Retries are
+    /// ours ([`api`]), so octocrab's own are off.
+    fn client(&self) -> Result<octocrab::Octocrab, CollectError> {
+        let Some(token) = &self.token else {
+            return Err(CollectError::Setup(
+                "no GitHub token: set GITHUB_TOKEN or GH_TOKEN, or log in with `gh auth login`"
+                    .into(),
+            ));
+        };
+        octocrab::Octocrab::builder()
+            .base_uri(self.base_uri.as_str())
+            .map_err(|e| CollectError::Setup(format!("bad --github-url {}: {e}", self.base_uri)))?
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .personal_token(token.clone())
+            .build()
+            .map_err(|e| CollectError::Setup(format!("cannot build the GitHub client: {e}")))
+    }
+}
+
+impl Scan<'_> {
+    async fn list_or_note(&self, path: &str, field: Option<&str>, need: &str) -> Vec<Value> {
+        match self.api.list(path, field).await {
+            Ok(v) => v,
+            Err(e) => {
+                self.problems.add(&e, need);
+                Vec::new()
+            }
+        }
+    }
+
+    async fn org_identities(&self) -> Vec<Identity> {
+        let org = self.org;
+        let mut out = Vec::new();
+        let hooks = self
+            .list_or_note(
+                &format!("/orgs/{org}/hooks"),
+                None,
+                "org webhooks need the admin:org_hook scope or organization 'Webhooks' read",
+            )
+            .await;
+        out.extend(hooks.iter().filter_map(|h| items::webhook(org, h)));
+        let apps = self
+            .list_or_note(
+                &format!("/orgs/{org}/installations"),
+                Some("installations"),
+                "App installations need organization 'Administration' read",
+            )
+            .await;
+        out.extend(apps.iter().filter_map(|a| items::app_installation(org, a)));
+        for (store, path) in [
+            ("actions", "actions/secrets"),
+            ("dependabot", "dependabot/secrets"),
+            ("codespaces", "codespaces/secrets"),
+        ] {
+            let secrets = self
+                .list_or_note(
+                    &format!("/orgs/{org}/{path}"),
+                    Some("secrets"),
+                    &format!(
+                        "organization {store} secrets need organization 'Secrets' read (admin:org)"
+                    ),
+                )
+                .await;
+            out.extend(
+                secrets
+                    .iter()
+                    .filter_map(|s| items::ci_secret(org, store, s)),
+            );
+        }
+        let need_pat = "fine-grained PAT grants need organization 'Personal access tokens' read; classic tokens and OAuth apps cannot read them";
+        for (path, pending) in [
+            ("personal-access-tokens", false),
+            ("personal-access-token-requests", true),
+        ] {
+            let grants = self
+                .list_or_note(&format!("/orgs/{org}/{path}"), None, need_pat)
+                .await;
+            out.extend(
+                grants
+                    .iter()
+                    .filter_map(|g| items::pat_grant(org, g, pending)),
+            );
+        }
+        match self
+            .api
+            .get(&format!("/orgs/{org}/actions/oidc/customization/sub"))
+            .await
+        {
+            Ok(t) => {
+                let keys = t.get("include_claim_keys").cloned().unwrap_or(Value::Null);
+                self.warnings.lock().expect("lock").push(format!(
+                    "OIDC subject template of {org}: {keys} (AWS roles trusting GitHub must match it in their `sub` condition)"
+                ));
+            }
+            Err(ApiError::NotFound { .. }) => {}
+            Err(e) => self.problems.add(
+                &e,
+                "the OIDC subject template needs organization 'Administration' read",
+            ),
+        }
+        out
+    }
+
+    /// Repository name -> custom property values, from the organisation-wide listing.
+    async fn custom_properties(&self) -> HashMap<String, HashMap<String, String>> {
+        let org = self.org;
+        let rows = self
+            .list_or_note(
+                &format!("/orgs/{org}/properties/values"),
+                None,
+                "custom property values need organization 'Custom properties' read",
+            )
+            .await;
+        rows.iter()
+            .filter_map(|r| {
+                let name = r.get("repository_name")?.as_str()?.to_string();
+                let props = r
+                    .get("properties")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|p| {
+                        Some((
+                            p.get("property_name")?.as_str()?.to_string(),
+                            p.get("value")?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect();
+                Some((name, props))
+            })
+            .collect()
+    }
+
+    async fn repo_identities(
+        &self,
+        repo: &Value,
+        properties: &HashMap<String, HashMap<String, String>>,
+    ) -> Vec<Identity> {
+        let (Some(full), Some(name)) = (
+            repo.get("full_name").and_then(Value::as_str),
+            repo.get("name").and_then(Value::as_str),
+        ) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let keys = self
+            .list_or_note(
+                &format!("/repos/{full}/keys"),
+                None,
+                "deploy keys need repository 'Administration' read",
+            )
+            .await;
+        out.extend(keys.iter().filter_map(|k| items::deploy_key(full, k)));
+        let hooks = self
+            .list_or_note(
+                &format!("/repos/{full}/hooks"),
+                None,
+                "repository webhooks need repository 'Webhooks' read",
+            )
+            .await;
+        out.extend(hooks.iter().filter_map(|h| items::webhook(full, h)));
+        for (store, path) in [
+            ("actions", "actions/secrets"),
+            ("dependabot", "dependabot/secrets"),
+            ("codespaces", "codespaces/secrets"),
+        ] {
+            let secrets = self
+                .list_or_note(
+                    &format!("/repos/{full}/{path}"),
+                    Some("secrets"),
+                    &format!("repository {store} secrets need repository 'Secrets' read"),
+                )
+                .await;
+            out.extend(
+                secrets
+                    .iter()
+                    .filter_map(|s| items::ci_secret(full, store, s)),
+            );
+        }
+        out.extend(self.environment_secrets(full).await);
+        let props = properties.get(name);
+        let owner = self.repo_owner(full, props).await;
+        for i in &mut out {
+            i.attributes.insert("repository".into(), full.to_string());
+            // Custom properties are the repository's labels: the tag resolver reads the
+            // configured keys (owner, team, ...) from them, after any [[owners]] rule.
+            for (k, v) in props.into_iter().flatten() {
+                i.tags.insert(k.clone(), v.clone());
+            }
+            if let Some(o) = &owner {
+                i.owner = Some(o.clone());
+            }
+        }
+        out
+    }
+
+    async fn environment_secrets(&self, full: &str) -> Vec<Identity> {
+        let envs = match self
+            .api
+            .list(&format!("/repos/{full}/environments"), Some("environments"))
+            .await
+        {
+            Ok(e) => e,
+            // A repository without environments answers 404 on some plans: nothing to list.
+            Err(ApiError::NotFound { .. }) => return Vec::new(),
+            Err(e) => {
+                self.problems
+                    .add(&e, "environments need repository 'Environments' read");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for env in envs {
+            let Some(name) = env.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let secrets = self
+                .list_or_note(
+                    &format!("/repos/{full}/environments/{name}/secrets"),
+                    Some("secrets"),
+                    "environment secrets need repository 'Environments' and 'Secrets' read",
+                )
+                .await;
+            let scope = format!("{full}@{name}");
+            out.extend(
+                secrets
+                    .iter()
+                    .filter_map(|s| items::ci_secret(&scope, "environment", s)),
+            );
+        }
+        out
+    }
+
+    /// Who owns a repository's credentials when no custom property (`owner`, `team`)
+    /// says: its CODEOWNERS (the rule covering the whole tree), else the teams with admin.
+    async fn repo_owner(
+        &self,
+        full: &str,
+        props: Option<&HashMap<String, String>>,
+    ) -> Option<Owner> {
+        if props.is_some_and(|p| p.contains_key("owner") || p.contains_key("team")) {
+            return None; // decided by the tag resolver from the property
+        }
+        for path in [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] {
+            match self
+                .api
+                .get(&format!("/repos/{full}/contents/{path}"))
+                .await
+            {
+                Ok(file) => {
+                    if let Some(owner) = codeowners_owner(full, path, &file) {
+                        return Some(owner);
+                    }
+                    break; // GitHub uses the first file it finds
+                }
+                Err(ApiError::NotFound { .. }) => continue,
+                Err(e) => {
+                    self.problems
+                        .add(&e, "CODEOWNERS needs repository 'Contents' read");
+                    break;
+                }
+            }
+        }
+        let teams = self
+            .list_or_note(
+                &format!("/repos/{full}/teams"),
+                None,
+                "repository teams need repository 'Administration' read",
+            )
+            .await;
+        let admins: Vec<&str> = teams
+            .iter()
+            .filter(|t| t.get("permission").and_then(Value::as_str) == Some("admin"))
+            .filter_map(|t| t.get("slug").and_then(Value::as_str))
+            .collect();
+        admins.first().map(|first| Owner {
+            team: format!("@{}/{first}", self.org),
+            backup: admins.get(1).map(|t| format!("@{}/{t}", self.org)),
+            source: "team".into(),
+            evidence: format!("team {first} has admin on {full}"),
+        })
+    }
+}
+
+/// The owners of the rule that covers the whole repository (`*` or `/`), last one winning.
+fn codeowners_owner(full: &str, path: &str, file: &Value) -> Option<Owner> {
+    use base64::Engine;
+    let content = file.get("content")?.as_str()?.replace(['\n', '\r'], "");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(content)
+        .ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (line, owners) = text
+        .lines()
+        .enumerate()
+        .filter_map(|(n, l)| {
+            let l = l.split('#').next()?.trim();
+            let mut parts = l.split_whitespace();
+            let pattern = parts.next()?;
+            matches!(pattern, "*" | "/" | "/*" | "**")
+                .then(|| (n + 1, parts.map(str::to_string).collect::<Vec<_>>()))
+        })
+        .last()?;
+    let first = owners.first()?.clone();
+    Some(Owner {
+        team: first,
+        backup: owners.get(1).cloned(),
+        source: "codeowners".into(),
+        evidence: format!("{full}:{path}:{line} `*` {}", owners.join(" ")),
+    })
+}
