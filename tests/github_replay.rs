@@ -77,6 +77,16 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
         "/orgs/octo-org/personal-access-token-requests",
         vec![denied],
     );
+    // Not in the OpenAPI examples: built from the REST docs' field list, synthetic values.
+    add(
+        "/orgs/octo-org/credential-authorizations",
+        vec![Answer::json(
+            r#"[{"login": "ci-robot", "credential_id": 161195, "credential_type": "personal access token",
+            "token_last_eight": "71c3fc11", "credential_authorized_at": "2025-03-01T10:00:00Z",
+            "credential_accessed_at": "2026-11-20T08:00:00Z", "authorized_credential_expires_at": null,
+            "scopes": ["repo"]}]"#,
+        )],
+    );
     add(
         "/orgs/octo-org/actions/oidc/customization/sub",
         vec![Answer::fixture(
@@ -314,6 +324,10 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
             .any(|p| p == "github:deployments:write")
     );
     assert!(codes(&inv, "github:octo-org:installation:25381").contains(&"third-party-access"));
+    let sso = identity(&inv, "github:octo-org:sso-credential:161195");
+    assert_eq!(sso["preview"], "…71c3fc11");
+    assert_eq!(sso["owner"]["team"], "ci-robot");
+    assert!(codes(&inv, "github:octo-org:sso-credential:161195").contains(&"long-lived"));
     // Org secrets with visibility.
     let org_secret = identity(&inv, "github:octo-org:actions-secret:DEPLOY_TOKEN");
     assert_eq!(org_secret["attributes"]["visibility"], "all");

@@ -184,6 +184,47 @@ pub fn pat_grant(org: &str, grant: &Value, pending: bool) -> Option<Identity> {
     Some(i)
 }
 
+/// A credential (PAT or SSH key) a member authorised for SAML single sign-on to the org:
+/// GitHub shows its last eight characters, last access and expiry, never the value.
+pub fn saml_authorization(org: &str, auth: &Value) -> Option<Identity> {
+    let id = auth.get("credential_id")?.as_i64()?;
+    let login = s(auth, "login").unwrap_or("unknown");
+    let kind = match s(auth, "credential_type") {
+        Some("SSH key") => "ssh-key",
+        _ => "personal-access-token",
+    };
+    let mut i = github(
+        format!("github:{org}:sso-credential:{id}"),
+        kind,
+        &format!(
+            "{} of {login} (SSO-authorised)",
+            s(auth, "credential_type").unwrap_or("credential")
+        ),
+        &format!("{org} (SAML credential authorization)"),
+    );
+    i.created_at = ts(auth, "credential_authorized_at");
+    i.last_used_at = ts(auth, "credential_accessed_at");
+    i.expires_at = ts(auth, "authorized_credential_expires_at");
+    if let Some(last8) = s(auth, "token_last_eight") {
+        i.preview = Some(format!("…{last8}"));
+    }
+    if let Some(scopes) = auth.get("scopes").and_then(Value::as_array) {
+        i.privileges = scopes
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|sc| {
+                if sc == "admin:org" {
+                    "github:admin".to_string()
+                } else {
+                    format!("github:scope:{sc}")
+                }
+            })
+            .collect();
+    }
+    i.tags.insert("owner".into(), login.into());
+    Some(i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +273,20 @@ mod tests {
         );
         assert_eq!(p.tags["owner"], "dev-a");
         assert_eq!(p.expires_at.unwrap().to_string(), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_saml_authorization_keeps_only_what_github_shows() {
+        // Shape of GET /orgs/{org}/credential-authorizations (GitHub REST docs); synthetic values.
+        let auth = json!({"login": "dev-b", "credential_id": 161195, "credential_type": "personal access token",
+            "token_last_eight": "71c3fc11", "credential_authorized_at": "2025-03-01T10:00:00Z",
+            "credential_accessed_at": "2026-11-20T08:00:00Z", "authorized_credential_expires_at": null,
+            "scopes": ["repo", "admin:org"]});
+        let i = saml_authorization("acme", &auth).unwrap();
+        assert_eq!(i.kind, "personal-access-token");
+        assert_eq!(i.preview.as_deref(), Some("…71c3fc11"));
+        assert_eq!(i.privileges, ["github:scope:repo", "github:admin"]);
+        assert!(i.expires_at.is_none());
+        assert_eq!(i.last_used_at.unwrap().to_string(), "2026-11-20T08:00:00Z");
     }
 }

@@ -2,8 +2,8 @@
 //! repositories.
 //!
 //! Per organisation: its webhooks, App installations (third parties), Actions, Dependabot
-//! and Codespaces secrets, fine-grained PAT grants and pending requests, the OIDC subject
-//! template, and repository custom properties. Per repository (8 at a time): deploy keys,
+//! and Codespaces secrets, fine-grained PAT grants and pending requests, SAML credential
+//! authorizations, the OIDC subject template, and repository custom properties. Per repository (8 at a time): deploy keys,
 //! webhooks, the three secret stores, environments and their secrets, the OIDC subject
 //! template, and who owns it (custom property `owner`, then CODEOWNERS, then teams with
 //! admin). An endpoint the token cannot read is one error naming what is missing; the scan
@@ -205,6 +205,22 @@ impl Scan<'_> {
                     .iter()
                     .filter_map(|g| items::pat_grant(org, g, pending)),
             );
+        }
+        // Only organisations with SAML SSO have credential authorizations; others answer 404.
+        match self
+            .api
+            .list(&format!("/orgs/{org}/credential-authorizations"), None)
+            .await
+        {
+            Ok(list) => out.extend(
+                list.iter()
+                    .filter_map(|a| items::saml_authorization(org, a)),
+            ),
+            Err(ApiError::NotFound { .. }) => {}
+            Err(e) => self.problems.add(
+                &e,
+                "SAML credential authorizations need an org owner's token (admin:org)",
+            ),
         }
         match self
             .api
