@@ -150,6 +150,12 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
         vec![Answer::fixture("actions.list-environment-secrets.json")],
     );
 
+    add(
+        &format!("{hw}/actions/oidc/customization/sub"),
+        vec![Answer::fixture(
+            "actions.get-custom-oidc-sub-claim-for-repo.json",
+        )],
+    );
     // Spoon-Knife: no environments (404), owner from CODEOWNERS.
     let sk = "/repos/octo-org/Spoon-Knife";
     add(&format!("{sk}/keys"), vec![Answer::json("[]")]);

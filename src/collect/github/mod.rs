@@ -318,10 +318,15 @@ impl Scan<'_> {
             );
         }
         out.extend(self.environment_secrets(full).await);
+        let oidc_sub = self.oidc_sub_claim(full).await;
         let props = properties.get(name);
         let owner = self.repo_owner(full, props).await;
         for i in &mut out {
             i.attributes.insert("repository".into(), full.to_string());
+            if let Some(keys) = &oidc_sub {
+                i.attributes
+                    .insert("oidc_sub_claim_keys".into(), keys.clone());
+            }
             // Custom properties are the repository's labels: the tag resolver reads the
             // configured keys (owner, team, ...) from them, after any [[owners]] rule.
             for (k, v) in props.into_iter().flatten() {
@@ -332,6 +337,32 @@ impl Scan<'_> {
             }
         }
         out
+    }
+
+    /// The repository's custom OIDC `sub` claim keys (`repo,context`), when it does not use
+    /// the default: AWS roles trusting this repository must match that shape.
+    async fn oidc_sub_claim(&self, full: &str) -> Option<String> {
+        match self
+            .api
+            .get(&format!("/repos/{full}/actions/oidc/customization/sub"))
+            .await
+        {
+            Ok(v) if v.get("use_default").and_then(Value::as_bool) == Some(false) => {
+                let keys: Vec<&str> = v
+                    .get("include_claim_keys")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                Some(keys.join(","))
+            }
+            Ok(_) | Err(ApiError::NotFound { .. }) => None,
+            Err(e) => {
+                self.problems
+                    .add(&e, "the OIDC subject claim needs repository 'Actions' read");
+                None
+            }
+        }
     }
 
     async fn environment_secrets(&self, full: &str) -> Vec<Identity> {
