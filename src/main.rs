@@ -100,7 +100,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         None => None,
     };
     let now = app::scan_time().map_err(anyhow::Error::msg)?;
-    let collectors = collectors(&args)?;
+    let collectors = collectors(&args);
     let paths = if args.paths.is_empty() && collectors.is_empty() {
         vec![std::path::PathBuf::from(".")]
     } else {
@@ -207,7 +207,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
 }
 
 /// The API collectors the flags ask for; none without a source flag, so no API call.
-fn collectors(args: &ScanArgs) -> Result<Vec<std::sync::Arc<dyn nhiscan::collect::Collector>>> {
+fn collectors(args: &ScanArgs) -> Vec<std::sync::Arc<dyn nhiscan::collect::Collector>> {
     let mut out: Vec<std::sync::Arc<dyn nhiscan::collect::Collector>> = Vec::new();
     for profile in aws_profiles(args) {
         out.push(std::sync::Arc::new(
@@ -227,7 +227,7 @@ fn collectors(args: &ScanArgs) -> Result<Vec<std::sync::Arc<dyn nhiscan::collect
             ));
         }
     }
-    Ok(out)
+    out
 }
 
 fn github_orgs(args: &ScanArgs) -> Vec<String> {

@@ -8,38 +8,12 @@ use common::*;
 use serde_json::Value;
 
 fn scan_aws(moto: &Moto, dir: &std::path::Path, args: &[&str]) -> (i32, Value, String) {
-    let out = moto
-        .nhiscan(dir)
-        .current_dir(dir)
-        .args(["scan", "--format", "json", "--no-history"])
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let inv: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {stderr}"));
-    (out.status.code().unwrap(), inv, stderr)
-}
-
-fn identity<'a>(inv: &'a Value, id: &str) -> &'a Value {
-    inv["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == id)
-        .unwrap_or_else(|| panic!("no identity {id}"))
-}
-
-fn findings_of<'a>(inv: &'a Value, id: &str) -> Vec<&'a str> {
-    let mut codes: Vec<&str> = inv["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["identity"] == id)
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
-    codes.sort_unstable();
-    codes
+    run_json(
+        moto.nhiscan(dir)
+            .current_dir(dir)
+            .args(["scan", "--format", "json", "--no-history"])
+            .args(args),
+    )
 }
 
 const ACCOUNT: &str = "123456789012";
@@ -88,7 +62,7 @@ fn a_seeded_account_is_inventoried_with_owners_use_privileges_and_findings() {
         serde_json::json!(["AmazonS3ReadOnlyAccess"])
     );
     assert_eq!(
-        findings_of(&inv, &arn("user", "ci-deploy")),
+        finding_codes(&inv, &arn("user", "ci-deploy")),
         ["multiple-active-keys"]
     );
     let used = identity(&inv, seeded["used_key"].as_str().unwrap());
@@ -116,13 +90,13 @@ fn a_seeded_account_is_inventoried_with_owners_use_privileges_and_findings() {
     assert!(identity(&inv, &bot)["owner"].is_null());
     assert_eq!(identity(&inv, &bot)["console_access"], true);
     assert_eq!(
-        findings_of(&inv, &bot),
+        finding_codes(&inv, &bot),
         ["human-use", "overprivileged", "unowned"]
     );
     let inactive = identity(&inv, seeded["inactive_key"].as_str().unwrap());
     assert_eq!(inactive["status"], "inactive");
     assert!(
-        findings_of(&inv, seeded["inactive_key"].as_str().unwrap())
+        finding_codes(&inv, seeded["inactive_key"].as_str().unwrap())
             .iter()
             .all(|c| *c != "long-lived")
     );
@@ -144,7 +118,7 @@ fn a_seeded_account_is_inventoried_with_owners_use_privileges_and_findings() {
         identity(&inv, &legacy)["privileges"],
         serde_json::json!(["AdministratorAccess"])
     );
-    assert_eq!(findings_of(&inv, &legacy), ["overprivileged"]);
+    assert_eq!(finding_codes(&inv, &legacy), ["overprivileged"]);
 
     // Roles: other account, GitHub OIDC with and without `sub`, admin, service-linked.
     let vendor = arn("role", "vendor-audit");
@@ -153,13 +127,13 @@ fn a_seeded_account_is_inventoried_with_owners_use_privileges_and_findings() {
         serde_json::json!(["aws-account:999988887777"])
     );
     assert_eq!(identity(&inv, &vendor)["owner"]["team"], "security");
-    assert_eq!(findings_of(&inv, &vendor), ["third-party-access"]);
+    assert_eq!(finding_codes(&inv, &vendor), ["third-party-access"]);
     assert_eq!(
-        findings_of(&inv, &arn("role", "gha-deploy")),
+        finding_codes(&inv, &arn("role", "gha-deploy")),
         ["insecure-oidc-trust", "third-party-access"]
     );
     assert_eq!(
-        findings_of(&inv, &arn("role", "gha-deploy-scoped")),
+        finding_codes(&inv, &arn("role", "gha-deploy-scoped")),
         ["third-party-access"]
     );
     let admin = arn("role", "admin-automation");
@@ -167,11 +141,11 @@ fn a_seeded_account_is_inventoried_with_owners_use_privileges_and_findings() {
         identity(&inv, &admin)["attributes"]["trusted_services"],
         "ec2.amazonaws.com"
     );
-    assert_eq!(findings_of(&inv, &admin), ["overprivileged", "unowned"]);
+    assert_eq!(finding_codes(&inv, &admin), ["overprivileged", "unowned"]);
     let linked = seeded["service_linked_role"].as_str().unwrap();
     assert_eq!(identity(&inv, linked)["owner"]["team"], "AWS");
     assert!(
-        findings_of(&inv, linked).is_empty(),
+        finding_codes(&inv, linked).is_empty(),
         "service-linked roles are AWS-owned"
     );
 
@@ -180,7 +154,7 @@ fn a_seeded_account_is_inventoried_with_owners_use_privileges_and_findings() {
     assert_eq!(profile["related"][0], admin);
     let cert = identity(&inv, &arn("server-certificate", "api-internal"));
     assert_eq!(cert["expires_at"], "2012-05-08T01:02:03Z");
-    assert!(findings_of(&inv, &arn("server-certificate", "api-internal")).contains(&"expired"));
+    assert!(finding_codes(&inv, &arn("server-certificate", "api-internal")).contains(&"expired"));
     identity(
         &inv,
         &arn("oidc-provider", "token.actions.githubusercontent.com"),

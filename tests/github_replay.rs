@@ -196,51 +196,15 @@ fn scan_github(server: &GithubServer, token: Option<&str>) -> (i32, Value, Strin
     if let Some(t) = token {
         cmd.env("GITHUB_TOKEN", t);
     }
-    let out = cmd
-        .current_dir(dir.path())
-        .args([
-            "scan",
-            "--github",
-            ORG,
-            "--github-url",
-            &server.url,
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let inv = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    (out.status.code().unwrap(), inv, stderr)
-}
-
-fn identity<'a>(inv: &'a Value, id: &str) -> &'a Value {
-    inv["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == id)
-        .unwrap_or_else(|| {
-            let ids: Vec<&Value> = inv["identities"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| &i["id"])
-                .collect();
-            panic!("no identity {id} in {ids:?}")
-        })
-}
-
-fn codes<'a>(inv: &'a Value, id: &str) -> Vec<&'a str> {
-    let mut c: Vec<&str> = inv["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["identity"] == id)
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
-    c.sort_unstable();
-    c
+    run_json(cmd.current_dir(dir.path()).args([
+        "scan",
+        "--github",
+        ORG,
+        "--github-url",
+        &server.url,
+        "--format",
+        "json",
+    ]))
 }
 
 #[test]
@@ -294,7 +258,7 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
     assert_eq!(secret["kind"], "ci-secret");
     assert_eq!(secret["rotated_at"], "2020-01-10T14:59:22Z");
     assert!(
-        codes(&inv, "github:octocat/Hello-World:actions-secret:GH_TOKEN")
+        finding_codes(&inv, "github:octocat/Hello-World:actions-secret:GH_TOKEN")
             .contains(&"rotation-overdue")
     );
     let hits = server
@@ -313,7 +277,8 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
     assert_eq!(hook["attributes"]["target_host"], "example.com");
     assert_eq!(hook["attributes"]["secret_set"], "false");
     assert!(
-        codes(&inv, "github:octocat/Hello-World:webhook:12345678").contains(&"third-party-access")
+        finding_codes(&inv, "github:octocat/Hello-World:webhook:12345678")
+            .contains(&"third-party-access")
     );
     let app = identity(&inv, "github:octo-org:installation:25381");
     assert_eq!(app["kind"], "app-installation");
@@ -329,11 +294,13 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
             .iter()
             .any(|p| p == "github:deployments:write")
     );
-    assert!(codes(&inv, "github:octo-org:installation:25381").contains(&"third-party-access"));
+    assert!(
+        finding_codes(&inv, "github:octo-org:installation:25381").contains(&"third-party-access")
+    );
     let sso = identity(&inv, "github:octo-org:sso-credential:161195");
     assert_eq!(sso["preview"], "…71c3fc11");
     assert_eq!(sso["owner"]["team"], "ci-robot");
-    assert!(codes(&inv, "github:octo-org:sso-credential:161195").contains(&"long-lived"));
+    assert!(finding_codes(&inv, "github:octo-org:sso-credential:161195").contains(&"long-lived"));
     // Org secrets with visibility.
     let org_secret = identity(&inv, "github:octo-org:actions-secret:DEPLOY_TOKEN");
     assert_eq!(org_secret["attributes"]["visibility"], "all");

@@ -84,7 +84,6 @@ impl Default for RunOptions {
 pub struct Collected {
     pub status: SourceStatus,
     pub identities: Vec<Identity>,
-    pub warnings: Vec<String>,
 }
 
 /// Run every collector to completion, failure or timeout; results are in input order.
@@ -166,12 +165,11 @@ fn finished(id: String, batch: Batch, elapsed: Duration) -> Collected {
             status: state,
             items: batch.identities.len() as u64,
             errors: batch.errors,
-            warnings: batch.warnings.clone(),
+            warnings: batch.warnings,
             api_calls: batch.api_calls,
             elapsed_ms: elapsed.as_millis() as u64,
         },
         identities: batch.identities,
-        warnings: batch.warnings,
     }
 }
 
@@ -189,7 +187,6 @@ impl Collected {
                 elapsed_ms,
             },
             identities: Vec::new(),
-            warnings: Vec::new(),
         }
     }
 }

@@ -98,3 +98,34 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Run `cmd` (an nhiscan scan writing JSON to stdout): (exit code, inventory, stderr).
+pub fn run_json(cmd: &mut Command) -> (i32, Value, String) {
+    let out = cmd.output().expect("nhiscan runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let inv: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().expect("exit code"), inv, stderr)
+}
+
+/// The identity with this id; the panic lists the ids there are.
+pub fn identity<'a>(inv: &'a Value, id: &str) -> &'a Value {
+    let all = inv["identities"].as_array().expect("identities array");
+    all.iter().find(|i| i["id"] == id).unwrap_or_else(|| {
+        let ids: Vec<&Value> = all.iter().map(|i| &i["id"]).collect();
+        panic!("no identity {id} in {ids:?}")
+    })
+}
+
+/// Sorted codes of the findings about identity `id`.
+pub fn finding_codes<'a>(inv: &'a Value, id: &str) -> Vec<&'a str> {
+    let mut codes: Vec<&str> = inv["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .filter(|f| f["identity"] == id)
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    codes
+}

@@ -153,6 +153,32 @@ impl Scan<'_> {
         }
     }
 
+    /// The Actions, Dependabot and Codespaces secrets under `base` (`/orgs/o`, `/repos/o/r`).
+    async fn secret_stores(
+        &self,
+        base: &str,
+        scope: &str,
+        level: &str,
+        need: &str,
+    ) -> Vec<Identity> {
+        let mut out = Vec::new();
+        for store in ["actions", "dependabot", "codespaces"] {
+            let secrets = self
+                .list_or_note(
+                    &format!("{base}/{store}/secrets"),
+                    Some("secrets"),
+                    &format!("{level} {store} secrets need {need}"),
+                )
+                .await;
+            out.extend(
+                secrets
+                    .iter()
+                    .filter_map(|s| items::ci_secret(scope, store, s)),
+            );
+        }
+        out
+    }
+
     async fn org_identities(&self) -> Vec<Identity> {
         let org = self.org;
         let mut out = Vec::new();
@@ -172,26 +198,15 @@ impl Scan<'_> {
             )
             .await;
         out.extend(apps.iter().filter_map(|a| items::app_installation(org, a)));
-        for (store, path) in [
-            ("actions", "actions/secrets"),
-            ("dependabot", "dependabot/secrets"),
-            ("codespaces", "codespaces/secrets"),
-        ] {
-            let secrets = self
-                .list_or_note(
-                    &format!("/orgs/{org}/{path}"),
-                    Some("secrets"),
-                    &format!(
-                        "organization {store} secrets need organization 'Secrets' read (admin:org)"
-                    ),
-                )
-                .await;
-            out.extend(
-                secrets
-                    .iter()
-                    .filter_map(|s| items::ci_secret(org, store, s)),
-            );
-        }
+        out.extend(
+            self.secret_stores(
+                &format!("/orgs/{org}"),
+                org,
+                "organization",
+                "organization 'Secrets' read (admin:org)",
+            )
+            .await,
+        );
         let need_pat = "fine-grained PAT grants need organization 'Personal access tokens' read; classic tokens and OAuth apps cannot read them";
         for (path, pending) in [
             ("personal-access-tokens", false),
@@ -299,24 +314,15 @@ impl Scan<'_> {
             )
             .await;
         out.extend(hooks.iter().filter_map(|h| items::webhook(full, h)));
-        for (store, path) in [
-            ("actions", "actions/secrets"),
-            ("dependabot", "dependabot/secrets"),
-            ("codespaces", "codespaces/secrets"),
-        ] {
-            let secrets = self
-                .list_or_note(
-                    &format!("/repos/{full}/{path}"),
-                    Some("secrets"),
-                    &format!("repository {store} secrets need repository 'Secrets' read"),
-                )
-                .await;
-            out.extend(
-                secrets
-                    .iter()
-                    .filter_map(|s| items::ci_secret(full, store, s)),
-            );
-        }
+        out.extend(
+            self.secret_stores(
+                &format!("/repos/{full}"),
+                full,
+                "repository",
+                "repository 'Secrets' read",
+            )
+            .await,
+        );
         out.extend(self.environment_secrets(full).await);
         let oidc_sub = self.oidc_sub_claim(full).await;
         let props = properties.get(name);
