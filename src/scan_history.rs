@@ -7,7 +7,7 @@
 //! `nhiscan diff --history FILE` reads the last two inventories back.
 
 use crate::model::{Inventory, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use std::path::{Path, PathBuf};
 
 /// Layout version stored in SQLite's `user_version`.
@@ -122,29 +122,20 @@ impl ScanHistory {
             .map_err(&wrap)?;
         let now = inventory.generated_at.to_string();
         let mut new = 0;
-        for identity in &mut inventory.identities {
-            let first: Option<String> = tx
-                .query_row(
-                    "SELECT first_seen FROM identities WHERE id = ?1",
-                    [&identity.id],
-                    |r| r.get(0),
+        {
+            // One upsert per identity; RETURNING gives the kept first sighting and the
+            // scan that made it, so a new identity is one whose first scan is this one.
+            let mut upsert = tx
+                .prepare(
+                    "INSERT INTO identities (id, provider, kind, name, first_seen, last_seen, first_scan, last_scan)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6)
+                     ON CONFLICT(id) DO UPDATE SET last_seen = ?5, last_scan = ?6, name = ?4
+                     RETURNING first_seen, first_scan",
                 )
-                .optional()
                 .map_err(&wrap)?;
-            let first = match first {
-                Some(first) => {
-                    tx.execute(
-                        "UPDATE identities SET last_seen = ?2, last_scan = ?3, name = ?4 WHERE id = ?1",
-                        params![identity.id, now, scan_id, identity.name],
-                    )
-                    .map_err(&wrap)?;
-                    first
-                }
-                None => {
-                    new += 1;
-                    tx.execute(
-                        "INSERT INTO identities (id, provider, kind, name, first_seen, last_seen, first_scan, last_scan)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6)",
+            for identity in &mut inventory.identities {
+                let (first, first_scan): (String, i64) = upsert
+                    .query_row(
                         params![
                             identity.id,
                             identity.provider.to_string(),
@@ -153,13 +144,13 @@ impl ScanHistory {
                             now,
                             scan_id
                         ],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .map_err(&wrap)?;
-                    now.clone()
-                }
-            };
-            identity.first_seen = Timestamp::parse(&first).ok();
-            identity.last_seen = Some(inventory.generated_at);
+                new += usize::from(first_scan == scan_id);
+                identity.first_seen = Timestamp::parse(&first).ok();
+                identity.last_seen = Some(inventory.generated_at);
+            }
         }
         let json = serde_json::to_string(inventory).expect("inventory serialises");
         tx.execute(
