@@ -47,7 +47,7 @@ fn corpus(bytes: usize, with_secrets: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes + 256);
     let mut i = 0usize;
     while out.len() < bytes {
-        let line = if with_secrets && i % 997 == 0 {
+        let line = if with_secrets && i.is_multiple_of(997) {
             PLANTED[(i / 997) % PLANTED.len()]
         } else {
             SOURCE_LINES[(i * 7 + i / 3) % SOURCE_LINES.len()]

@@ -84,9 +84,21 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         mut sources,
         mut summary,
     } = local;
+    let mut repositories = Vec::new();
     for c in collected {
         inventory::merge::merge_collected(&mut identities, c.identities);
         sources.push(c.status);
+        scan_documents(req, &c.documents, &mut identities);
+        for checkout in c.checkouts {
+            let stats = scan_checkout(req, &checkout, &mut identities, &mut sources);
+            add_history_stats(&mut summary, &stats);
+            if let Some(owner) = checkout.owner {
+                repositories.push(crate::owners::RepositoryOwner {
+                    prefix: format!("{}:", checkout.label),
+                    owner,
+                });
+            }
+        }
     }
     inventory::merge::correlate(&mut identities);
     inventory::settle(&mut identities, req.now);
@@ -96,6 +108,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         rules: &req.config.owners,
         tag_keys: &req.config.tag_keys,
         codeowners: codeowners.as_ref(),
+        repositories: &repositories,
     }
     .resolve(&mut identities);
     let (findings, suppressed) = policy::judge(
@@ -201,12 +214,10 @@ fn scan_local(req: &ScanRequest<'_>, progress: &dyn Progress) -> LocalScan {
     let mut summary = ScanSummary::default();
     if let Some(opts) = &req.history {
         for path in req.walk.paths.iter().filter(|p| git::is_repository(p)) {
-            let (source, secrets, stats) = scan_one_history(req, path, opts);
+            let id = format!("git:{}", scan::display_path(path));
+            let (source, secrets, stats) = scan_one_history(req, path, opts, id);
             inventory::merge_history(req.set, &mut identities, &secrets, req.now);
-            summary.commits_scanned += stats.commits;
-            summary.blobs_scanned += stats.blobs_scanned;
-            summary.blobs_cached += stats.blobs_cached;
-            summary.history_bytes_scanned += stats.bytes_scanned;
+            add_history_stats(&mut summary, &stats);
             sources.push(source);
         }
     }
@@ -218,17 +229,93 @@ fn scan_local(req: &ScanRequest<'_>, progress: &dyn Progress) -> LocalScan {
     }
 }
 
+/// Secrets in values a collector read (a cluster Secret's data): identities with an
+/// exposure at the value's name, owned through the labels of the object holding it. They
+/// are stored where secrets belong, so they are no `leaked-secret`; they correlate with a
+/// collected identity of the same fingerprint like any found secret.
+fn scan_documents(
+    req: &ScanRequest<'_>,
+    documents: &[collect::Document],
+    identities: &mut Vec<crate::model::Identity>,
+) {
+    if documents.is_empty() {
+        return;
+    }
+    let mut scanner = scan::file::FileScanner::new(req.set, &req.fingerprinter);
+    let mut found = scan::FileFindings::default();
+    for d in documents {
+        // Reading from memory cannot fail; a binary value is skipped like a binary file.
+        let _ = scanner.scan_reader(d.bytes.as_slice(), &d.path, &mut found);
+    }
+    let output = scan::ScanOutput {
+        secrets: found.secrets,
+        certificates: found.certificates,
+        ..Default::default()
+    };
+    let tags: std::collections::HashMap<&str, &std::collections::BTreeMap<String, String>> =
+        documents
+            .iter()
+            .map(|d| (d.path.as_str(), &d.tags))
+            .collect();
+    let mut found = inventory::identities_from_scan(req.set, &output, req.now);
+    for identity in &mut found {
+        identity.provider = crate::model::Provider::Kubernetes;
+        let source = identity
+            .exposures
+            .first()
+            .and_then(|e| tags.get(e.path.as_str()));
+        for (k, v) in source.into_iter().flat_map(|t| t.iter()) {
+            identity.tags.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    inventory::merge::merge_collected(identities, found);
+}
+
+fn add_history_stats(summary: &mut ScanSummary, stats: &git::HistoryStats) {
+    summary.commits_scanned += stats.commits;
+    summary.blobs_scanned += stats.blobs_scanned;
+    summary.blobs_cached += stats.blobs_cached;
+    summary.history_bytes_scanned += stats.bytes_scanned;
+}
+
+/// The history of a repository a collector cloned (`--github-clone`), as source
+/// `git:org/repo`, its exposures named `org/repo:path`. A clone is scanned even with
+/// `--no-history`: its history is all there is of it here.
+fn scan_checkout(
+    req: &ScanRequest<'_>,
+    checkout: &collect::Checkout,
+    identities: &mut Vec<crate::model::Identity>,
+    sources: &mut Vec<SourceStatus>,
+) -> git::HistoryStats {
+    let opts = HistoryOptions {
+        max_file_size: req.walk.max_file_size,
+        threads: req.walk.threads,
+        range: None,
+        cache: req.history.as_ref().and_then(|h| h.cache.clone()),
+    };
+    let id = format!("git:{}", checkout.label);
+    let (source, mut secrets, stats) = scan_one_history(req, &checkout.path, &opts, id);
+    for secret in &mut secrets {
+        for e in &mut secret.exposures {
+            e.path = format!("{}:{}", checkout.label, e.path);
+        }
+    }
+    inventory::merge_history(req.set, identities, &secrets, req.now);
+    sources.push(source);
+    stats
+}
+
 /// Scan one repository's history; a failure is a failed source, never a clean result.
 fn scan_one_history(
     req: &ScanRequest<'_>,
     path: &std::path::Path,
     opts: &HistoryOptions,
+    id: String,
 ) -> (
     SourceStatus,
     Vec<git::attribute::SecretInHistory>,
     git::HistoryStats,
 ) {
-    let id = format!("git:{}", scan::display_path(path));
     match git::scan_history(req.set, &req.fingerprinter, path, opts) {
         Ok(out) => {
             let secrets = git::attribute::secrets(&out);

@@ -156,9 +156,25 @@ pub struct SourceArgs {
     #[arg(long, value_name = "ORG,...", value_delimiter = ',')]
     pub github: Option<Vec<String>>,
 
+    /// Also clone each repository of the organisations (bare, into a temporary directory
+    /// removed afterwards) and scan its history, so leaked secrets join the inventory:
+    /// `full` (every branch and commit; the default) or `shallow` (the default branch's tip)
+    #[arg(long, value_enum, value_name = "DEPTH", num_args = 0..=1, default_missing_value = "full", requires = "github")]
+    pub github_clone: Option<CloneMode>,
+
     /// GitHub API base URL, for GitHub Enterprise Server (https://HOST/api/v3)
     #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
     pub github_url: String,
+
+    /// Inventory Kubernetes: the current kubeconfig context (or in-cluster configuration)
+    /// with no value, or the named contexts (comma-separated). Without this flag nhiscan
+    /// makes no Kubernetes call
+    #[arg(long = "k8s", value_name = "CONTEXT,...", num_args = 0..=1, default_missing_value = "", value_delimiter = ',')]
+    pub k8s: Option<Vec<String>>,
+
+    /// Only this Kubernetes namespace (ClusterRoleBindings still count for its accounts)
+    #[arg(long, value_name = "NS", requires = "k8s")]
+    pub namespace: Option<String>,
 
     /// Give up on an API source after this many seconds; it is reported as failed and the
     /// exit code says the inventory is incomplete
@@ -227,6 +243,12 @@ pub enum DetectorsAction {
 pub enum ListFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloneMode {
+    Full,
+    Shallow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

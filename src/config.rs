@@ -502,6 +502,8 @@ third-party-access = "warn"
 human-use = "warn"
 insecure-oidc-trust = "deny"
 multiple-active-keys = "warn"
+default-service-account-bound = "warn"
+unused-service-account = "warn"
 suppression-expired = "warn"
 
 # Provider tags, labels and annotations naming an owner, in priority order

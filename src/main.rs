@@ -152,6 +152,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
                 .map(|p| p.unwrap_or_else(|| "default".into()))
                 .collect(),
             github: github_orgs(&args),
+            kubernetes: k8s_contexts(&args)
+                .into_iter()
+                .map(|c| c.unwrap_or_else(|| "current-context".into()))
+                .collect(),
             ..Default::default()
         },
     };
@@ -216,18 +220,37 @@ fn collectors(args: &ScanArgs) -> Vec<std::sync::Arc<dyn nhiscan::collect::Colle
     }
     let orgs = github_orgs(args);
     if !orgs.is_empty() {
+        use nhiscan::collect::github::clone::CloneDepth;
         let token = nhiscan::collect::github::token_from_env();
+        let clone = args.sources.github_clone.map(|m| match m {
+            cli::CloneMode::Full => CloneDepth::Full,
+            cli::CloneMode::Shallow => CloneDepth::Shallow,
+        });
         for org in orgs {
             out.push(std::sync::Arc::new(
                 nhiscan::collect::github::GithubCollector::new(
                     org,
                     args.sources.github_url.trim_end_matches('/').to_string(),
                     token.clone(),
-                ),
+                )
+                .with_clone(clone),
             ));
         }
     }
+    for context in k8s_contexts(args) {
+        out.push(std::sync::Arc::new(
+            nhiscan::collect::kubernetes::KubernetesCollector::new(
+                context,
+                args.sources.namespace.clone(),
+            ),
+        ));
+    }
     out
+}
+
+/// `--k8s` alone: the current context (`None`); `--k8s a,b`: those contexts.
+fn k8s_contexts(args: &ScanArgs) -> Vec<Option<String>> {
+    named_or_default(args.sources.k8s.as_deref())
 }
 
 fn github_orgs(args: &ScanArgs) -> Vec<String> {
@@ -242,7 +265,13 @@ fn github_orgs(args: &ScanArgs) -> Vec<String> {
 
 /// `--aws` alone: the default chain (`None`); `--aws a,b`: those profiles.
 fn aws_profiles(args: &ScanArgs) -> Vec<Option<String>> {
-    match &args.sources.aws {
+    named_or_default(args.sources.aws.as_deref())
+}
+
+/// A flag with an optional list: absent, no source; present and empty, the default one
+/// (`None`); else one per name.
+fn named_or_default(flag: Option<&[String]>) -> Vec<Option<String>> {
+    match flag {
         None => Vec::new(),
         Some(list) => {
             let named: Vec<Option<String>> = list

@@ -115,6 +115,14 @@ pub mod attr {
     pub const OIDC_TRUST_WITHOUT_SUBJECT: &str = "oidc_trust_without_subject";
     /// Number of active access keys on a user, set when there are two or more.
     pub const ACTIVE_ACCESS_KEYS: &str = "active_access_keys";
+    /// What renews a certificate automatically (`cert-manager`): an expiry coming up is
+    /// its job, an expiry passed means renewal failed.
+    pub const MANAGED_BY: &str = "managed_by";
+    /// RBAC bindings of a namespace's `default` ServiceAccount, which every pod that names
+    /// no account runs as.
+    pub const DEFAULT_ACCOUNT_BINDINGS: &str = "default_account_bindings";
+    /// Pods running as a ServiceAccount; absent when pods could not be listed.
+    pub const PODS: &str = "pods";
 }
 
 /// A non-human identity: a credential, an account or a certificate.
@@ -211,10 +219,12 @@ impl Identity {
 
     /// True for identities a cloud or platform collector reported (not a found secret).
     pub fn is_collected(&self) -> bool {
+        // A value the secret scanner found inside a cluster Secret has provider
+        // `kubernetes` but is still a found secret, identified by its fingerprint.
         matches!(
             self.provider,
             Provider::Aws | Provider::Github | Provider::Kubernetes
-        )
+        ) && !self.id.starts_with("secret:")
     }
 }
 

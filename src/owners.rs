@@ -91,11 +91,21 @@ impl Codeowners {
     }
 }
 
+/// The owner of a repository a collector cloned, for secrets found under its `prefix`
+/// (`org/repo:`): the collector read it from the repository's custom property, CODEOWNERS
+/// or admin teams.
+#[derive(Debug, Clone)]
+pub struct RepositoryOwner {
+    pub prefix: String,
+    pub owner: Owner,
+}
+
 /// What the resolvers consult besides the identity itself.
 pub struct OwnerResolver<'a> {
     pub rules: &'a [OwnerRule],
     pub tag_keys: &'a [String],
     pub codeowners: Option<&'a Codeowners>,
+    pub repositories: &'a [RepositoryOwner],
 }
 
 impl OwnerResolver<'_> {
@@ -105,6 +115,7 @@ impl OwnerResolver<'_> {
             identity.owner = from_rules(identity, self.rules)
                 .or_else(|| from_tags(identity, self.tag_keys))
                 .or_else(|| self.codeowners.and_then(|c| from_codeowners(identity, c)))
+                .or_else(|| from_repository(identity, self.repositories))
                 .or_else(|| from_git_author(identity));
         }
         inherit_from_parent(identities);
@@ -133,13 +144,20 @@ fn inherit_from_parent(identities: &mut [Identity]) {
     }
 }
 
+/// The identity's own tags (labels) first, in key order; then, for Kubernetes objects,
+/// their namespace's labels, which the collector records as `namespace:<label>`.
 fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
-    keys.iter().find_map(|key| {
-        let (tag, value) = identity
-            .tags
-            .iter()
-            .find(|(k, v)| k.eq_ignore_ascii_case(key) && !v.trim().is_empty())?;
-        Some(Owner {
+    let find = |prefix: &str| {
+        keys.iter().find_map(|key| {
+            identity.tags.iter().find(|(k, v)| {
+                k.strip_prefix(prefix)
+                    .is_some_and(|k| k.eq_ignore_ascii_case(key))
+                    && !v.trim().is_empty()
+            })
+        })
+    };
+    if let Some((tag, value)) = find("") {
+        return Some(Owner {
             team: value.trim().to_string(),
             backup: None,
             source: "tag".into(),
@@ -147,7 +165,18 @@ fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
                 "{} tag `{tag}={value}` on {}",
                 identity.provider, identity.id
             ),
-        })
+        });
+    }
+    let (tag, value) = find("namespace:")?;
+    Some(Owner {
+        team: value.trim().to_string(),
+        backup: None,
+        source: "label".into(),
+        evidence: format!(
+            "label `{}={value}` on the namespace of {}",
+            &tag["namespace:".len()..],
+            identity.id
+        ),
     })
 }
 
@@ -169,6 +198,23 @@ fn from_codeowners(identity: &Identity, codeowners: &Codeowners) -> Option<Owner
             backup: owners.get(1).cloned(),
             source: "codeowners".into(),
             evidence: format!("{evidence} (for {})", e.path),
+        })
+    })
+}
+
+fn from_repository(identity: &Identity, repositories: &[RepositoryOwner]) -> Option<Owner> {
+    identity.exposures.iter().find_map(|e| {
+        let repo = repositories
+            .iter()
+            .find(|r| e.path.starts_with(&r.prefix))?;
+        Some(Owner {
+            evidence: format!(
+                "owner of repository {}: {} (for {})",
+                repo.prefix.trim_end_matches(':'),
+                repo.owner.evidence,
+                e.path
+            ),
+            ..repo.owner.clone()
         })
     })
 }
@@ -221,15 +267,80 @@ mod tests {
         rules: &[OwnerRule],
         codeowners: Option<&Codeowners>,
     ) -> Option<Owner> {
+        resolve_with_repositories(identity, rules, codeowners, &[])
+    }
+
+    fn resolve_with_repositories(
+        identity: Identity,
+        rules: &[OwnerRule],
+        codeowners: Option<&Codeowners>,
+        repositories: &[RepositoryOwner],
+    ) -> Option<Owner> {
         let tag_keys = keys(&["owner", "team"]);
         let mut list = [identity];
         OwnerResolver {
             rules,
             tag_keys: &tag_keys,
             codeowners,
+            repositories,
         }
         .resolve(&mut list);
         list[0].owner.clone()
+    }
+
+    fn in_history(path: &str) -> Identity {
+        let mut i = Identity::new("secret:fp", Provider::Git, "api-key", "key", path);
+        i.exposures.push(Exposure {
+            path: path.into(),
+            line: 3,
+            column: 1,
+            commit: Some("abc123".into()),
+            in_head: true,
+            detector: "d".into(),
+            author: Some("Dev".into()),
+            author_email: Some("dev@example.com".into()),
+            author_date: None,
+        });
+        i
+    }
+
+    #[test]
+    fn a_cloned_repository_owner_beats_the_git_author_and_a_mapping_beats_it() {
+        let repos = [RepositoryOwner {
+            prefix: "octo-org/api:".into(),
+            owner: Owner {
+                team: "@octo-org/platform".into(),
+                backup: None,
+                source: "codeowners".into(),
+                evidence: "octo-org/api:.github/CODEOWNERS:2 `*` @octo-org/platform".into(),
+            },
+        }];
+        let owner =
+            resolve_with_repositories(in_history("octo-org/api:deploy.env"), &[], None, &repos)
+                .unwrap();
+        assert_eq!(owner.team, "@octo-org/platform");
+        assert_eq!(
+            owner.evidence,
+            "owner of repository octo-org/api: octo-org/api:.github/CODEOWNERS:2 `*` @octo-org/platform (for octo-org/api:deploy.env)"
+        );
+        // Another repository's prefix does not match: the commit author is all there is.
+        let owner =
+            resolve_with_repositories(in_history("octo-org/apiary:x.env"), &[], None, &repos)
+                .unwrap();
+        assert_eq!(owner.source, "git-author");
+        let config = crate::config::parse(
+            "[[owners]]\nteam = \"secops\"\nkind = \"api-key\"\n",
+            Path::new("nhiscan.toml"),
+        )
+        .unwrap();
+        let owner = resolve_with_repositories(
+            in_history("octo-org/api:deploy.env"),
+            &config.owners,
+            None,
+            &repos,
+        )
+        .unwrap();
+        assert_eq!(owner.source, "mapping");
     }
 
     #[test]
@@ -280,6 +391,31 @@ mod tests {
         assert_eq!(
             (owner.team.as_str(), owner.source.as_str()),
             ("@acme/everyone", "codeowners")
+        );
+    }
+
+    #[test]
+    fn a_namespace_label_owns_what_its_own_labels_do_not() {
+        let mut sa = Identity::new(
+            "kubernetes:c:serviceaccount:pay/api",
+            Provider::Kubernetes,
+            "service-account",
+            "pay/api",
+            "c/namespaces/pay/serviceaccounts/api",
+        );
+        sa.tags.insert("namespace:team".into(), "payments".into());
+        let owner = resolve_one(sa.clone(), &[], None).unwrap();
+        assert_eq!(owner.team, "payments");
+        assert_eq!(owner.source, "label");
+        assert_eq!(
+            owner.evidence,
+            "label `team=payments` on the namespace of kubernetes:c:serviceaccount:pay/api"
+        );
+        sa.tags.insert("owner".into(), "api-team".into());
+        let owner = resolve_one(sa, &[], None).unwrap();
+        assert_eq!(
+            (owner.team.as_str(), owner.source.as_str()),
+            ("api-team", "tag")
         );
     }
 

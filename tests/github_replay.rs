@@ -30,15 +30,19 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
     let empty_secrets = || Answer::json(r#"{"total_count": 0, "secrets": []}"#);
     add("/orgs/octo-org", vec![Answer::fixture("orgs.get.json")]);
     // Repositories over two pages: Hello-World (fixture), then Spoon-Knife.
-    let mut second: Value =
+    // Their clone URLs point at this server, as github.com's point at github.com.
+    let mut first: Value =
         serde_json::from_str(&Answer::fixture("repos.list-for-org.json").body).unwrap();
+    first[0]["clone_url"] = format!("{url}/git/octocat/Hello-World.git").into();
+    let mut second = first.clone();
     second[0]["id"] = 1300000.into();
     second[0]["name"] = "Spoon-Knife".into();
     second[0]["full_name"] = "octo-org/Spoon-Knife".into();
+    second[0]["clone_url"] = format!("{url}/git/octo-org/Spoon-Knife.git").into();
     add(
         "/orgs/octo-org/repos",
         vec![page(
-            Answer::fixture("repos.list-for-org.json"),
+            Answer::json(first.to_string()),
             url,
             "/orgs/octo-org/repos?page=2",
         )],
@@ -159,7 +163,22 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
     // Spoon-Knife: no environments (404), owner from CODEOWNERS.
     let sk = "/repos/octo-org/Spoon-Knife";
     add(&format!("{sk}/keys"), vec![Answer::json("[]")]);
-    add(&format!("{sk}/hooks"), vec![Answer::json("[]")]);
+    // The primary rate limit runs out on Spoon-Knife's webhooks and resets in a second:
+    // the collector waits for the reset instead of giving up.
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    add(
+        &format!("{sk}/hooks"),
+        vec![
+            Answer::error(403, "API rate limit exceeded for user ID 1.")
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", &reset.to_string()),
+            Answer::json("[]"),
+        ],
+    );
     add(
         &format!("{sk}/actions/secrets"),
         vec![Answer::fixture("actions.list-repo-secrets.json")],
@@ -187,16 +206,40 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
     r
 }
 
+/// The same organisation, with a token that may read fine-grained PAT grants and requests.
+fn routes_with_pat_grants(url: &str) -> HashMap<String, Vec<Answer>> {
+    let mut r = routes(url);
+    r.insert(
+        "/orgs/octo-org/personal-access-tokens".into(),
+        vec![Answer::fixture("orgs.list-pat-grants.json")],
+    );
+    r.insert(
+        "/orgs/octo-org/personal-access-token-requests".into(),
+        vec![Answer::fixture("orgs.list-pat-grant-requests.json")],
+    );
+    r
+}
+
 fn scan_github(server: &GithubServer, token: Option<&str>) -> (i32, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = nhiscan();
-    cmd.env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .env("PATH", "/nonexistent");
+    // No `gh` on PATH, so only the variables can supply a token.
+    cmd.env("PATH", "/nonexistent");
+    github_command(&mut cmd, server, token, dir.path());
+    run_json(&mut cmd)
+}
+
+fn github_command(
+    cmd: &mut assert_cmd::Command,
+    server: &GithubServer,
+    token: Option<&str>,
+    dir: &std::path::Path,
+) {
+    cmd.env_remove("GITHUB_TOKEN").env_remove("GH_TOKEN");
     if let Some(t) = token {
         cmd.env("GITHUB_TOKEN", t);
     }
-    run_json(cmd.current_dir(dir.path()).args([
+    cmd.current_dir(dir).args([
         "scan",
         "--github",
         ORG,
@@ -204,7 +247,7 @@ fn scan_github(server: &GithubServer, token: Option<&str>) -> (i32, Value, Strin
         &server.url,
         "--format",
         "json",
-    ]))
+    ]);
 }
 
 #[test]
@@ -261,12 +304,23 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
         finding_codes(&inv, "github:octocat/Hello-World:actions-secret:GH_TOKEN")
             .contains(&"rotation-overdue")
     );
-    let hits = server
-        .requests()
-        .iter()
-        .filter(|r| r.as_str() == "/repos/octocat/Hello-World/actions/secrets")
-        .count();
-    assert_eq!(hits, 2, "retried once after Retry-After");
+    let hits = |path: &str| {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.as_str() == path)
+            .count()
+    };
+    assert_eq!(
+        hits("/repos/octocat/Hello-World/actions/secrets"),
+        2,
+        "retried once after Retry-After"
+    );
+    assert_eq!(
+        hits("/repos/octo-org/Spoon-Knife/hooks"),
+        2,
+        "retried once the primary limit reset (and not an error: only the two PAT errors)"
+    );
     // Environment secrets of Hello-World; Spoon-Knife's 404 environments are no error.
     identity(
         &inv,
@@ -345,4 +399,202 @@ fn a_bad_token_or_none_fails_the_source_with_what_to_do() {
         error.starts_with("no GitHub token: set GITHUB_TOKEN"),
         "{error}"
     );
+}
+
+// Synthetic tokens in their providers' formats (the planted fixture's values).
+const GITLAB_TOKEN: &str = "glpat-qNq_3QDEdOy8Du2QCMRS";
+const HF_TOKEN: &str = "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";
+const SLACK_TOKEN: &str = "xoxb-897627113486-0469624207057-ZPAt8y9KwRhEgEMV6IXzhroF";
+
+/// Bare repositories under `root` as the server serves them: Hello-World has a GitLab
+/// token at HEAD and a Hugging Face token removed in a later commit; Spoon-Knife (unless
+/// `with_spoon_knife` is false) a Slack token. Returns (Hello-World's first, second commit).
+fn served_repositories(root: &std::path::Path, with_spoon_knife: bool) -> (String, String) {
+    let work = root.join("work");
+    let hw = common::git::Repo::new(&work, "hello");
+    hw.write(
+        "config/deploy.env",
+        &format!("GITLAB_TOKEN={GITLAB_TOKEN}\n"),
+    );
+    hw.write("old/hf.env", &format!("HF_TOKEN={HF_TOKEN}\n"));
+    let first = hw.commit("add deploy config", "2025-02-01T10:00:00Z", "Dev One");
+    std::fs::remove_file(hw.dir.join("old/hf.env")).unwrap();
+    let second = hw.commit("drop the old token", "2025-03-01T10:00:00Z", "Dev One");
+    let served = root.join("served");
+    let bare = |from: &std::path::Path, to: &str| {
+        let dest = served.join(to);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        hw.git_in(
+            root,
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                from.to_str().unwrap(),
+                dest.to_str().unwrap(),
+            ],
+            "2025-03-01T10:00:00Z",
+            "Dev One",
+        );
+    };
+    bare(&hw.dir, "octocat/Hello-World.git");
+    if with_spoon_knife {
+        let sk = common::git::Repo::new(&work, "spoon");
+        sk.write("src/notify.py", &format!("SLACK = \"{SLACK_TOKEN}\"\n"));
+        sk.commit("notify", "2025-04-01T10:00:00Z", "Dev Two");
+        bare(&sk.dir, "octo-org/Spoon-Knife.git");
+    }
+    (first, second)
+}
+
+/// `scan --github octo-org --github-clone[=depth]` against a server with git repositories;
+/// clones go to `tmp` (TMPDIR), so the test can see they are removed.
+fn scan_with_clones(
+    server: &GithubServer,
+    depth: &str,
+    tmp: &std::path::Path,
+) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = nhiscan();
+    github_command(&mut cmd, server, Some("test-token"), dir.path());
+    cmd.arg(format!("--github-clone={depth}"))
+        .env("TMPDIR", tmp);
+    let (code, inv, stderr) = run_json(&mut cmd);
+    for secret in [GITLAB_TOKEN, HF_TOKEN, SLACK_TOKEN] {
+        assert!(
+            !inv.to_string().contains(secret),
+            "a secret value in the report"
+        );
+        assert!(!stderr.contains(secret), "a secret value on stderr");
+    }
+    (code, inv, stderr)
+}
+
+fn source<'a>(inv: &'a Value, id: &str) -> &'a Value {
+    inv["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no source {id} in {}", inv["sources"]))
+}
+
+/// The identity that has an exposure at `path`.
+fn exposed_at<'a>(inv: &'a Value, path: &str) -> Option<&'a Value> {
+    inv["identities"].as_array().unwrap().iter().find(|i| {
+        i["exposures"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["path"] == path))
+    })
+}
+
+fn finding_at<'a>(inv: &'a Value, code: &str, path: &str) -> &'a Value {
+    inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code && f["path"] == path)
+        .unwrap_or_else(|| panic!("no {code} at {path}: {}", inv["findings"]))
+}
+
+#[test]
+fn cloned_repositories_put_their_leaked_secrets_in_the_same_inventory() {
+    let root = tempfile::tempdir().unwrap();
+    let (first, second) = served_repositories(root.path(), true);
+    let server =
+        GithubServer::start_with_git(routes_with_pat_grants, Some(root.path().join("served")));
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, inv, stderr) = scan_with_clones(&server, "full", tmp.path());
+    assert_eq!(code, 1, "secrets at HEAD are deny-level leaks: {stderr}");
+    assert_eq!(source(&inv, "github:octo-org")["status"], "ok", "{stderr}");
+    for id in ["git:octocat/Hello-World", "git:octo-org/Spoon-Knife"] {
+        assert_eq!(source(&inv, id)["status"], "ok", "{id}: {stderr}");
+    }
+    // The GitHub identities are still there, from the same run; this token may read the
+    // fine-grained PAT grants: a person's token with access to the organisation, expired.
+    identity(&inv, "github:octocat/Hello-World:deploy-key:1");
+    let pat = identity(&inv, "github:octo-org:pat:25381");
+    assert_eq!(pat["kind"], "personal-access-token");
+    assert_eq!(pat["name"], "Some Token (octocat)");
+    assert_eq!(pat["expires_at"], "2023-11-16T15:47:09Z");
+    assert_eq!(pat["owner"]["team"], "octocat");
+    assert!(finding_codes(&inv, "github:octo-org:pat:25381").contains(&"expired"));
+    let request = identity(&inv, "github:octo-org:pat-request:25381");
+    // Pending, for a token whose published expiry (2023) has passed.
+    assert_eq!(request["status"], "expired");
+    assert_eq!(request["attributes"]["pending_request"], "true");
+
+    // At HEAD: a leak, named by repository and path, at the commit that introduced it.
+    let gitlab = exposed_at(&inv, "octocat/Hello-World:config/deploy.env").expect("GitLab token");
+    assert_eq!(gitlab["provider"], "git");
+    assert_eq!(gitlab["exposures"][0]["commit"], first.as_str());
+    assert_eq!(gitlab["exposures"][0]["in_head"], true);
+    assert_eq!(gitlab["created_at"], "2025-02-01T10:00:00Z");
+    let leak = finding_at(
+        &inv,
+        "leaked-secret",
+        "octocat/Hello-World:config/deploy.env",
+    );
+    assert_eq!(leak["level"], "deny");
+    assert_eq!(leak["line"], 1);
+    // Hello-World's owner is its custom property `team`.
+    assert_eq!(gitlab["owner"]["team"], "octocat");
+    assert!(
+        gitlab["owner"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("owner of repository octocat/Hello-World: custom property `team=octocat`"),
+        "{}",
+        gitlab["owner"]
+    );
+
+    // Removed from HEAD, still in every clone: secret-in-history with the removal commit.
+    let hf = exposed_at(&inv, "octocat/Hello-World:old/hf.env").expect("HF token in history");
+    assert_eq!(hf["exposures"][0]["in_head"], false);
+    assert_eq!(hf["attributes"]["removed_in"], second.as_str());
+    let old = finding_at(&inv, "secret-in-history", "octocat/Hello-World:old/hf.env");
+    assert_eq!(old["commit"], first.as_str());
+
+    // Spoon-Knife's secret is owned through its CODEOWNERS, read by the collector.
+    let slack = exposed_at(&inv, "octo-org/Spoon-Knife:src/notify.py").expect("Slack token");
+    assert_eq!(slack["owner"]["team"], "@octo-org/platform");
+    assert_eq!(slack["owner"]["source"], "codeowners");
+
+    // Every git request carried the token (as a header), and the clones are gone.
+    let git = server.git_requests();
+    assert!(git.len() >= 4, "{git:?}");
+    assert!(git.iter().all(|(_, authorized)| *authorized), "{git:?}");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "clones removed"
+    );
+}
+
+#[test]
+fn a_shallow_clone_sees_the_tip_and_a_failed_clone_leaves_the_rest() {
+    let root = tempfile::tempdir().unwrap();
+    // Spoon-Knife is listed by the API but has no repository to clone.
+    served_repositories(root.path(), false);
+    let server = GithubServer::start_with_git(routes, Some(root.path().join("served")));
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, inv, stderr) = scan_with_clones(&server, "shallow", tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(exposed_at(&inv, "octocat/Hello-World:config/deploy.env").is_some());
+    assert!(
+        exposed_at(&inv, "octocat/Hello-World:old/hf.env").is_none(),
+        "a shallow clone has only the tip"
+    );
+    let github = source(&inv, "github:octo-org");
+    assert_eq!(github["status"], "partial");
+    let errors = github["errors"].to_string();
+    assert!(
+        errors.contains("cannot clone octo-org/Spoon-Knife: git exited with 128"),
+        "{errors}"
+    );
+    assert!(
+        stderr.contains("warning: github:octo-org: cannot clone octo-org/Spoon-Knife"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }

@@ -10,6 +10,7 @@
 
 pub mod aws;
 pub mod github;
+pub mod kubernetes;
 
 use crate::model::{Identity, SourceState, SourceStatus, Timestamp};
 use crate::scan::redact::Fingerprinter;
@@ -40,6 +41,43 @@ pub struct Batch {
     pub warnings: Vec<String>,
     /// API calls made, for `--stats` and the source status.
     pub api_calls: u64,
+    /// Repositories the collector cloned for the file and history scanners
+    /// (`--github-clone`); each is deleted when the scan is done with it.
+    pub checkouts: Vec<Checkout>,
+    /// Values the secret scanner should read (a cluster Secret's data), so a cloud key
+    /// stored there correlates with the identity another collector saw.
+    pub documents: Vec<Document>,
+}
+
+/// A value to scan for secrets, held in memory only and never printed.
+pub struct Document {
+    /// How exposures in it are named: `kubernetes:ctx/ns/secrets/name/key`.
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// Labels of the object it came from, given to the secrets found in it for ownership.
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the bytes: they are secret values.
+        write!(f, "Document({}, {} bytes)", self.path, self.bytes.len())
+    }
+}
+
+/// A local clone of a remote repository, handed back for the history scanner, so the
+/// secrets in it join the same inventory as the collector's identities.
+#[derive(Debug)]
+pub struct Checkout {
+    /// How exposures in it are named: `org/repo`, so a path reads `org/repo:config/app.env`.
+    pub label: String,
+    /// The clone (a bare repository) inside `_dir`.
+    pub path: std::path::PathBuf,
+    /// Who owns the repository, as the collector found it (custom property, CODEOWNERS,
+    /// admin team): the owner of a secret found in it when no closer rule claims it.
+    pub owner: Option<crate::model::Owner>,
+    /// Keeps the temporary directory alive until the scan has read it.
+    pub _dir: Arc<tempfile::TempDir>,
 }
 
 /// Why a collector could not produce anything at all.
@@ -84,6 +122,8 @@ impl Default for RunOptions {
 pub struct Collected {
     pub status: SourceStatus,
     pub identities: Vec<Identity>,
+    pub checkouts: Vec<Checkout>,
+    pub documents: Vec<Document>,
 }
 
 /// Run every collector to completion, failure or timeout; results are in input order.
@@ -170,6 +210,8 @@ fn finished(id: String, batch: Batch, elapsed: Duration) -> Collected {
             elapsed_ms: elapsed.as_millis() as u64,
         },
         identities: batch.identities,
+        checkouts: batch.checkouts,
+        documents: batch.documents,
     }
 }
 
@@ -187,6 +229,8 @@ impl Collected {
                 elapsed_ms,
             },
             identities: Vec::new(),
+            checkouts: Vec::new(),
+            documents: Vec::new(),
         }
     }
 }

@@ -11,7 +11,7 @@
 //!   onto the collected identity, so the report says "leaked **and** active, last used N days
 //!   ago" instead of two unrelated rows.
 
-use crate::model::{Identity, Status};
+use crate::model::{Identity, Provider, Status};
 use std::collections::HashMap;
 
 /// Add `incoming` identities to `identities`, merging those whose id is already present.
@@ -104,7 +104,11 @@ pub fn correlate(identities: &mut Vec<Identity>) -> usize {
         let found = identities.remove(slot);
         let target = if target > slot { target - 1 } else { target };
         let identity = &mut identities[target];
-        identity.attributes.insert("leaked".into(), "true".into());
+        // Found in a file or commit it is leaked; found in a cluster Secret it is stored
+        // where credentials belong, and the exposure alone says where.
+        if matches!(found.provider, Provider::File | Provider::Git) {
+            identity.attributes.insert("leaked".into(), "true".into());
+        }
         identity
             .attributes
             .entry("leak_detector".into())

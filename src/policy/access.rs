@@ -2,8 +2,8 @@
 //! `overprivileged`, `third-party-access`, `human-use`).
 
 use super::{
-    HUMAN_USE, INSECURE_OIDC_TRUST, MULTIPLE_ACTIVE_KEYS, OVERPRIVILEGED, THIRD_PARTY_ACCESS,
-    Thresholds, UNOWNED, about,
+    DEFAULT_ACCOUNT_BOUND, HUMAN_USE, INSECURE_OIDC_TRUST, MULTIPLE_ACTIVE_KEYS, OVERPRIVILEGED,
+    THIRD_PARTY_ACCESS, Thresholds, UNOWNED, UNUSED_ACCOUNT, about,
 };
 use crate::model::{Finding, Identity, attr};
 
@@ -61,4 +61,34 @@ pub(super) fn multiple_active_keys(identity: &Identity) -> Option<Finding> {
     let n = identity.attributes.get(attr::ACTIVE_ACCESS_KEYS)?;
     let msg = format!("{} has {n} active access keys", identity.name);
     Some(about(&MULTIPLE_ACTIVE_KEYS, identity, msg))
+}
+
+pub(super) fn default_account_bound(identity: &Identity) -> Option<Finding> {
+    let n = identity.attributes.get(attr::DEFAULT_ACCOUNT_BINDINGS)?;
+    let how = identity
+        .attributes
+        .get("rbac")
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    let msg = format!(
+        "{} is a namespace's default ServiceAccount with {n} RBAC binding(s){how}; every pod that names no account gets them",
+        identity.name
+    );
+    Some(about(&DEFAULT_ACCOUNT_BOUND, identity, msg))
+}
+
+/// A ServiceAccount with grants that no pod runs as. `pods` is recorded only when the
+/// collector could list pods, so an unreadable pod list never makes every account unused.
+pub(super) fn unused_account(identity: &Identity) -> Option<Finding> {
+    let unused = identity.kind == "service-account"
+        && identity.attributes.get(attr::PODS).map(String::as_str) == Some("0")
+        && !identity.privileges.is_empty();
+    unused.then(|| {
+        let msg = format!(
+            "{} holds RBAC grants ({}) but no pod runs as it",
+            identity.name,
+            identity.privileges.len()
+        );
+        about(&UNUSED_ACCOUNT, identity, msg)
+    })
 }

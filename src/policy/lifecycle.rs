@@ -50,7 +50,13 @@ pub(super) fn expiry(identity: &Identity, now: Timestamp, limits: &Thresholds) -
             days_phrase(-days)
         );
         Some(about(&EXPIRED, identity, msg))
-    } else if days <= limits.expiring_soon_days {
+    } else if days <= limits.expiring_soon_days
+        && !identity
+            .attributes
+            .contains_key(crate::model::attr::MANAGED_BY)
+    {
+        // A managed certificate (cert-manager) is renewed before it expires; only an
+        // expiry that passed says renewal failed.
         let msg = format!("{} expires in {days} days ({expires})", identity.name);
         Some(about(&EXPIRING_SOON, identity, msg))
     } else {

@@ -98,6 +98,8 @@ pub fn judge(
         findings.extend(access::human_use(identity));
         findings.extend(access::insecure_oidc_trust(identity));
         findings.extend(access::multiple_active_keys(identity));
+        findings.extend(access::default_account_bound(identity));
+        findings.extend(access::unused_account(identity));
     }
     (findings, suppressed)
 }

@@ -121,6 +121,20 @@ pub const MULTIPLE_ACTIVE_KEYS: Rule = Rule {
     controls: &["OWASP-NHI7", "OWASP-NHI9", "SOC2-CC6.1"],
 };
 
+pub const DEFAULT_ACCOUNT_BOUND: Rule = Rule {
+    code: "default-service-account-bound",
+    description: "A namespace's `default` ServiceAccount has RBAC bindings: every pod in the namespace that names no account runs with them. Bind a dedicated ServiceAccount instead.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI5", "SOC2-CC6.3", "NIST-PR.AA-05"],
+};
+
+pub const UNUSED_ACCOUNT: Rule = Rule {
+    code: "unused-service-account",
+    description: "A ServiceAccount holds RBAC grants but no pod runs as it: access nobody runs with, or used from outside the cluster by a token. Remove the bindings or the account.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI1", "SOC2-CC6.2", "NIST-PR.AA-05"],
+};
+
 pub const SUPPRESSION_EXPIRED: Rule = Rule {
     code: "suppression-expired",
     description: "A suppression in nhiscan.toml is past its expiry date: the findings it covered are reported again until it is renewed (with a reason) or removed.",
@@ -145,6 +159,8 @@ pub const RULES: &[Rule] = &[
     HUMAN_USE,
     INSECURE_OIDC_TRUST,
     MULTIPLE_ACTIVE_KEYS,
+    DEFAULT_ACCOUNT_BOUND,
+    UNUSED_ACCOUNT,
     SUPPRESSION_EXPIRED,
 ];
 

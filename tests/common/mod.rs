@@ -1,6 +1,8 @@
 //! Shared helpers for the CLI integration tests.
 #![allow(dead_code)]
 
+pub mod apiserver;
+pub mod git;
 pub mod github;
 pub mod moto;
 

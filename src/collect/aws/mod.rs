@@ -110,6 +110,7 @@ impl Collector for AwsCollector {
             errors: log.errors(),
             warnings,
             api_calls: log.calls(),
+            ..Batch::default()
         })
     }
 }

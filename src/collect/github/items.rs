@@ -276,6 +276,25 @@ mod tests {
     }
 
     #[test]
+    fn the_published_pat_grant_examples_are_read() {
+        let text = |f: &str| {
+            std::fs::read_to_string(format!(
+                "{}/fixtures/github/{f}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let grants: Value = serde_json::from_str(&text("orgs.list-pat-grants.json")).unwrap();
+        let p = pat_grant("octo-org", &grants[0], false).unwrap();
+        assert_eq!(p.id, "github:octo-org:pat:25381");
+        assert_eq!(p.expires_at.unwrap().to_string(), "2023-11-16T15:47:09Z");
+        let requests: Value =
+            serde_json::from_str(&text("orgs.list-pat-grant-requests.json")).unwrap();
+        let r = pat_grant("octo-org", &requests[0], true).unwrap();
+        assert_eq!(r.status, Status::Inactive);
+    }
+
+    #[test]
     fn a_saml_authorization_keeps_only_what_github_shows() {
         // Shape of GET /orgs/{org}/credential-authorizations (GitHub REST docs); synthetic values.
         let auth = json!({"login": "dev-b", "credential_id": 161195, "credential_type": "personal access token",

@@ -3,29 +3,37 @@
 //!
 //! Per organisation: its webhooks, App installations (third parties), Actions, Dependabot
 //! and Codespaces secrets, fine-grained PAT grants and pending requests, SAML credential
-//! authorizations, the OIDC subject template, and repository custom properties. Per repository (8 at a time): deploy keys,
-//! webhooks, the three secret stores, environments and their secrets, the OIDC subject
-//! template, and who owns it (custom property `owner`, then CODEOWNERS, then teams with
+//! authorizations, the OIDC subject template, and repository custom properties. Per
+//! repository (8 at a time): deploy keys, webhooks, the three secret stores, environments
+//! and their secrets, the OIDC subject template, and who owns it (custom property `owner`, then CODEOWNERS, then teams with
 //! admin). An endpoint the token cannot read is one error naming what is missing; the scan
-//! goes on and the source is `partial`.
+//! goes on and the source is `partial`. With `--github-clone`, every repository is also
+//! cloned ([`clone`]) and handed back as a [`Checkout`] for the history scanner.
 
 pub mod api;
+pub mod clone;
 pub mod items;
 
-use super::{Batch, CollectError, Collector, Context};
+use super::{Batch, Checkout, CollectError, Collector, Context};
 use crate::model::{Identity, Owner};
 use api::{Api, ApiError};
+use clone::CloneDepth;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub const DEFAULT_API: &str = "https://api.github.com";
+
+/// Repositories cloned at once with `--github-clone`: each is a network transfer and a
+/// disk write, so a few are enough to keep both busy.
+const CLONES_IN_FLIGHT: usize = 3;
 
 pub struct GithubCollector {
     org: String,
     base_uri: String,
     token: Option<String>,
+    clone: Option<CloneDepth>,
 }
 
 impl GithubCollector {
@@ -34,7 +42,14 @@ impl GithubCollector {
             org,
             base_uri,
             token,
+            clone: None,
         }
+    }
+
+    /// Also clone every repository for the history scanner (`--github-clone`).
+    pub fn with_clone(mut self, depth: Option<CloneDepth>) -> Self {
+        self.clone = depth;
+        self
     }
 }
 
@@ -107,17 +122,25 @@ impl Collector for GithubCollector {
         let mut identities = scan.org_identities().await;
         let properties = scan.custom_properties().await;
         let (scan_ref, props_ref, repos_ref) = (&scan, &properties, &repos);
-        let per_repo: Vec<Vec<Identity>> = futures_util::stream::iter(0..repos.len())
-            .map(move |n| scan_ref.repo_identities(&repos_ref[n], props_ref))
-            .buffered(8)
-            .collect()
-            .await;
-        identities.extend(per_repo.into_iter().flatten());
+        let per_repo: Vec<(Vec<Identity>, Option<Owner>)> =
+            futures_util::stream::iter(0..repos.len())
+                .map(move |n| scan_ref.repo_identities(&repos_ref[n], props_ref))
+                .buffered(8)
+                .collect()
+                .await;
+        let owners: Vec<Option<Owner>> = per_repo.iter().map(|(_, o)| o.clone()).collect();
+        identities.extend(per_repo.into_iter().flat_map(|(i, _)| i));
+        let checkouts = match (self.clone, &self.token) {
+            (Some(depth), Some(token)) => scan.clone_all(&repos, owners, token, depth).await,
+            _ => Vec::new(),
+        };
         Ok(Batch {
             identities,
             errors: scan.problems.0.into_inner().expect("lock"),
             warnings: scan.warnings.into_inner().expect("lock"),
             api_calls: scan.api.calls(),
+            checkouts,
+            ..Batch::default()
         })
     }
 }
@@ -286,16 +309,17 @@ impl Scan<'_> {
             .collect()
     }
 
+    /// A repository's credentials, and who owns the repository.
     async fn repo_identities(
         &self,
         repo: &Value,
         properties: &HashMap<String, HashMap<String, String>>,
-    ) -> Vec<Identity> {
+    ) -> (Vec<Identity>, Option<Owner>) {
         let (Some(full), Some(name)) = (
             repo.get("full_name").and_then(Value::as_str),
             repo.get("name").and_then(Value::as_str),
         ) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let mut out = Vec::new();
         let keys = self
@@ -342,7 +366,62 @@ impl Scan<'_> {
                 i.owner = Some(o.clone());
             }
         }
-        out
+        (out, owner.or_else(|| property_owner(full, props?)))
+    }
+
+    /// Clone every repository into one temporary directory, a few at a time; a repository
+    /// that cannot be cloned is an error of the source and the others still are.
+    async fn clone_all(
+        &self,
+        repos: &[Value],
+        owners: Vec<Option<Owner>>,
+        token: &str,
+        depth: CloneDepth,
+    ) -> Vec<Checkout> {
+        let dir = match tempfile::Builder::new().prefix("nhiscan-clone-").tempdir() {
+            Ok(d) => Arc::new(d),
+            Err(e) => {
+                self.problems.0.lock().expect("lock").push(format!(
+                    "cannot create a temporary directory for --github-clone: {e}; set TMPDIR to a writable directory"
+                ));
+                return Vec::new();
+            }
+        };
+        let jobs: Vec<(String, String, Option<Owner>)> = repos
+            .iter()
+            .zip(owners)
+            .filter_map(|(r, owner)| {
+                let full = r.get("full_name")?.as_str()?.to_string();
+                let url = r.get("clone_url")?.as_str()?.to_string();
+                Some((full, url, owner))
+            })
+            .collect();
+        let dir_ref = &dir;
+        let results: Vec<Result<Checkout, clone::CloneError>> = futures_util::stream::iter(jobs)
+            .map(|(full, url, owner)| async move {
+                let path = dir_ref
+                    .path()
+                    .join(format!("{}.git", full.replace('/', "__")));
+                clone::clone_bare(&full, &url, &path, token, depth).await?;
+                Ok(Checkout {
+                    label: full,
+                    path,
+                    owner,
+                    _dir: Arc::clone(dir_ref),
+                })
+            })
+            .buffer_unordered(CLONES_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut checkouts = Vec::new();
+        for r in results {
+            match r {
+                Ok(c) => checkouts.push(c),
+                Err(e) => self.problems.0.lock().expect("lock").push(e.to_string()),
+            }
+        }
+        checkouts.sort_by(|a, b| a.label.cmp(&b.label));
+        checkouts
     }
 
     /// The repository's custom OIDC `sub` claim keys (`repo,context`), when it does not use
@@ -457,6 +536,19 @@ impl Scan<'_> {
             evidence: format!("team {first} has admin on {full}"),
         })
     }
+}
+
+/// The owner a repository's custom property `owner` (or `team`) names.
+fn property_owner(full: &str, props: &HashMap<String, String>) -> Option<Owner> {
+    let (key, value) = ["owner", "team"]
+        .iter()
+        .find_map(|k| Some((*k, props.get(*k).filter(|v| !v.trim().is_empty())?)))?;
+    Some(Owner {
+        team: value.trim().to_string(),
+        backup: None,
+        source: "tag".into(),
+        evidence: format!("custom property `{key}={value}` on {full}"),
+    })
 }
 
 /// The owners of the rule that covers the whole repository (`*` or `/`), last one winning.

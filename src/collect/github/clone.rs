@@ -1,0 +1,189 @@
+//! `--github-clone`: bring each repository of the organisation to this machine so the
+//! history scanner can read every blob in it, and its leaked secrets join the inventory
+//! next to the organisation's deploy keys and CI secrets.
+//!
+//! Clones are bare (`git clone --bare`): the history scanner reads every blob of every
+//! branch and tells which are still at the tip, so a working tree would only be scanned
+//! twice. `shallow` fetches only the default branch's tip (`--depth 1`): what is in the code
+//! today, not what was ever committed.
+//!
+//! The token never appears on a command line (where `ps` would show it) or in a URL (where
+//! git's messages would): it reaches git as an `Authorization` header in configuration
+//! passed through the environment, scoped to the clone URL's origin so a redirect to another
+//! host does not carry it. Credential helpers and prompts are off, so a refused clone fails
+//! at once instead of waiting for a password nobody will type.
+
+use base64::Engine;
+use std::path::Path;
+use std::process::Stdio;
+
+/// How much of each repository to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloneDepth {
+    /// Every branch and tag, all history.
+    Full,
+    /// The default branch's tip commit only.
+    Shallow,
+}
+
+/// Why one repository could not be cloned.
+#[derive(Debug, thiserror::Error)]
+pub enum CloneError {
+    #[error("cannot clone {repo}: {url} is not an http(s) URL; nhiscan clones only over HTTPS")]
+    Scheme { repo: String, url: String },
+    #[error(
+        "cannot clone {repo}: `git` could not be started ({source}); install git or drop --github-clone"
+    )]
+    NoGit {
+        repo: String,
+        source: std::io::Error,
+    },
+    #[error("cannot clone {repo}: git exited with {code}: {message}")]
+    Failed {
+        repo: String,
+        code: String,
+        message: String,
+    },
+}
+
+/// `git clone --bare` of `url` into `dest`, authenticated with `token`.
+pub async fn clone_bare(
+    repo: &str,
+    url: &str,
+    dest: &Path,
+    token: &str,
+    depth: CloneDepth,
+) -> Result<(), CloneError> {
+    let origin = origin_of(url).ok_or_else(|| CloneError::Scheme {
+        repo: repo.to_string(),
+        url: url.to_string(),
+    })?;
+    let mut cmd = tokio::process::Command::new("git");
+    cmd.args(["clone", "--bare", "--quiet"]);
+    if depth == CloneDepth::Shallow {
+        cmd.args(["--depth", "1"]);
+    }
+    cmd.arg("--").arg(url).arg(dest);
+    for (k, v) in auth_config(&origin, token) {
+        cmd.env(k, v);
+    }
+    cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_ASKPASS")
+        .env_remove("SSH_ASKPASS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        // The source deadline drops this future; the clone must not outlive it.
+        .kill_on_drop(true);
+    let out = cmd.output().await.map_err(|source| CloneError::NoGit {
+        repo: repo.to_string(),
+        source,
+    })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Err(CloneError::Failed {
+        repo: repo.to_string(),
+        code: out
+            .status
+            .code()
+            .map_or_else(|| "a signal".to_string(), |c| c.to_string()),
+        message: last_lines(&stderr, token),
+    })
+}
+
+/// `https://host[:port]/` of a clone URL; `None` for anything but http(s).
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "https" | "http") {
+        return None;
+    }
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    // A URL with user info would put a name (or a token) in git's messages.
+    (!host.contains('@')).then(|| format!("{scheme}://{host}/"))
+}
+
+/// Git configuration, through `GIT_CONFIG_*` variables, that sends the token to `origin`
+/// only and turns every credential helper off.
+fn auth_config(origin: &str, token: &str) -> Vec<(String, String)> {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
+    let pairs = [
+        (
+            format!("http.{origin}.extraHeader"),
+            format!("Authorization: Basic {basic}"),
+        ),
+        ("credential.helper".to_string(), String::new()),
+    ];
+    let mut env = vec![("GIT_CONFIG_COUNT".to_string(), pairs.len().to_string())];
+    for (n, (k, v)) in pairs.into_iter().enumerate() {
+        env.push((format!("GIT_CONFIG_KEY_{n}"), k));
+        env.push((format!("GIT_CONFIG_VALUE_{n}"), v));
+    }
+    env
+}
+
+/// The end of git's error output, on one line, with the token masked should git ever echo
+/// it.
+fn last_lines(stderr: &str, token: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let text = lines[lines.len().saturating_sub(2)..].join(" / ");
+    if token.is_empty() {
+        text
+    } else {
+        text.replace(token, "****")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_origins_without_user_info_are_cloned() {
+        assert_eq!(
+            origin_of("https://github.com/octo-org/app.git").as_deref(),
+            Some("https://github.com/")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/git/a.git").as_deref(),
+            Some("http://127.0.0.1:8080/")
+        );
+        for bad in [
+            "git@github.com:octo-org/app.git",
+            "ext::sh -c touch% /tmp/pwned",
+            "file:///etc",
+            "https://user:pw@github.com/o/r.git",
+            "https:///o/r.git",
+        ] {
+            assert_eq!(origin_of(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_token_travels_as_a_header_scoped_to_the_origin() {
+        let env = auth_config("https://github.com/", "ghp_synthetic");
+        assert_eq!(env[0], ("GIT_CONFIG_COUNT".into(), "2".into()));
+        assert_eq!(env[1].1, "http.https://github.com/.extraHeader");
+        let header = env[2].1.strip_prefix("Authorization: Basic ").unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(header)
+            .unwrap();
+        assert_eq!(decoded, b"x-access-token:ghp_synthetic");
+        assert_eq!(env[3].1, "credential.helper");
+        assert_eq!(env[4].1, "");
+    }
+
+    #[test]
+    fn git_messages_are_shortened_and_never_carry_the_token() {
+        let stderr = "Cloning...\nremote: Repository not found.\nfatal: repository 'x' not found for tok123\n";
+        assert_eq!(
+            last_lines(stderr, "tok123"),
+            "remote: Repository not found. / fatal: repository 'x' not found for ****"
+        );
+    }
+}
