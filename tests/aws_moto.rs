@@ -418,3 +418,89 @@ fn an_endpoint_that_never_answers_is_cut_off_by_the_source_timeout() {
         "{stderr}"
     );
 }
+
+/// An access key stored in a cluster Secret, and a ServiceAccount that becomes an IAM role
+/// through IRSA: with `--aws --k8s`, the Secret's copy is an exposure of the IAM key (stored,
+/// not leaked), and the account is related to the role the AWS collector saw.
+#[test]
+fn an_access_key_in_a_cluster_secret_is_the_collected_key_stored_there() {
+    use common::apiserver::{KubeServer, Listing};
+    use k8s_openapi::ByteString;
+    use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let key = seeded["used_key"].as_str().unwrap();
+    let meta = |name: &str| ObjectMeta {
+        name: Some(name.into()),
+        namespace: Some("payments".into()),
+        ..Default::default()
+    };
+    let secret = Secret {
+        metadata: meta("aws-creds"),
+        type_: Some("Opaque".into()),
+        data: Some(
+            [(
+                "AWS_ACCESS_KEY_ID".to_string(),
+                ByteString(key.as_bytes().to_vec()),
+            )]
+            .into(),
+        ),
+        ..Default::default()
+    };
+    let mut account = ServiceAccount {
+        metadata: meta("auditor"),
+        ..Default::default()
+    };
+    let role = arn("role", "vendor-audit");
+    account.metadata.annotations =
+        Some([("eks.amazonaws.com/role-arn".to_string(), role.clone())].into());
+    let server = KubeServer::start(
+        [
+            (
+                "secrets".to_string(),
+                Listing::of("v1", "SecretList", &[secret]),
+            ),
+            (
+                "serviceaccounts".to_string(),
+                Listing::of("v1", "ServiceAccountList", &[account]),
+            ),
+        ]
+        .into(),
+        &[],
+    );
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(home.path());
+    let (_, inv, stderr) = run_json(
+        moto.nhiscan(home.path())
+            .current_dir(home.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .args(["scan", "--format", "json", "--aws", "--k8s"]),
+    );
+    let collected = identity(&inv, key);
+    assert_eq!(collected["provider"], "aws", "{stderr}");
+    assert_eq!(
+        collected["exposures"][0]["path"],
+        "kubernetes:test-cluster/payments/secrets/aws-creds/AWS_ACCESS_KEY_ID"
+    );
+    assert!(
+        collected["attributes"].get("leaked").is_none(),
+        "stored in a Secret is not leaked"
+    );
+    assert!(!finding_codes(&inv, key).contains(&"leaked-secret"));
+    let ids: Vec<&str> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .filter(|i| i.starts_with("secret:"))
+        .collect();
+    assert!(ids.is_empty(), "no separate found secret: {ids:?}");
+    let sa = identity(
+        &inv,
+        "kubernetes:test-cluster:serviceaccount:payments/auditor",
+    );
+    assert_eq!(sa["related"], serde_json::json!([role]));
+    identity(&inv, &role);
+}

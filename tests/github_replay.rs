@@ -71,6 +71,16 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
         "/orgs/octo-org/codespaces/secrets",
         vec![Answer::fixture("codespaces.list-org-secrets.json")],
     );
+    // Org secrets shared with selected repositories (GitHub's examples: GH_TOKEN).
+    for store in ["actions", "dependabot"] {
+        add(
+            &format!("/orgs/octo-org/{store}/secrets/GH_TOKEN/repositories"),
+            vec![Answer::json(
+                serde_json::json!({"total_count": 1, "repositories": [first[0].clone()]})
+                    .to_string(),
+            )],
+        );
+    }
     // The token cannot read fine-grained PAT grants (a classic token, as GitHub answers it).
     let denied = Answer::error(403, "Resource not accessible by personal access token");
     add(
@@ -358,6 +368,12 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
     // Org secrets with visibility.
     let org_secret = identity(&inv, "github:octo-org:actions-secret:DEPLOY_TOKEN");
     assert_eq!(org_secret["attributes"]["visibility"], "all");
+    let shared = identity(&inv, "github:octo-org:actions-secret:GH_TOKEN");
+    assert_eq!(shared["attributes"]["visibility"], "selected");
+    assert_eq!(
+        shared["attributes"]["selected_repositories"],
+        "octocat/Hello-World"
+    );
     // Spoon-Knife: owner from CODEOWNERS (the `*` rule), backup the second owner.
     let sk = identity(&inv, "github:octo-org/Spoon-Knife:actions-secret:GH_TOKEN");
     assert_eq!(sk["owner"]["team"], "@octo-org/platform");

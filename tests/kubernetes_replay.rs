@@ -505,7 +505,8 @@ fn a_cluster_is_inventoried_with_tokens_certificates_rbac_and_stored_secrets() {
 
 #[test]
 fn a_forbidden_list_is_named_with_the_permission_and_the_rest_lands() {
-    let server = KubeServer::start(cluster(), &["clusterroles", "pods"]);
+    // Roles are throttled once (429) and retried; ClusterRoles and Pods are forbidden.
+    let server = KubeServer::start_throttling(cluster(), &["clusterroles", "pods"], &["roles"]);
     let dir = tempfile::tempdir().unwrap();
     let (code, inv, stderr) = scan_k8s(&server, dir.path(), &["--k8s", CTX]);
     // cluster-admin is still known by name and makes the token overprivileged (warn);
@@ -552,6 +553,19 @@ fn a_forbidden_list_is_named_with_the_permission_and_the_rest_lands() {
             .contains(&"unused-service-account")
     );
     identity(&inv, &id("secret", "payments/api-tls"));
+    // The throttled Roles list was retried: payments/default still reads every secret.
+    let role_lists = server
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("/apis/rbac.authorization.k8s.io/v1/roles"))
+        .count();
+    assert_eq!(role_lists, 2, "one 429, one retry by kube's client");
+    let default = identity(&inv, &id("serviceaccount", "payments/default"));
+    assert!(
+        default["privileges"]
+            .to_string()
+            .contains("k8s:secrets:read")
+    );
 }
 
 #[test]

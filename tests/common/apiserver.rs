@@ -5,7 +5,8 @@
 //! with k8s-openapi types (so their JSON is the real API's): all namespaces or one
 //! (`/api/v1/namespaces/NS/secrets`), `limit`/`continue` pagination (a page size of its own
 //! can force several pages), `fieldSelector=metadata.name=X`, a `Status` 403 for the
-//! resources the test forbids, and 401 without the bearer token.
+//! resources the test forbids, a 429 (API Priority and Fairness throttling) the first time
+//! a throttled resource is listed, and 401 without the bearer token.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, Status};
 use serde_json::Value;
@@ -60,17 +61,29 @@ struct State {
     /// Plural resource name -> its objects.
     resources: HashMap<String, Listing>,
     forbidden: HashSet<String>,
+    /// Resources whose next list is answered 429 once.
+    throttled: Mutex<HashSet<String>>,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl KubeServer {
     pub fn start(resources: HashMap<String, Listing>, forbidden: &[&str]) -> KubeServer {
+        Self::start_throttling(resources, forbidden, &[])
+    }
+
+    /// Like [`KubeServer::start`]; the first list of each `throttled` resource is a 429.
+    pub fn start_throttling(
+        resources: HashMap<String, Listing>,
+        forbidden: &[&str],
+        throttled: &[&str],
+    ) -> KubeServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(State {
             resources,
             forbidden: forbidden.iter().map(|s| s.to_string()).collect(),
+            throttled: Mutex::new(throttled.iter().map(|s| s.to_string()).collect()),
             log: Arc::clone(&requests),
         });
         std::thread::spawn(move || {
@@ -151,6 +164,10 @@ fn answer(state: &State, target: &str, authorized: bool) -> (u16, String) {
             "{plural} is forbidden: User \"system:serviceaccount:nhiscan:scanner\" cannot list resource \"{plural}\" in API group \"\" {scope}"
         );
         return (403, status(403, "Forbidden", message));
+    }
+    if state.throttled.lock().unwrap().remove(plural) {
+        let message = "too many requests, please try again later".to_string();
+        return (429, status(429, "TooManyRequests", message));
     }
     let Some(listing) = state.resources.get(plural) else {
         return (

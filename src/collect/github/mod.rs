@@ -193,13 +193,45 @@ impl Scan<'_> {
                     &format!("{level} {store} secrets need {need}"),
                 )
                 .await;
-            out.extend(
-                secrets
-                    .iter()
-                    .filter_map(|s| items::ci_secret(scope, store, s)),
-            );
+            for secret in &secrets {
+                let Some(mut identity) = items::ci_secret(scope, store, secret) else {
+                    continue;
+                };
+                if identity.attributes.get("visibility").map(String::as_str) == Some("selected") {
+                    let repos = self
+                        .selected_repositories(base, store, &identity.name, need)
+                        .await;
+                    identity
+                        .attributes
+                        .insert("selected_repositories".into(), repos.join(", "));
+                }
+                out.push(identity);
+            }
         }
         out
+    }
+
+    /// The repositories an organisation secret with `selected` visibility is shared with.
+    async fn selected_repositories(
+        &self,
+        base: &str,
+        store: &str,
+        name: &str,
+        need: &str,
+    ) -> Vec<String> {
+        let repos = self
+            .list_or_note(
+                &format!("{base}/{store}/secrets/{name}/repositories"),
+                Some("repositories"),
+                &format!("the repositories of selected {store} secrets need {need}"),
+            )
+            .await;
+        let mut names: Vec<String> = repos
+            .iter()
+            .filter_map(|r| Some(r.get("full_name")?.as_str()?.to_string()))
+            .collect();
+        names.sort();
+        names
     }
 
     async fn org_identities(&self) -> Vec<Identity> {

@@ -5,7 +5,7 @@
 //! in-cluster configuration when there is no kubeconfig. It lists, across all namespaces or
 //! the one `--namespace` names: Namespaces, ServiceAccounts, Secrets, Pods, RoleBindings,
 //! Roles, ClusterRoleBindings and ClusterRoles, every page (`limit`/`continue`), all at
-//! once. A list the scanner may not read (403) is one error naming the RBAC permission to
+//! once (kube's client retries throttled requests). A list the scanner may not read (403) is one error naming the RBAC permission to
 //! grant; the rest of the inventory is built from what could be read and the source is
 //! `partial`. Conversion to identities is in [`items`] and [`rbac`], pure functions.
 
@@ -22,14 +22,11 @@ use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 /// Objects per list page: the API server's own default cap for a consistent snapshot.
 const PAGE: u32 = 500;
 /// Resource types listed per cluster.
 const LISTS: usize = 8;
-/// Retries of a list the API server throttled (429, API Priority and Fairness).
-const THROTTLE_RETRIES: u32 = 3;
 
 pub struct KubernetesCollector {
     /// `None`: the current kubeconfig context, or in-cluster configuration.
@@ -208,7 +205,8 @@ impl Lister<'_> {
         }
     }
 
-    /// One page, retried when the API server throttles.
+    /// One page. A throttled request (429, and 503/504) is retried by kube's client itself,
+    /// with exponential backoff, inside this call; the source deadline bounds it.
     async fn page<K>(
         &self,
         api: &Api<K>,
@@ -217,17 +215,8 @@ impl Lister<'_> {
     where
         K: Clone + DeserializeOwned + std::fmt::Debug,
     {
-        let mut attempt = 0;
-        loop {
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            match api.list(params).await {
-                Err(kube::Error::Api(s)) if s.code == 429 && attempt < THROTTLE_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
-                }
-                other => return other,
-            }
-        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        api.list(params).await
     }
 
     fn explain(&self, r: &Resource, e: kube::Error) -> ListError {

@@ -83,15 +83,17 @@ pub fn grants_by_account(
             ))
         })
         .collect();
+    let accounts = AccountIndex::new(accounts);
     let mut out: HashMap<AccountKey, Vec<Grant>> = HashMap::new();
     let mut add = |subjects: &[Subject], binding_ns: Option<&str>, grant: Grant| {
-        for account in accounts {
-            if subjects
-                .iter()
-                .any(|s| subject_names(s, binding_ns, account))
-            {
-                out.entry(account.clone()).or_default().push(grant.clone());
-            }
+        let mut reached: Vec<&AccountKey> = subjects
+            .iter()
+            .flat_map(|s| accounts.named_by(s, binding_ns))
+            .collect();
+        reached.sort();
+        reached.dedup();
+        for account in reached {
+            out.entry(account.clone()).or_default().push(grant.clone());
         }
     };
     for b in &rbac.cluster_role_bindings {
@@ -127,21 +129,58 @@ pub fn grants_by_account(
     out
 }
 
-/// Does `subject` (of a binding in `binding_ns`, `None` for cluster bindings) name
-/// `account`?
-fn subject_names(subject: &Subject, binding_ns: Option<&str>, account: &AccountKey) -> bool {
-    let (ns, name) = (account.0.as_str(), account.1.as_str());
-    match subject.kind.as_str() {
-        "ServiceAccount" => {
-            let subject_ns = subject.namespace.as_deref().or(binding_ns);
-            subject.name == name && subject_ns == Some(ns)
+/// The listed ServiceAccounts, indexed so each binding subject is a lookup, not a scan of
+/// every account (clusters have thousands of accounts and bindings).
+struct AccountIndex<'a> {
+    all: &'a [AccountKey],
+    by_key: HashMap<(&'a str, &'a str), &'a AccountKey>,
+    by_namespace: HashMap<&'a str, Vec<&'a AccountKey>>,
+}
+
+impl<'a> AccountIndex<'a> {
+    fn new(all: &'a [AccountKey]) -> Self {
+        let mut by_namespace: HashMap<&str, Vec<&AccountKey>> = HashMap::new();
+        for a in all {
+            by_namespace.entry(a.0.as_str()).or_default().push(a);
         }
-        "User" => subject.name == format!("system:serviceaccount:{ns}:{name}"),
-        "Group" => {
-            subject.name == "system:serviceaccounts"
-                || subject.name == format!("system:serviceaccounts:{ns}")
+        AccountIndex {
+            all,
+            by_key: all
+                .iter()
+                .map(|a| ((a.0.as_str(), a.1.as_str()), a))
+                .collect(),
+            by_namespace,
         }
-        _ => false,
+    }
+
+    /// The accounts `subject` (of a binding in `binding_ns`, `None` for cluster bindings)
+    /// names: a ServiceAccount, an account's user name, or the account groups.
+    fn named_by(&self, subject: &Subject, binding_ns: Option<&str>) -> Vec<&'a AccountKey> {
+        let one = |ns: &str, name: &str| self.by_key.get(&(ns, name)).copied();
+        match subject.kind.as_str() {
+            "ServiceAccount" => subject
+                .namespace
+                .as_deref()
+                .or(binding_ns)
+                .and_then(|ns| one(ns, &subject.name))
+                .into_iter()
+                .collect(),
+            "User" => subject
+                .name
+                .strip_prefix("system:serviceaccount:")
+                .and_then(|rest| rest.split_once(':'))
+                .and_then(|(ns, name)| one(ns, name))
+                .into_iter()
+                .collect(),
+            "Group" if subject.name == "system:serviceaccounts" => self.all.iter().collect(),
+            "Group" => subject
+                .name
+                .strip_prefix("system:serviceaccounts:")
+                .and_then(|ns| self.by_namespace.get(ns))
+                .cloned()
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 }
 
