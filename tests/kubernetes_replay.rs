@@ -633,6 +633,25 @@ fn bad_credentials_an_unknown_context_or_no_server_fail_the_source() {
     );
     assert!(error.contains("kubectl config get-contexts"), "{error}");
 
+    // No kubeconfig and not inside a cluster: nothing to talk to, and the user is told.
+    let home = tempfile::tempdir().unwrap();
+    let (code, inv, _) = run_json(
+        nhiscan()
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("KUBECONFIG", home.path().join("missing"))
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .args(["scan", "--format", "json", "--k8s"]),
+    );
+    assert_eq!(code, 3);
+    let s = source(&inv, "kubernetes:in-cluster");
+    assert_eq!(s["status"], "failed");
+    let error = s["errors"][0].as_str().unwrap();
+    assert!(
+        error.starts_with("no Kubernetes configuration:") && error.contains("set KUBECONFIG"),
+        "{error}"
+    );
+
     let (code, inv, _) = scan_k8s(&server, dir.path(), &["--k8s", "unreachable,test-cluster"]);
     assert_eq!(code, 3);
     assert_eq!(source(&inv, "kubernetes:unreachable")["status"], "failed");
