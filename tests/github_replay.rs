@@ -271,12 +271,7 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
     let source = &inv["sources"][0];
     assert_eq!(source["id"], "github:octo-org");
     assert_eq!(source["status"], "partial");
-    let errors: Vec<&str> = source["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_str().unwrap())
-        .collect();
+    let errors = source_errors(&inv, "github:octo-org");
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
         errors[0].starts_with("/orgs/octo-org/personal-access-tokens"),
@@ -484,15 +479,6 @@ fn scan_with_clones(
         assert!(!stderr.contains(secret), "a secret value on stderr");
     }
     (code, inv, stderr)
-}
-
-fn source<'a>(inv: &'a Value, id: &str) -> &'a Value {
-    inv["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("no source {id} in {}", inv["sources"]))
 }
 
 /// The identity that has an exposure at `path`.

@@ -319,15 +319,6 @@ fn id(kind: &str, name: &str) -> String {
     format!("kubernetes:{CTX}:{kind}:{name}")
 }
 
-fn source<'a>(inv: &'a Value, id: &str) -> &'a Value {
-    inv["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("no source {id}: {}", inv["sources"]))
-}
-
 #[test]
 fn a_cluster_is_inventoried_with_tokens_certificates_rbac_and_stored_secrets() {
     let server = KubeServer::start(cluster(), &[]);
@@ -514,12 +505,7 @@ fn a_forbidden_list_is_named_with_the_permission_and_the_rest_lands() {
     assert_eq!(code, 3, "{stderr}");
     let k8s = source(&inv, "kubernetes:test-cluster");
     assert_eq!(k8s["status"], "partial");
-    let errors: Vec<&str> = k8s["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_str().unwrap())
-        .collect();
+    let errors = source_errors(&inv, "kubernetes:test-cluster");
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
         errors.iter().any(|e| e.starts_with("cannot list clusterroles (cluster-scoped): forbidden")

@@ -131,3 +131,23 @@ pub fn finding_codes<'a>(inv: &'a Value, id: &str) -> Vec<&'a str> {
     codes.sort_unstable();
     codes
 }
+
+/// The source status with this id; the panic lists the sources there are.
+pub fn source<'a>(inv: &'a Value, id: &str) -> &'a Value {
+    inv["sources"]
+        .as_array()
+        .expect("sources array")
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no source {id} in {}", inv["sources"]))
+}
+
+/// The errors of the source with this id.
+pub fn source_errors<'a>(inv: &'a Value, id: &str) -> Vec<&'a str> {
+    source(inv, id)["errors"]
+        .as_array()
+        .expect("errors array")
+        .iter()
+        .map(|e| e.as_str().expect("error text"))
+        .collect()
+}

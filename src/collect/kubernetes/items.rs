@@ -180,17 +180,18 @@ fn label_date(value: &str) -> Option<Timestamp> {
     Timestamp::parse(&format!("{value}T00:00:00Z")).ok()
 }
 
-/// A long-lived ServiceAccount token. It holds what its account may do.
-pub fn token_secret(
+/// A Secret that is itself one credential: active, created with the Secret, tagged; with
+/// the Secret's namespace.
+fn credential_secret<'a>(
     cluster: &Cluster,
-    secret: &Secret,
-    fingerprinter: &Fingerprinter,
+    secret: &'a Secret,
+    kind: &str,
     namespace_labels: Option<&BTreeMap<String, String>>,
-) -> Option<Identity> {
+) -> Option<(Identity, &'a str)> {
     let (ns, name) = ns_name(&secret.metadata)?;
     let mut i = kubernetes(
         cluster.id("secret", ns, name),
-        "service-account-token",
+        kind,
         &format!("{ns}/{name}"),
         cluster.location("secrets", ns, name),
     );
@@ -201,6 +202,18 @@ pub fn token_secret(
         .as_ref()
         .and_then(timestamp);
     tag(&mut i, &secret.metadata, namespace_labels);
+    Some((i, ns))
+}
+
+/// A long-lived ServiceAccount token. It holds what its account may do.
+pub fn token_secret(
+    cluster: &Cluster,
+    secret: &Secret,
+    fingerprinter: &Fingerprinter,
+    namespace_labels: Option<&BTreeMap<String, String>>,
+) -> Option<Identity> {
+    let (mut i, ns) =
+        credential_secret(cluster, secret, "service-account-token", namespace_labels)?;
     let labels = secret.metadata.labels.clone().unwrap_or_default();
     if let Some(used) = labels.get(LAST_USED_LABEL) {
         i.last_used_at = label_date(used);
@@ -286,20 +299,7 @@ pub fn bootstrap_token(
     secret: &Secret,
     fingerprinter: &Fingerprinter,
 ) -> Option<Identity> {
-    let (ns, name) = ns_name(&secret.metadata)?;
-    let mut i = kubernetes(
-        cluster.id("secret", ns, name),
-        "token",
-        &format!("{ns}/{name}"),
-        cluster.location("secrets", ns, name),
-    );
-    i.status = Status::Active;
-    i.created_at = secret
-        .metadata
-        .creation_timestamp
-        .as_ref()
-        .and_then(timestamp);
-    tag(&mut i, &secret.metadata, None);
+    let (mut i, _) = credential_secret(cluster, secret, "token", None)?;
     let text = |k: &str| data(secret, k).map(|v| String::from_utf8_lossy(v).into_owned());
     i.expires_at = text("expiration").and_then(|e| Timestamp::parse(&e).ok());
     if let (Some(id), Some(s)) = (text("token-id"), text("token-secret")) {

@@ -123,14 +123,20 @@ const CLUSTER_ROLES: Resource = Resource {
     namespaced: false,
 };
 
-/// Why a list failed, sorted into what the user can do about it.
-enum ListError {
+/// Why a list failed, in words that say what to do.
+struct ListError {
+    message: String,
+    failure: Failure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
     /// 403: a named permission is missing; the rest of the scan goes on.
-    Forbidden(String),
+    Forbidden,
     /// 401: the credentials are not accepted at all.
-    Unauthorized(String),
+    Unauthorized,
     /// The API server could not be reached or answered nonsense.
-    Other(String),
+    Other,
 }
 
 struct Lister<'a> {
@@ -231,27 +237,33 @@ impl Lister<'_> {
             r.group.to_string()
         };
         let what = format!("cannot list {} {scope}", r.plural);
-        match e {
-            kube::Error::Api(s) if s.code == 403 => ListError::Forbidden(format!(
-                "{what}: forbidden ({}); grant the scanning identity `list` on `{}` (apiGroups: [{group}]){}",
-                s.message,
-                r.plural,
-                if r.namespaced && self.namespace.is_none() {
-                    " in a ClusterRole bound cluster-wide"
-                } else {
-                    ""
-                }
-            )),
-            kube::Error::Api(s) if s.code == 401 => ListError::Unauthorized(format!(
-                "{what}: the API server rejected the credentials of context {} (401 {}); check `kubectl --context {} auth whoami`",
-                self.context, s.message, self.context
-            )),
-            kube::Error::Api(s) => ListError::Other(format!(
-                "{what}: HTTP {} {} {}",
-                s.code, s.reason, s.message
-            )),
-            other => ListError::Other(format!("{what}: {other}")),
-        }
+        let cluster_wide = if r.namespaced && self.namespace.is_none() {
+            " in a ClusterRole bound cluster-wide"
+        } else {
+            ""
+        };
+        let (failure, message) = match e {
+            kube::Error::Api(s) if s.code == 403 => (
+                Failure::Forbidden,
+                format!(
+                    "{what}: forbidden ({}); grant the scanning identity `list` on `{}` (apiGroups: [{group}]){cluster_wide}",
+                    s.message, r.plural
+                ),
+            ),
+            kube::Error::Api(s) if s.code == 401 => (
+                Failure::Unauthorized,
+                format!(
+                    "{what}: the API server rejected the credentials of context {} (401 {}); check `kubectl --context {} auth whoami`",
+                    self.context, s.message, self.context
+                ),
+            ),
+            kube::Error::Api(s) => (
+                Failure::Other,
+                format!("{what}: HTTP {} {} {}", s.code, s.reason, s.message),
+            ),
+            other => (Failure::Other, format!("{what}: {other}")),
+        };
+        ListError { message, failure }
     }
 }
 
@@ -285,22 +297,18 @@ impl Collector for KubernetesCollector {
         let errors = lister.errors.into_inner().expect("lock");
         let api_calls = lister.calls.load(Ordering::Relaxed);
         // Nothing could be read at all: the cluster is unreachable or refuses us.
-        if errors.len() == LISTS && !errors.iter().any(|e| matches!(e, ListError::Forbidden(_))) {
-            let first = match &errors[0] {
-                ListError::Unauthorized(m) | ListError::Other(m) | ListError::Forbidden(m) => m,
+        if errors.len() == LISTS && errors.iter().all(|e| e.failure != Failure::Forbidden) {
+            let first = &errors[0];
+            let advice = if first.failure == Failure::Other {
+                format!("; check `kubectl --context {context} cluster-info`")
+            } else {
+                String::new()
             };
-            return Err(CollectError::Api(format!(
-                "{first}; check `kubectl --context {context} cluster-info`"
-            )));
+            return Err(CollectError::Api(format!("{}{advice}", first.message)));
         }
         let cluster = Cluster { context };
         let (identities, documents, mut problems) = build(&cluster, &listed, cx);
-        let mut messages: Vec<String> = errors
-            .into_iter()
-            .map(|e| match e {
-                ListError::Forbidden(m) | ListError::Unauthorized(m) | ListError::Other(m) => m,
-            })
-            .collect();
+        let mut messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
         messages.append(&mut problems);
         Ok(Batch {
             identities,
