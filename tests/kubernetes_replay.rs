@@ -653,3 +653,22 @@ fn bad_credentials_an_unknown_context_or_no_server_fail_the_source() {
             .contains("kubectl --context unreachable cluster-info")
     );
 }
+
+/// What a platform engineer sees in the terminal for this cluster (insta snapshot).
+#[test]
+fn the_table_shows_accounts_tokens_certificates_and_findings() {
+    let server = KubeServer::start(cluster(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(dir.path());
+    let out = nhiscan()
+        .current_dir(dir.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["scan", "--k8s", "--format", "table"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "warn-level findings only");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Wall times are the only non-deterministic part.
+    let elapsed = regex::Regex::new(r"(in |calls, )\d+ ms").unwrap();
+    insta::assert_snapshot!(elapsed.replace_all(&text, "${1}[elapsed] ms"));
+}

@@ -84,10 +84,14 @@ pub(super) fn unused_account(identity: &Identity) -> Option<Finding> {
         && identity.attributes.get(attr::PODS).map(String::as_str) == Some("0")
         && !identity.privileges.is_empty();
     unused.then(|| {
+        let bindings = identity
+            .attributes
+            .get("rbac")
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
         let msg = format!(
-            "{} holds RBAC grants ({}) but no pod runs as it",
-            identity.name,
-            identity.privileges.len()
+            "{} is bound to roles{bindings} but no pod runs as it",
+            identity.name
         );
         about(&UNUSED_ACCOUNT, identity, msg)
     })

@@ -276,3 +276,52 @@ fn an_oidc_trust_without_subject_is_denied_and_two_active_keys_warned() {
         .insert(crate::model::attr::ACTIVE_ACCESS_KEYS.into(), "2".into());
     assert_eq!(codes(user), ["multiple-active-keys"]);
 }
+
+fn account(name: &str) -> Identity {
+    let mut i = Identity::new(
+        format!("kubernetes:c:serviceaccount:{name}"),
+        Provider::Kubernetes,
+        "service-account",
+        name,
+        format!("c/namespaces/{name}"),
+    );
+    i.status = Status::Active;
+    i.owner = key().owner;
+    i
+}
+
+#[test]
+fn a_bound_default_account_and_a_bound_account_no_pod_runs_as() {
+    let mut default = account("apps/default");
+    default.attributes.insert(
+        crate::model::attr::DEFAULT_ACCOUNT_BINDINGS.into(),
+        "1".into(),
+    );
+    default.attributes.insert("pods".into(), "3".into());
+    default.privileges = vec!["k8s:configmaps:get".into()];
+    assert_eq!(codes(default), ["default-service-account-bound"]);
+
+    let mut idle = account("ci/deployer");
+    idle.privileges = vec!["k8s:configmaps:get".into()];
+    idle.attributes.insert("pods".into(), "0".into());
+    assert_eq!(codes(idle.clone()), ["unused-service-account"]);
+    // Pods unknown (the list was forbidden), or no grants: not unused.
+    idle.attributes.remove("pods");
+    assert!(codes(idle.clone()).is_empty());
+    idle.attributes.insert("pods".into(), "0".into());
+    idle.privileges.clear();
+    assert!(codes(idle).is_empty());
+}
+
+#[test]
+fn a_managed_certificate_is_not_expiring_soon_but_is_expired() {
+    let mut cert = account("apps/tls");
+    cert.kind = "certificate".into();
+    cert.expires_at = Some(at("2026-12-01T00:00:00Z"));
+    assert_eq!(codes(cert.clone()), ["expiring-soon"]);
+    cert.attributes
+        .insert(crate::model::attr::MANAGED_BY.into(), "cert-manager".into());
+    assert!(codes(cert.clone()).is_empty(), "cert-manager renews it");
+    cert.expires_at = Some(at("2026-11-01T00:00:00Z"));
+    assert_eq!(codes(cert), ["expired"], "renewal failed");
+}

@@ -120,9 +120,10 @@ fn identity_table(inv: &Inventory, color: bool) -> Table {
             .owner
             .as_ref()
             .map_or("-".to_string(), |o| format!("{} ({})", o.team, o.source));
+        // `file/stripe`: where it was found, whose credential it is; once when they agree.
         let provider = match &i.service {
-            Some(s) => format!("{}/{s}", i.provider),
-            None => i.provider.to_string(),
+            Some(s) if *s != i.provider.to_string() => format!("{}/{s}", i.provider),
+            _ => i.provider.to_string(),
         };
         table.add_row(vec![
             Cell::new(&i.kind),
