@@ -511,8 +511,9 @@ suppression-expired = "warn"
 [ownership]
 tag_keys = ["owner", "team", "app.kubernetes.io/part-of"]
 
-# Owners, first matching rule wins; then tags/labels, then CODEOWNERS, then the author of
-# the commit that introduced a secret.
+# Owners, first matching rule wins; then tags/labels (for Kubernetes objects, then their
+# namespace's labels), then CODEOWNERS, then the owner of a repository cloned with
+# --github-clone, then the author of the commit that introduced a secret.
 # Selectors: id, kind, provider (or service), path (glob), name (regex).
 #
 # [[owners]]

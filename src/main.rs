@@ -154,7 +154,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
             github: github_orgs(&args),
             kubernetes: k8s_contexts(&args)
                 .into_iter()
-                .map(|c| c.unwrap_or_else(|| "current-context".into()))
+                .map(|c| c.unwrap_or_else(nhiscan::collect::kubernetes::current_context))
                 .collect(),
             ..Default::default()
         },

@@ -335,7 +335,8 @@ fn a_cluster_is_inventoried_with_tokens_certificates_rbac_and_stored_secrets() {
     assert_eq!(k8s["status"], "ok", "{stderr}");
     assert_eq!(
         inv["scope"]["kubernetes"],
-        serde_json::json!(["current-context"])
+        serde_json::json!([CTX]),
+        "the current context's name"
     );
     // Pagination: ServiceAccounts over 2 pages, Secrets over 3, each page one call.
     let requests = server.requests();

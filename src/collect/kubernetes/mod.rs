@@ -41,13 +41,7 @@ impl KubernetesCollector {
 
     /// The context name the source is reported as.
     fn context_name(&self) -> String {
-        if let Some(c) = &self.context {
-            return c.clone();
-        }
-        kube::config::Kubeconfig::read()
-            .ok()
-            .and_then(|k| k.current_context)
-            .unwrap_or_else(|| "in-cluster".into())
+        self.context.clone().unwrap_or_else(current_context)
     }
 
     async fn client(&self) -> Result<kube::Client, CollectError> {
@@ -72,6 +66,15 @@ impl KubernetesCollector {
         kube::Client::try_from(config)
             .map_err(|e| CollectError::Setup(format!("cannot build the Kubernetes client: {e}")))
     }
+}
+
+/// The kubeconfig's current context, or `in-cluster` when there is no kubeconfig: what
+/// `--k8s` without a name scans, for the source id and the inventory's scope.
+pub fn current_context() -> String {
+    kube::config::Kubeconfig::read()
+        .ok()
+        .and_then(|k| k.current_context)
+        .unwrap_or_else(|| "in-cluster".into())
 }
 
 /// One resource type to list: how messages and RBAC advice name it.
