@@ -84,22 +84,15 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         mut sources,
         mut summary,
     } = local;
-    let mut repositories = Vec::new();
+    let mut remote = Vec::new();
     for c in collected {
         inventory::merge::merge_collected(&mut identities, c.identities);
         sources.push(c.status);
         scan_documents(req, &c.documents, &mut identities);
-        for checkout in c.checkouts {
-            let stats = scan_checkout(req, &checkout, &mut identities, &mut sources);
-            add_history_stats(&mut summary, &stats);
-            if let Some(owner) = checkout.owner {
-                repositories.push(crate::owners::RepositoryOwner {
-                    prefix: format!("{}:", checkout.label),
-                    owner,
-                });
-            }
-        }
+        remote.extend(c.repositories);
     }
+    let repositories =
+        scan_remote_repositories(req, remote, &mut identities, &mut sources, &mut summary);
     inventory::merge::correlate(&mut identities);
     inventory::settle(&mut identities, req.now);
     let root = req.walk.paths.first().cloned().unwrap_or_default();
@@ -278,31 +271,138 @@ fn add_history_stats(summary: &mut ScanSummary, stats: &git::HistoryStats) {
     summary.history_bytes_scanned += stats.bytes_scanned;
 }
 
-/// The history of a repository a collector cloned (`--github-clone`), as source
-/// `git:org/repo`, its exposures named `org/repo:path`. A clone is scanned even with
-/// `--no-history`: its history is all there is of it here.
-fn scan_checkout(
+/// Repositories cloned at once: each is a network transfer and a disk write, so a few keep
+/// both busy while the history scanner works on the last one that arrived.
+const CLONES_IN_FLIGHT: usize = 3;
+
+/// Repositories a collector found (`--github-clone`): cloned a few at a time, each
+/// history-scanned as source `git:org/repo` as soon as it arrives and then deleted, so the
+/// disk holds only the clones in flight. Exposures are named `org/repo:path`. A repository
+/// that cannot be cloned is an error of the collector's source. Clones are scanned even
+/// with `--no-history`: their history is all there is of them here. Returns the owners of
+/// the repositories, for the owner resolver.
+fn scan_remote_repositories(
     req: &ScanRequest<'_>,
-    checkout: &collect::Checkout,
+    repos: Vec<collect::RemoteRepository>,
     identities: &mut Vec<crate::model::Identity>,
     sources: &mut Vec<SourceStatus>,
-) -> git::HistoryStats {
+    summary: &mut ScanSummary,
+) -> Vec<crate::owners::RepositoryOwner> {
+    if repos.is_empty() {
+        return Vec::new();
+    }
+    let mut scanned = Vec::new();
+    let mut failures = Vec::new();
+    match tempfile::Builder::new().prefix("nhiscan-clone-").tempdir() {
+        Ok(dir) => clone_and_scan(req, repos, dir.path(), &mut scanned, &mut failures),
+        Err(e) => failures.extend(repos.into_iter().map(|r| {
+            let msg = format!(
+                "cannot clone {}: no temporary directory ({e}); set TMPDIR to a writable directory",
+                r.label
+            );
+            (r.source, msg)
+        })),
+    }
+    // Clones finish in any order; merge in name order so the inventory is deterministic.
+    scanned.sort_by(|a, b| a.0.label.cmp(&b.0.label));
+    let mut owners = Vec::new();
+    for (repo, source, secrets, stats) in scanned {
+        inventory::merge_history(req.set, identities, &secrets, req.now);
+        add_history_stats(summary, &stats);
+        sources.push(source);
+        if let Some(owner) = repo.owner {
+            owners.push(crate::owners::RepositoryOwner {
+                prefix: format!("{}:", repo.label),
+                owner,
+            });
+        }
+    }
+    failures.sort();
+    for (source, message) in failures {
+        if let Some(s) = sources.iter_mut().find(|s| s.id == source) {
+            s.errors.push(message);
+            if s.status == SourceState::Ok {
+                s.status = SourceState::Partial;
+            }
+        }
+    }
+    owners
+}
+
+type ScannedRepository = (
+    collect::RemoteRepository,
+    SourceStatus,
+    Vec<git::attribute::SecretInHistory>,
+    git::HistoryStats,
+);
+
+/// Clone workers feed the scanning thread through a channel of one: at most
+/// [`CLONES_IN_FLIGHT`] clones plus one waiting exist on disk at any time.
+fn clone_and_scan(
+    req: &ScanRequest<'_>,
+    repos: Vec<collect::RemoteRepository>,
+    dir: &std::path::Path,
+    scanned: &mut Vec<ScannedRepository>,
+    failures: &mut Vec<(String, String)>,
+) {
+    use collect::github::clone::clone_bare;
+    let queue = std::sync::Mutex::new(repos.into_iter().enumerate());
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|s| {
+        for _ in 0..CLONES_IN_FLIGHT {
+            let tx = tx.clone();
+            let queue = &queue;
+            s.spawn(move || {
+                loop {
+                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                    let Some((n, repo)) = next else { break };
+                    let path = dir.join(format!("{n}.git"));
+                    let cloned =
+                        clone_bare(&repo.label, &repo.clone_url, &path, &repo.token, repo.depth);
+                    if tx.send((repo, path, cloned)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (repo, path, cloned) in rx {
+            match cloned {
+                Ok(()) => {
+                    let (source, secrets, stats) = scan_clone(req, &repo, &path);
+                    let _ = std::fs::remove_dir_all(&path);
+                    scanned.push((repo, source, secrets, stats));
+                }
+                Err(e) => failures.push((repo.source.clone(), e.to_string())),
+            }
+        }
+    });
+}
+
+/// One clone's history, with its exposures named `org/repo:path`.
+fn scan_clone(
+    req: &ScanRequest<'_>,
+    repo: &collect::RemoteRepository,
+    path: &std::path::Path,
+) -> (
+    SourceStatus,
+    Vec<git::attribute::SecretInHistory>,
+    git::HistoryStats,
+) {
     let opts = HistoryOptions {
         max_file_size: req.walk.max_file_size,
         threads: req.walk.threads,
         range: None,
         cache: req.history.as_ref().and_then(|h| h.cache.clone()),
     };
-    let id = format!("git:{}", checkout.label);
-    let (source, mut secrets, stats) = scan_one_history(req, &checkout.path, &opts, id);
+    let id = format!("git:{}", repo.label);
+    let (source, mut secrets, stats) = scan_one_history(req, path, &opts, id);
     for secret in &mut secrets {
         for e in &mut secret.exposures {
-            e.path = format!("{}:{}", checkout.label, e.path);
+            e.path = format!("{}:{}", repo.label, e.path);
         }
     }
-    inventory::merge_history(req.set, identities, &secrets, req.now);
-    sources.push(source);
-    stats
+    (source, secrets, stats)
 }
 
 /// Scan one repository's history; a failure is a failed source, never a clean result.

@@ -464,11 +464,13 @@ fn scan_with_clones(
     server: &GithubServer,
     depth: &str,
     tmp: &std::path::Path,
+    extra: &[&str],
 ) -> (i32, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = nhiscan();
     github_command(&mut cmd, server, Some("test-token"), dir.path());
     cmd.arg(format!("--github-clone={depth}"))
+        .args(extra)
         .env("TMPDIR", tmp);
     let (code, inv, stderr) = run_json(&mut cmd);
     for secret in [GITLAB_TOKEN, HF_TOKEN, SLACK_TOKEN] {
@@ -506,7 +508,7 @@ fn cloned_repositories_put_their_leaked_secrets_in_the_same_inventory() {
     let server =
         GithubServer::start_with_git(routes_with_pat_grants, Some(root.path().join("served")));
     let tmp = tempfile::tempdir().unwrap();
-    let (code, inv, stderr) = scan_with_clones(&server, "full", tmp.path());
+    let (code, inv, stderr) = scan_with_clones(&server, "full", tmp.path(), &[]);
     assert_eq!(code, 1, "secrets at HEAD are deny-level leaks: {stderr}");
     assert_eq!(source(&inv, "github:octo-org")["status"], "ok", "{stderr}");
     for id in ["git:octocat/Hello-World", "git:octo-org/Spoon-Knife"] {
@@ -578,9 +580,16 @@ fn a_shallow_clone_sees_the_tip_and_a_failed_clone_leaves_the_rest() {
     let root = tempfile::tempdir().unwrap();
     // Spoon-Knife is listed by the API but has no repository to clone.
     served_repositories(root.path(), false);
-    let server = GithubServer::start_with_git(routes, Some(root.path().join("served")));
+    // A slow git server: each clone takes longer than the source's deadline, which bounds
+    // only the API calls; clones run after the collector, so the source still lands.
+    let server = GithubServer::start_with_slow_git(
+        routes,
+        Some(root.path().join("served")),
+        std::time::Duration::from_millis(2500),
+    );
     let tmp = tempfile::tempdir().unwrap();
-    let (code, inv, stderr) = scan_with_clones(&server, "shallow", tmp.path());
+    let (code, inv, stderr) =
+        scan_with_clones(&server, "shallow", tmp.path(), &["--source-timeout", "4"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(exposed_at(&inv, "octocat/Hello-World:config/deploy.env").is_some());
     assert!(

@@ -41,9 +41,9 @@ pub struct Batch {
     pub warnings: Vec<String>,
     /// API calls made, for `--stats` and the source status.
     pub api_calls: u64,
-    /// Repositories the collector cloned for the file and history scanners
-    /// (`--github-clone`); each is deleted when the scan is done with it.
-    pub checkouts: Vec<Checkout>,
+    /// Repositories to clone and history-scan after the collectors finish
+    /// (`--github-clone`), so slow clones never count against the source's deadline.
+    pub repositories: Vec<RemoteRepository>,
     /// Values the secret scanner should read (a cluster Secret's data), so a cloud key
     /// stored there correlates with the identity another collector saw.
     pub documents: Vec<Document>,
@@ -65,19 +65,32 @@ impl std::fmt::Debug for Document {
     }
 }
 
-/// A local clone of a remote repository, handed back for the history scanner, so the
+/// A repository a collector found, for the history scanner: cloned (bare, over HTTPS, with
+/// the collector's token), scanned, and deleted by the scan, one after another, so the
 /// secrets in it join the same inventory as the collector's identities.
-#[derive(Debug)]
-pub struct Checkout {
+pub struct RemoteRepository {
+    /// The collector's source id (`github:acme`): clone failures are its errors.
+    pub source: String,
     /// How exposures in it are named: `org/repo`, so a path reads `org/repo:config/app.env`.
     pub label: String,
-    /// The clone (a bare repository) inside `_dir`.
-    pub path: std::path::PathBuf,
+    pub clone_url: String,
+    pub depth: github::clone::CloneDepth,
+    /// Sent as HTTP Basic `x-access-token:<token>`, never on a command line.
+    pub token: String,
     /// Who owns the repository, as the collector found it (custom property, CODEOWNERS,
     /// admin team): the owner of a secret found in it when no closer rule claims it.
     pub owner: Option<crate::model::Owner>,
-    /// Keeps the temporary directory alive until the scan has read it.
-    pub _dir: Arc<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for RemoteRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        write!(
+            f,
+            "RemoteRepository({} from {})",
+            self.label, self.clone_url
+        )
+    }
 }
 
 /// Why a collector could not produce anything at all.
@@ -122,7 +135,7 @@ impl Default for RunOptions {
 pub struct Collected {
     pub status: SourceStatus,
     pub identities: Vec<Identity>,
-    pub checkouts: Vec<Checkout>,
+    pub repositories: Vec<RemoteRepository>,
     pub documents: Vec<Document>,
 }
 
@@ -210,7 +223,7 @@ fn finished(id: String, batch: Batch, elapsed: Duration) -> Collected {
             elapsed_ms: elapsed.as_millis() as u64,
         },
         identities: batch.identities,
-        checkouts: batch.checkouts,
+        repositories: batch.repositories,
         documents: batch.documents,
     }
 }
@@ -229,7 +242,7 @@ impl Collected {
                 elapsed_ms,
             },
             identities: Vec::new(),
-            checkouts: Vec::new(),
+            repositories: Vec::new(),
             documents: Vec::new(),
         }
     }

@@ -70,6 +70,8 @@ struct Shared {
     git_log: Arc<Mutex<Vec<(String, bool)>>>,
     /// Bare repositories served under `/git/`.
     git_root: Option<PathBuf>,
+    /// How long each git request takes (a slow git server).
+    git_delay: std::time::Duration,
 }
 
 impl GithubServer {
@@ -83,6 +85,15 @@ impl GithubServer {
         routes: impl FnOnce(&str) -> HashMap<String, Vec<Answer>>,
         git_root: Option<PathBuf>,
     ) -> GithubServer {
+        Self::start_with_slow_git(routes, git_root, std::time::Duration::ZERO)
+    }
+
+    /// Like [`GithubServer::start_with_git`], each git request answered after `delay`.
+    pub fn start_with_slow_git(
+        routes: impl FnOnce(&str) -> HashMap<String, Vec<Answer>>,
+        git_root: Option<PathBuf>,
+        delay: std::time::Duration,
+    ) -> GithubServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let routes = routes(&url);
@@ -93,6 +104,7 @@ impl GithubServer {
             log: Arc::clone(&requests),
             git_log: Arc::clone(&git_requests),
             git_root,
+            git_delay: delay,
         });
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -182,6 +194,7 @@ fn serve(stream: std::net::TcpStream, shared: &Shared) {
                 .lock()
                 .unwrap()
                 .push((format!("{} {path}", request.method), authorized));
+            std::thread::sleep(shared.git_delay);
             let (head, body) = if authorized {
                 git_http_backend(root, path, &request)
             } else {

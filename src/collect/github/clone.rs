@@ -11,7 +11,8 @@
 //! git's messages would): it reaches git as an `Authorization` header in configuration
 //! passed through the environment, scoped to the clone URL's origin so a redirect to another
 //! host does not carry it. Credential helpers and prompts are off, so a refused clone fails
-//! at once instead of waiting for a password nobody will type.
+//! at once instead of waiting for a password nobody will type; a transfer slower than 1 KB/s
+//! for a minute is abandoned, so one stuck server cannot hold the scan forever.
 
 use base64::Engine;
 use std::path::Path;
@@ -47,7 +48,7 @@ pub enum CloneError {
 }
 
 /// `git clone --bare` of `url` into `dest`, authenticated with `token`.
-pub async fn clone_bare(
+pub fn clone_bare(
     repo: &str,
     url: &str,
     dest: &Path,
@@ -58,7 +59,7 @@ pub async fn clone_bare(
         repo: repo.to_string(),
         url: url.to_string(),
     })?;
-    let mut cmd = tokio::process::Command::new("git");
+    let mut cmd = std::process::Command::new("git");
     cmd.args(["clone", "--bare", "--quiet"]);
     if depth == CloneDepth::Shallow {
         cmd.args(["--depth", "1"]);
@@ -68,14 +69,14 @@ pub async fn clone_bare(
         cmd.env(k, v);
     }
     cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_HTTP_LOW_SPEED_LIMIT", "1000")
+        .env("GIT_HTTP_LOW_SPEED_TIME", "60")
         .env_remove("GIT_ASKPASS")
         .env_remove("SSH_ASKPASS")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        // The source deadline drops this future; the clone must not outlive it.
-        .kill_on_drop(true);
-    let out = cmd.output().await.map_err(|source| CloneError::NoGit {
+        .stderr(Stdio::piped());
+    let out = cmd.output().map_err(|source| CloneError::NoGit {
         repo: repo.to_string(),
         source,
     })?;

@@ -8,26 +8,23 @@
 //! and their secrets, the OIDC subject template, and who owns it (custom property `owner`, then CODEOWNERS, then teams with
 //! admin). An endpoint the token cannot read is one error naming what is missing; the scan
 //! goes on and the source is `partial`. With `--github-clone`, every repository is also
-//! cloned ([`clone`]) and handed back as a [`Checkout`] for the history scanner.
+//! handed back as a [`RemoteRepository`], which the scan clones ([`clone`]) and
+//! history-scans after the collectors finish.
 
 pub mod api;
 pub mod clone;
 pub mod items;
 
-use super::{Batch, Checkout, CollectError, Collector, Context};
+use super::{Batch, CollectError, Collector, Context, RemoteRepository};
 use crate::model::{Identity, Owner};
 use api::{Api, ApiError};
 use clone::CloneDepth;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 pub const DEFAULT_API: &str = "https://api.github.com";
-
-/// Repositories cloned at once with `--github-clone`: each is a network transfer and a
-/// disk write, so a few are enough to keep both busy.
-const CLONES_IN_FLIGHT: usize = 3;
 
 pub struct GithubCollector {
     org: String,
@@ -130,8 +127,8 @@ impl Collector for GithubCollector {
                 .await;
         let owners: Vec<Option<Owner>> = per_repo.iter().map(|(_, o)| o.clone()).collect();
         identities.extend(per_repo.into_iter().flat_map(|(i, _)| i));
-        let checkouts = match (self.clone, &self.token) {
-            (Some(depth), Some(token)) => scan.clone_all(&repos, owners, token, depth).await,
+        let repositories = match (self.clone, &self.token) {
+            (Some(depth), Some(token)) => self.to_clone(&repos, owners, token, depth),
             _ => Vec::new(),
         };
         Ok(Batch {
@@ -139,13 +136,37 @@ impl Collector for GithubCollector {
             errors: scan.problems.0.into_inner().expect("lock"),
             warnings: scan.warnings.into_inner().expect("lock"),
             api_calls: scan.api.calls(),
-            checkouts,
+            repositories,
             ..Batch::default()
         })
     }
 }
 
 impl GithubCollector {
+    /// Every listed repository with a clone URL, for the history scanner.
+    fn to_clone(
+        &self,
+        repos: &[Value],
+        owners: Vec<Option<Owner>>,
+        token: &str,
+        depth: CloneDepth,
+    ) -> Vec<RemoteRepository> {
+        repos
+            .iter()
+            .zip(owners)
+            .filter_map(|(r, owner)| {
+                Some(RemoteRepository {
+                    source: self.id(),
+                    label: r.get("full_name")?.as_str()?.to_string(),
+                    clone_url: r.get("clone_url")?.as_str()?.to_string(),
+                    depth,
+                    token: token.to_string(),
+                    owner,
+                })
+            })
+            .collect()
+    }
+
     /// The octocrab client (built synchronously: its builder is not `Send`). Retries are
     /// ours ([`api`]), so octocrab's own are off.
     fn client(&self) -> Result<octocrab::Octocrab, CollectError> {
@@ -399,61 +420,6 @@ impl Scan<'_> {
             }
         }
         (out, owner.or_else(|| property_owner(full, props?)))
-    }
-
-    /// Clone every repository into one temporary directory, a few at a time; a repository
-    /// that cannot be cloned is an error of the source and the others still are.
-    async fn clone_all(
-        &self,
-        repos: &[Value],
-        owners: Vec<Option<Owner>>,
-        token: &str,
-        depth: CloneDepth,
-    ) -> Vec<Checkout> {
-        let dir = match tempfile::Builder::new().prefix("nhiscan-clone-").tempdir() {
-            Ok(d) => Arc::new(d),
-            Err(e) => {
-                self.problems.0.lock().expect("lock").push(format!(
-                    "cannot create a temporary directory for --github-clone: {e}; set TMPDIR to a writable directory"
-                ));
-                return Vec::new();
-            }
-        };
-        let jobs: Vec<(String, String, Option<Owner>)> = repos
-            .iter()
-            .zip(owners)
-            .filter_map(|(r, owner)| {
-                let full = r.get("full_name")?.as_str()?.to_string();
-                let url = r.get("clone_url")?.as_str()?.to_string();
-                Some((full, url, owner))
-            })
-            .collect();
-        let dir_ref = &dir;
-        let results: Vec<Result<Checkout, clone::CloneError>> = futures_util::stream::iter(jobs)
-            .map(|(full, url, owner)| async move {
-                let path = dir_ref
-                    .path()
-                    .join(format!("{}.git", full.replace('/', "__")));
-                clone::clone_bare(&full, &url, &path, token, depth).await?;
-                Ok(Checkout {
-                    label: full,
-                    path,
-                    owner,
-                    _dir: Arc::clone(dir_ref),
-                })
-            })
-            .buffer_unordered(CLONES_IN_FLIGHT)
-            .collect()
-            .await;
-        let mut checkouts = Vec::new();
-        for r in results {
-            match r {
-                Ok(c) => checkouts.push(c),
-                Err(e) => self.problems.0.lock().expect("lock").push(e.to_string()),
-            }
-        }
-        checkouts.sort_by(|a, b| a.label.cmp(&b.label));
-        checkouts
     }
 
     /// The repository's custom OIDC `sub` claim keys (`repo,context`), when it does not use
