@@ -2,9 +2,10 @@
 //!
 //! `main` parses flags into a [`ScanRequest`]; this module runs the sources (the file and
 //! history scanners on this thread, the API collectors on the async runner in parallel with
-//! them), merges and correlates their identities, resolves owners, applies the baseline and
-//! policy, and returns the [`Inventory`] together with the per-path errors that make it
-//! incomplete.
+//! them), then what the collectors handed back for the scanner (values of cluster Secrets,
+//! repositories to clone and history-scan), merges and correlates their identities, resolves
+//! owners, applies the baseline and policy, and returns the [`Inventory`] together with the
+//! per-path errors that make it incomplete.
 
 use crate::baseline::Baseline;
 use crate::collect::{self, Collector, RunOptions};
