@@ -9,7 +9,7 @@ secret every 5,000 commits, removed later), then serves, on 127.0.0.1 only, a mi
 GitHub REST API (the organisation, its repository list with clone URLs, empty lists for
 every other endpoint) and the repositories over git's smart HTTP protocol through
 `git http-backend`. In the same run it times:
-  - `nhiscan scan --github bench-org --github-clone --no-history`: the API inventory, then
+  - `nhiscan scan --github bench-org --github-clone`: the API inventory, then
     every repository cloned (3 at a time) and history-scanned as it arrives;
   - baseline: `git clone --bare` of every repository, one after another, from the same
     server, then `nhiscan scan` of each local clone (what a user would script by hand).
