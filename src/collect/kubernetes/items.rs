@@ -76,17 +76,26 @@ fn kubernetes(id: String, kind: &str, name: &str, location: String) -> Identity 
     i
 }
 
-/// Labels and annotations become tags (the owner resolver reads `owner`, `team`, ...), the
+/// Labels and annotations as tags (the owner resolver reads `owner`, `team`, ...), the
 /// namespace's labels as `namespace:<label>` after them.
-fn tag(i: &mut Identity, meta: &ObjectMeta, namespace_labels: Option<&BTreeMap<String, String>>) {
-    for map in [&meta.labels, &meta.annotations].into_iter().flatten() {
-        for (k, v) in map {
-            i.tags.insert(k.clone(), v.clone());
-        }
-    }
+fn tags_of(
+    meta: &ObjectMeta,
+    namespace_labels: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let own = [&meta.labels, &meta.annotations]
+        .into_iter()
+        .flatten()
+        .flatten();
+    let mut tags: BTreeMap<String, String> = own.map(|(k, v)| (k.clone(), v.clone())).collect();
     for (k, v) in namespace_labels.into_iter().flatten() {
-        i.tags.insert(format!("namespace:{k}"), v.clone());
+        tags.insert(format!("namespace:{k}"), v.clone());
     }
+    tags
+}
+
+/// The object's tags ([`tags_of`]) and uid on its identity.
+fn tag(i: &mut Identity, meta: &ObjectMeta, namespace_labels: Option<&BTreeMap<String, String>>) {
+    i.tags.extend(tags_of(meta, namespace_labels));
     if let Some(uid) = &meta.uid {
         i.attributes.insert("uid".into(), uid.clone());
     }
@@ -334,8 +343,7 @@ pub fn documents(
     if SKIPPED_TYPES.contains(&kind) {
         return Vec::new();
     }
-    let mut probe = kubernetes(String::new(), "", "", String::new());
-    tag(&mut probe, &secret.metadata, namespace_labels);
+    let tags = tags_of(&secret.metadata, namespace_labels);
     let Some(values) = &secret.data else {
         return Vec::new();
     };
@@ -354,7 +362,7 @@ pub fn documents(
             Document {
                 path: format!("kubernetes:{}/{ns}/secrets/{name}/{key}", cluster.context),
                 bytes,
-                tags: probe.tags.clone(),
+                tags: tags.clone(),
             }
         })
         .collect()
