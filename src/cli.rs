@@ -1,6 +1,8 @@
-//! The command line: clap derive types only. Behaviour lives in `main.rs` and the library.
+//! The command line: clap derive types only. Behaviour lives in `cmd/` and the library;
+//! each API source brings its own flags ([`SourceFlags`]).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nhiscan::collect::SourceFlags;
 use nhiscan::report::Format;
 use std::path::PathBuf;
 
@@ -65,7 +67,7 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub sources: SourceArgs,
+    pub sources: SourceFlags,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -144,45 +146,6 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Sources")]
-pub struct SourceArgs {
-    /// Inventory AWS IAM: the default credential chain with no value, or the named profiles
-    /// (comma-separated, one account each). Without this flag nhiscan makes no AWS call
-    #[arg(long, value_name = "PROFILE,...", num_args = 0..=1, default_missing_value = "", value_delimiter = ',')]
-    pub aws: Option<Vec<String>>,
-
-    /// Inventory GitHub organisations (comma-separated); token from GITHUB_TOKEN, GH_TOKEN
-    /// or `gh auth token`. Without this flag nhiscan makes no GitHub call
-    #[arg(long, value_name = "ORG,...", value_delimiter = ',')]
-    pub github: Option<Vec<String>>,
-
-    /// Also clone each repository of the organisations (bare, into a temporary directory
-    /// removed afterwards) and scan its history, so leaked secrets join the inventory:
-    /// `full` (every branch and commit; the default) or `shallow` (the default branch's tip)
-    #[arg(long, value_enum, value_name = "DEPTH", num_args = 0..=1, default_missing_value = "full", requires = "github")]
-    pub github_clone: Option<CloneMode>,
-
-    /// GitHub API base URL, for GitHub Enterprise Server (https://HOST/api/v3)
-    #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
-    pub github_url: String,
-
-    /// Inventory Kubernetes: the current kubeconfig context (or in-cluster configuration)
-    /// with no value, or the named contexts (comma-separated). Without this flag nhiscan
-    /// makes no Kubernetes call
-    #[arg(long = "k8s", value_name = "CONTEXT,...", num_args = 0..=1, default_missing_value = "", value_delimiter = ',')]
-    pub k8s: Option<Vec<String>>,
-
-    /// Only this Kubernetes namespace (ClusterRoleBindings still count for its accounts)
-    #[arg(long, value_name = "NS", requires = "k8s")]
-    pub namespace: Option<String>,
-
-    /// Give up on an API source after this many seconds; it is reported as failed and the
-    /// exit code says the inventory is incomplete
-    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
-    pub source_timeout: u64,
-}
-
-#[derive(Debug, Args)]
 #[command(next_help_heading = "What to scan")]
 pub struct WalkArgs {
     /// Also scan files excluded by .gitignore, .ignore and global git excludes
@@ -243,12 +206,6 @@ pub enum DetectorsAction {
 pub enum ListFormat {
     Table,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CloneMode {
-    Full,
-    Shallow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

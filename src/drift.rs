@@ -87,7 +87,7 @@ pub fn read_inventory(path: &Path) -> Result<Inventory, InventoryReadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let inv: Inventory = serde_json::from_str(&text).map_err(|e| InventoryReadError::Parse {
+    let inv = Inventory::from_json(&text).map_err(|e| InventoryReadError::Parse {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),

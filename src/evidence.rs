@@ -4,7 +4,6 @@
 //! inside), inventory.csv (access-review sheet), report.html, and MANIFEST.sha256 in the
 //! format `sha256sum -c` checks, so the set can be verified after it has been handed over.
 
-use crate::detect::DetectorSet;
 use crate::model::Inventory;
 use crate::report::{self, Format};
 use sha2::{Digest, Sha256};
@@ -21,11 +20,7 @@ pub struct EvidenceError {
 }
 
 /// Write the evidence files into `dir` (created if missing); returns the paths written.
-pub fn write_evidence(
-    dir: &Path,
-    inventory: &Inventory,
-    set: &DetectorSet,
-) -> Result<Vec<PathBuf>, EvidenceError> {
+pub fn write_evidence(dir: &Path, inventory: &Inventory) -> Result<Vec<PathBuf>, EvidenceError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| EvidenceError { path, source }
@@ -39,7 +34,7 @@ pub fn write_evidence(
     let mut manifest = String::new();
     let mut written = Vec::new();
     for (name, format) in files {
-        let text = report::render(inventory, format, set, false);
+        let text = report::render(inventory, format, false);
         let path = dir.join(name);
         std::fs::write(&path, &text).map_err(io(&path))?;
         let digest = Sha256::digest(text.as_bytes());

@@ -1,12 +1,16 @@
 //! nhiscan: an inventory scanner for non-human identities.
 //!
-//! Pipeline (see ARCHITECTURE.md): collectors (today the file scanner in [`scan`]) produce
-//! matches; [`inventory`] turns them into [`model::Identity`] records; [`policy`] judges them
-//! into [`model::Finding`]s; [`report`] renders the result. [`detect`] holds the detector
-//! set the file scanner runs.
+//! Stages, top to bottom (see ARCHITECTURE.md); each reads only what the stages below it
+//! produce, and they talk through the [`model`]:
+//! - sources: [`scan`] (files and git history, with the detectors of [`detect`]) and
+//!   [`collect`] (cloud and platform APIs);
+//! - [`inventory`]: one builder every source feeds; identities with typed provenance;
+//! - [`owners`]: who is accountable for each identity;
+//! - [`policy`]: findings with levels and controls;
+//! - [`report`] (and [`drift`], [`evidence`], [`scan_history`]): what people and CI read.
+//!
+//! [`config`] parses nhiscan.toml into each stage's settings; [`pipeline`] wires one scan.
 
-pub mod app;
-pub mod baseline;
 pub mod collect;
 pub mod config;
 pub mod detect;
@@ -15,6 +19,7 @@ pub mod evidence;
 pub mod inventory;
 pub mod model;
 pub mod owners;
+pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod scan;

@@ -188,7 +188,7 @@ impl ScanHistory {
         let mut out = rows
             .iter()
             .map(|json| {
-                serde_json::from_str(json).map_err(|e| HistoryError::Corrupt {
+                Inventory::from_json(json).map_err(|e| HistoryError::Corrupt {
                     path: self.path.clone(),
                     message: e.to_string(),
                 })

@@ -98,19 +98,25 @@ examples = ["ACME_TOKEN=acme_dt_Qm8Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1G"]
 negative_examples = ["ACME_TOKEN=acme_dt_short"]
 "#;
 
-#[test]
-fn user_detectors_are_loaded_and_used_by_scan() {
-    let dir = tempfile::tempdir().unwrap();
-    let det_dir = dir.path().join("detectors");
+/// A directory with the user detector, and a tree with one of its tokens in `deploy.sh`.
+fn user_detector_tree(root: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let det_dir = root.join("detectors");
     fs::create_dir(&det_dir).unwrap();
     fs::write(det_dir.join("acme.toml"), USER_DETECTOR).unwrap();
-    let src = dir.path().join("src");
+    let src = root.join("src");
     fs::create_dir(&src).unwrap();
     fs::write(
         src.join("deploy.sh"),
         "export ACME_TOKEN=acme_dt_Wq4Lx9Vb2Nc7Mz3Kp8Rt5Yh1Gd6Fs0Je\n",
     )
     .unwrap();
+    (det_dir, src)
+}
+
+#[test]
+fn user_detectors_are_loaded_and_used_by_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (det_dir, src) = user_detector_tree(dir.path());
     let (code, inv) = scan_json(&src, &[".", "--detectors", det_dir.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(
@@ -213,4 +219,38 @@ fn every_builtin_regex_compiles() {
     let set = DetectorSet::builtin().unwrap();
     let broken: Vec<String> = set.verify_regexes().iter().map(|p| p.to_string()).collect();
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[test]
+fn a_saved_inventory_renders_with_its_user_detectors_names_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (det_dir, src) = user_detector_tree(dir.path());
+    let saved = dir.path().join("inventory.json");
+    let out = nhiscan()
+        .current_dir(&src)
+        .args(["scan", ".", "--format", "json", "-o"])
+        .arg(&saved)
+        .arg("--detectors")
+        .arg(&det_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let inv: serde_json::Value = serde_json::from_slice(&fs::read(&saved).unwrap()).unwrap();
+    let table = inv["detectors"].as_array().unwrap();
+    assert_eq!(table.len(), 1, "only detectors that found something");
+    assert_eq!(table[0]["id"], "acme.deploy-token");
+    assert_eq!(table[0]["name"], "ACME deploy token");
+    assert!(table[0]["origin"].as_str().unwrap().ends_with("acme.toml"));
+
+    // Re-rendered elsewhere, without --detectors: the name still comes through.
+    let out = nhiscan()
+        .args(["report", "--format", "sarif"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
+    assert_eq!(rule["id"], "acme.deploy-token");
+    assert_eq!(rule["shortDescription"]["text"], "ACME deploy token");
 }

@@ -462,3 +462,32 @@ fn submodules_are_reported_not_followed() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn every_exposure_says_where_it_was_seen_a_working_tree_file_or_a_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("app.env", &format!("DO_TOKEN={}\n", token(7)));
+    let added = repo.commit("add", "2024-03-05T09:30:00Z", "Alice Admin");
+
+    let (_, inv, _) = scan(&repo.dir, &[]);
+    let ids = identities(&inv);
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0]["discovery"], "found");
+    let origins: Vec<&Value> = ids[0]["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["origin"])
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            &serde_json::json!({"kind": "file", "path": "app.env"}),
+            &serde_json::json!({
+                "kind": "commit", "repository": ".", "path": "app.env",
+                "commit": added, "in_head": true,
+            }),
+        ]
+    );
+}

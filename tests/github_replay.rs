@@ -533,6 +533,15 @@ fn cloned_repositories_put_their_leaked_secrets_in_the_same_inventory() {
     assert_eq!(gitlab["provider"], "git");
     assert_eq!(gitlab["exposures"][0]["commit"], first.as_str());
     assert_eq!(gitlab["exposures"][0]["in_head"], true);
+    assert_eq!(
+        gitlab["exposures"][0]["origin"],
+        serde_json::json!({
+            "kind": "clone", "source": "github:octo-org", "repository": "octocat/Hello-World",
+            "path": "config/deploy.env", "commit": first, "in_head": true,
+        }),
+        "a clone's exposure says which source listed which repository"
+    );
+    assert_eq!(gitlab["discovery"], "found");
     assert_eq!(gitlab["created_at"], "2025-02-01T10:00:00Z");
     let leak = finding_at(
         &inv,

@@ -479,6 +479,14 @@ fn a_cluster_is_inventoried_with_tokens_certificates_rbac_and_stored_secrets() {
         .find(|i| i["exposures"][0]["path"] == path.as_str())
         .unwrap_or_else(|| panic!("no identity exposed at {path}"));
     assert_eq!(stored["provider"], "kubernetes");
+    assert_eq!(stored["discovery"], "found");
+    assert_eq!(
+        stored["exposures"][0]["origin"],
+        serde_json::json!({
+            "kind": "document", "source": format!("kubernetes:{CTX}"),
+            "object": "payments/secrets/cloud-creds", "key": "AWS_ACCESS_KEY_ID",
+        })
+    );
     assert_eq!(stored["owner"]["team"], "payments");
     let stored_codes = finding_codes(&inv, stored["id"].as_str().unwrap());
     assert!(!stored_codes.contains(&"leaked-secret"), "{stored_codes:?}");

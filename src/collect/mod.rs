@@ -9,10 +9,15 @@
 //! still land in the inventory and the exit code says it is incomplete.
 
 pub mod aws;
+pub mod calls;
+pub mod clone;
 pub mod github;
 pub mod kubernetes;
+pub mod registry;
 
-use crate::model::{Identity, SourceState, SourceStatus, Timestamp};
+pub use registry::{Source, SourceFlags};
+
+use crate::model::{Identity, Provider, SourceState, SourceStatus, Timestamp};
 use crate::scan::redact::Fingerprinter;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,30 +56,45 @@ pub struct Batch {
 
 /// A value to scan for secrets, held in memory only and never printed.
 pub struct Document {
-    /// How exposures in it are named: `kubernetes:ctx/ns/secrets/name/key`.
-    pub path: String,
+    /// Source that read it (`kubernetes:prod`): its id in the inventory.
+    pub source: String,
+    /// Provider of the identities found in it (the platform storing the value).
+    pub provider: Provider,
+    /// The object holding the value, as the provider names it (`payments/secrets/db`).
+    pub object: String,
+    /// The key inside the object (`DB_PASSWORD`).
+    pub key: String,
     pub bytes: Vec<u8>,
     /// Labels of the object it came from, given to the secrets found in it for ownership.
     pub tags: std::collections::BTreeMap<String, String>,
 }
 
-impl std::fmt::Debug for Document {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the bytes: they are secret values.
-        write!(f, "Document({}, {} bytes)", self.path, self.bytes.len())
+impl Document {
+    /// How exposures in it are named: `kubernetes:ctx/ns/secrets/name/key`.
+    pub fn path(&self) -> String {
+        format!("{}/{}/{}", self.source, self.object, self.key)
     }
 }
 
-/// A repository a collector found, for the history scanner: cloned (bare, over HTTPS, with
-/// the collector's token), scanned, and deleted by the scan, one after another, so the
-/// secrets in it join the same inventory as the collector's identities.
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the bytes: they are secret values.
+        write!(f, "Document({}, {} bytes)", self.path(), self.bytes.len())
+    }
+}
+
+/// A repository a collector found, for the history scanner: cloned ([`clone`]: bare, over
+/// HTTPS, with the collector's token), scanned, and deleted by the scan, one after another,
+/// so the secrets in it join the same inventory as the collector's identities. Any source
+/// that lists repositories (GitHub today; GitLab or Bitbucket tomorrow) hands them back
+/// this way.
 pub struct RemoteRepository {
     /// The collector's source id (`github:acme`): clone failures are its errors.
     pub source: String,
     /// How exposures in it are named: `org/repo`, so a path reads `org/repo:config/app.env`.
     pub label: String,
     pub clone_url: String,
-    pub depth: github::clone::CloneDepth,
+    pub depth: clone::CloneDepth,
     /// Sent as HTTP Basic `x-access-token:<token>`, never on a command line.
     pub token: String,
     /// Who owns the repository, as the collector found it (custom property, CODEOWNERS,
@@ -281,7 +301,13 @@ mod tests {
 
     fn one_identity() -> Result<Batch, CollectError> {
         Ok(Batch {
-            identities: vec![Identity::new("k1", Provider::Aws, "access-key", "k1", "x")],
+            identities: vec![Identity::new(
+                "k1",
+                Provider::named("aws"),
+                "access-key",
+                "k1",
+                "x",
+            )],
             api_calls: 3,
             ..Batch::default()
         })

@@ -1,5 +1,6 @@
 //! Merging identities from several sources into one inventory, and correlating secrets found
-//! in files with the identities a collector saw.
+//! in files with the identities a collector saw. The [`Builder`](super::Builder) calls
+//! these; nothing else does.
 //!
 //! Two rules, both pure functions:
 //! - **Same id, same identity.** Two sources reporting the same stable id (an IAM user seen
@@ -11,26 +12,8 @@
 //!   onto the collected identity, so the report says "leaked **and** active, last used N days
 //!   ago" instead of two unrelated rows.
 
-use crate::model::{Identity, Provider, Status};
+use crate::model::{Discovery, Identity, Status};
 use std::collections::HashMap;
-
-/// Add `incoming` identities to `identities`, merging those whose id is already present.
-pub fn merge_collected(identities: &mut Vec<Identity>, incoming: Vec<Identity>) {
-    let mut index: HashMap<String, usize> = identities
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.id.clone(), i))
-        .collect();
-    for identity in incoming {
-        match index.get(&identity.id) {
-            Some(&slot) => merge_into(&mut identities[slot], identity),
-            None => {
-                index.insert(identity.id.clone(), identities.len());
-                identities.push(identity);
-            }
-        }
-    }
-}
 
 /// Fold `other` into `base`: facts `base` lacks are taken from `other`, lists are unioned.
 pub fn merge_into(base: &mut Identity, other: Identity) {
@@ -47,6 +30,10 @@ pub fn merge_into(base: &mut Identity, other: Identity) {
     fill(&mut base.last_seen, other.last_seen);
     if base.status == Status::Unknown {
         base.status = other.status;
+    }
+    // A provider reporting the identity outranks having found its value somewhere.
+    if other.discovery == Discovery::Collected {
+        base.discovery = Discovery::Collected;
     }
     union(&mut base.privileges, other.privileges);
     union(&mut base.related, other.related);
@@ -76,9 +63,8 @@ fn union<T: PartialEq>(list: &mut Vec<T>, other: Vec<T>) {
     }
 }
 
-/// Attach every found secret (a `file` or `git` identity) whose fingerprint equals a
-/// collected identity's to that identity, and drop the separate secret record. Returns how
-/// many secrets were attached.
+/// Attach every found secret whose fingerprint equals a collected identity's to that
+/// identity, and drop the separate secret record. Returns how many secrets were attached.
 pub fn correlate(identities: &mut Vec<Identity>) -> usize {
     let collected: HashMap<String, usize> = identities
         .iter()
@@ -106,7 +92,7 @@ pub fn correlate(identities: &mut Vec<Identity>) -> usize {
         let identity = &mut identities[target];
         // Found in a file or commit it is leaked; found in a cluster Secret it is stored
         // where credentials belong, and the exposure alone says where.
-        if matches!(found.provider, Provider::File | Provider::Git) {
+        if found.exposures.iter().any(|e| e.origin.is_leak()) {
             identity.attributes.insert("leaked".into(), "true".into());
         }
         identity
@@ -131,26 +117,16 @@ pub fn correlate(identities: &mut Vec<Identity>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Exposure, Provider, Timestamp};
+    use crate::model::{Exposure, Origin, Place, Provider, Timestamp};
 
     fn exposure(path: &str) -> Exposure {
-        Exposure {
-            path: path.into(),
-            line: 3,
-            column: 7,
-            commit: None,
-            in_head: true,
-            detector: "aws.access-key-id".into(),
-            author: None,
-            author_email: None,
-            author_date: None,
-        }
+        Exposure::new(Origin::file(path), path, "aws.access-key-id").at(3, 7)
     }
 
     fn found(fp: &str, paths: &[&str]) -> Identity {
-        let mut i = Identity::new(
+        let mut i = Identity::found(
             format!("secret:{fp}"),
-            Provider::File,
+            Provider::FILE,
             "access-key",
             "AWS access key id",
             paths[0],
@@ -162,36 +138,12 @@ mod tests {
     }
 
     fn iam_key(id: &str, fp: &str) -> Identity {
-        let mut i = Identity::new(id, Provider::Aws, "access-key", id, "user/ci");
+        let mut i = Identity::new(id, Provider::named("aws"), "access-key", id, "user/ci");
         i.fingerprint = Some(fp.into());
         i.status = Status::Active;
         i.last_used_at = Some(Timestamp::parse("2026-11-19T00:00:00Z").unwrap());
         i.related = vec!["arn:aws:iam::123456789012:user/ci".into()];
         i
-    }
-
-    #[test]
-    fn same_id_from_two_sources_is_one_identity_with_the_union_of_facts() {
-        let mut a = Identity::new("role/x", Provider::Aws, "iam-role", "x", "arn");
-        a.privileges = vec!["AdministratorAccess".into()];
-        let mut b = a.clone();
-        b.privileges = vec!["AdministratorAccess".into(), "iam:PassRole".into()];
-        b.created_at = Some(Timestamp::parse("2025-01-01T00:00:00Z").unwrap());
-        b.tags.insert("Owner".into(), "platform".into());
-        b.status = Status::Active;
-        let mut list = vec![a];
-        merge_collected(
-            &mut list,
-            vec![
-                b,
-                Identity::new("other", Provider::Aws, "iam-user", "o", "l"),
-            ],
-        );
-        assert_eq!(list.len(), 2);
-        assert_eq!(list[0].privileges, ["AdministratorAccess", "iam:PassRole"]);
-        assert!(list[0].created_at.is_some());
-        assert_eq!(list[0].status, Status::Active);
-        assert_eq!(list[0].tags["Owner"], "platform");
     }
 
     #[test]
@@ -219,5 +171,20 @@ mod tests {
         let mut list = vec![found("fp1", &["a"]), found("fp2", &["b"])];
         assert_eq!(correlate(&mut list), 0);
         assert_eq!(list.len(), 2);
+    }
+
+    #[test]
+    fn a_value_only_in_a_collectors_document_correlates_without_being_a_leak() {
+        let mut stored = found("fp1", &["kubernetes:c/ns/secrets/aws/KEY"]);
+        stored.exposures[0].origin = Origin::new(Place::Document {
+            source: "kubernetes:c".into(),
+            object: "ns/secrets/aws".into(),
+            key: "KEY".into(),
+        });
+        let mut list = vec![stored, iam_key("AKIAEXAMPLEKEY000001", "fp1")];
+        assert_eq!(correlate(&mut list), 1);
+        assert_eq!(list.len(), 1);
+        assert!(!list[0].attributes.contains_key("leaked"));
+        assert_eq!(list[0].exposures.len(), 1);
     }
 }

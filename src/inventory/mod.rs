@@ -1,101 +1,179 @@
-//! From raw scan matches to identities: one identity per secret, however often it appears.
+//! The inventory stage: every source's output becomes one list of identities.
+//!
+//! Sources never build identities of found secrets themselves and never merge with each
+//! other; they hand what they produced to one [`Builder`]:
+//! - the working-tree scan ([`Builder::add_files`]),
+//! - a repository's history, local or cloned ([`Builder::add_history`]),
+//! - values a collector read from a provider's objects ([`Builder::add_documents`]),
+//! - identities a collector reported ([`Builder::add_collected`]),
+//!
+//! and [`Builder::finish`] correlates (a found value with a collected identity's
+//! fingerprint becomes that identity's exposure) and settles ages and status.
 //!
 //! A secret is identified by its fingerprint, not by where it was found, so the same API key
-//! in three files is one identity with three exposures. Certificates are identified by the
-//! SHA-256 of their DER encoding. This is a pure function over scan output, so it is
-//! unit-tested without touching the file system.
+//! in three files is one identity with three exposures, each with its typed
+//! [`Origin`](crate::model::Origin). Certificates are identified by the SHA-256 of their DER
+//! encoding. Everything here is a pure function over data: unit-tested without I/O.
 
-use crate::detect::DetectorSet;
-use crate::model::{Exposure, Identity, Provider, Status, Timestamp};
-use crate::scan::git::attribute::{CommitRef, SecretInHistory};
-use crate::scan::{CertificateMatch, ScanOutput, SecretMatch};
+mod found;
 pub mod merge;
 
-use std::collections::{BTreeMap, HashMap};
+use crate::collect::Document;
+use crate::detect::DetectorSet;
+use crate::model::{DetectorInfo, Identity, Status, Timestamp};
+use crate::scan::git::attribute::SecretInHistory;
+use crate::scan::{FileFindings, ScanOutput};
+use std::collections::{BTreeSet, HashMap};
 
 /// Identity id of a secret with this fingerprint, whatever provider or place it came from.
 pub fn secret_identity_id(fingerprint: &str) -> String {
     format!("secret:{fingerprint}")
 }
 
-/// A new identity for the secret with `fingerprint`, before exposures and facts.
-fn secret_identity(
-    d: &crate::detect::Detector,
-    provider: Provider,
-    fingerprint: &str,
-    preview: &str,
-    location: String,
-) -> Identity {
-    let mut identity = Identity::new(
-        secret_identity_id(fingerprint),
-        provider,
-        &d.kind,
-        &d.name,
-        location,
-    );
-    identity.service = Some(d.provider.clone());
-    identity.fingerprint = Some(fingerprint.to_string());
-    identity.preview = Some(preview.to_string());
-    identity
+/// A repository whose history was scanned, as its exposures will name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryRepository {
+    /// A repository the user named: exposures carry its paths as they are.
+    Local { repository: String },
+    /// A repository a source listed and the scan cloned: exposures read `repository:path`.
+    Clone { source: String, repository: String },
 }
 
-/// Build identities from a file scan, in order of first appearance (by path, then line).
-pub fn identities_from_scan(set: &DetectorSet, scan: &ScanOutput, now: Timestamp) -> Vec<Identity> {
-    let mut identities = secrets_to_identities(set, &scan.secrets);
-    identities.extend(certificates_to_identities(set, &scan.certificates, now));
-    identities
+/// The one way into the inventory. Feed it every source's output, then [`finish`](Self::finish).
+pub struct Builder<'a> {
+    set: &'a DetectorSet,
+    now: Timestamp,
+    identities: Vec<Identity>,
+    index: HashMap<String, usize>,
+    /// Detectors (by index in `set`) an exposure names, for the inventory's detector table.
+    used: BTreeSet<u32>,
 }
 
-fn secrets_to_identities(set: &DetectorSet, secrets: &[SecretMatch]) -> Vec<Identity> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_fp: HashMap<String, Identity> = HashMap::new();
-    for m in secrets {
-        let d = set.get(m.detector);
-        let exposure = Exposure {
-            path: m.path.clone(),
-            line: m.line,
-            column: m.column,
-            commit: None,
-            in_head: true,
-            detector: d.id.clone(),
-            author: None,
-            author_email: None,
-            author_date: None,
-        };
-        let identity = by_fp.entry(m.fingerprint.clone()).or_insert_with(|| {
-            order.push(m.fingerprint.clone());
-            secret_identity(
-                d,
-                Provider::File,
-                &m.fingerprint,
-                &m.preview,
-                format!("{}:{}", m.path, m.line),
-            )
-        });
-        apply_facts(identity, &m.facts);
-        if !identity.exposures.contains(&exposure) {
-            identity.exposures.push(exposure);
+/// What the builder made: identities, and the table of detectors their exposures name.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub identities: Vec<Identity>,
+    pub detectors: Vec<DetectorInfo>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(set: &'a DetectorSet, now: Timestamp) -> Self {
+        Builder {
+            set,
+            now,
+            identities: Vec::new(),
+            index: HashMap::new(),
+            used: BTreeSet::new(),
         }
     }
-    order
-        .into_iter()
-        .filter_map(|fp| by_fp.remove(&fp))
-        .collect()
+
+    /// Secrets and certificates of a working-tree scan, in order of first appearance
+    /// (secrets by path and line, then certificates).
+    pub fn add_files(&mut self, scan: &ScanOutput) {
+        for m in &scan.secrets {
+            self.used.insert(m.detector);
+            let slot = found::secret_file(self, m);
+            found::apply_facts(&mut self.identities[slot], &m.facts);
+        }
+        for c in &scan.certificates {
+            self.used.insert(c.detector);
+            found::certificate_file(self, c);
+        }
+    }
+
+    /// Secrets found in one repository's history. A secret already known gains history
+    /// exposures; one only in history becomes a `git` identity whose age counts from the
+    /// author date of the commit that introduced it.
+    pub fn add_history(&mut self, repo: &HistoryRepository, secrets: &[SecretInHistory]) {
+        for secret in secrets {
+            self.used.insert(secret.detector);
+            self.used
+                .extend(secret.exposures.iter().map(|e| e.detector));
+            found::history(self, repo, secret);
+        }
+    }
+
+    /// What the scanner found in values a collector read, one [`FileFindings`] per
+    /// document: secrets of every document first, then certificates. New identities get
+    /// the document's provider; every identity found in a document gets the labels of the
+    /// object holding it (for ownership).
+    pub fn add_documents(&mut self, found: &[(&Document, FileFindings)]) {
+        for (doc, findings) in found {
+            for m in &findings.secrets {
+                self.used.insert(m.detector);
+                let slot = found::secret_document(self, doc, m);
+                found::apply_facts(&mut self.identities[slot], &m.facts);
+                self.add_tags(slot, doc);
+            }
+        }
+        for (doc, findings) in found {
+            for c in &findings.certificates {
+                self.used.insert(c.detector);
+                let slot = found::certificate_document(self, doc, c);
+                self.add_tags(slot, doc);
+            }
+        }
+    }
+
+    fn add_tags(&mut self, slot: usize, doc: &Document) {
+        let tags = &mut self.identities[slot].tags;
+        for (k, v) in &doc.tags {
+            tags.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+
+    /// Identities a collector reported; one with an id already present is merged into it.
+    pub fn add_collected(&mut self, incoming: Vec<Identity>) {
+        for identity in incoming {
+            match self.index.get(&identity.id) {
+                Some(&slot) => merge::merge_into(&mut self.identities[slot], identity),
+                None => {
+                    self.index
+                        .insert(identity.id.clone(), self.identities.len());
+                    self.identities.push(identity);
+                }
+            }
+        }
+    }
+
+    /// Correlate found values with collected identities, settle ages and status, and
+    /// return the identities with the table of detectors they name.
+    pub fn finish(self) -> Built {
+        let mut identities = self.identities;
+        merge::correlate(&mut identities);
+        settle(&mut identities, self.now);
+        let detectors = self
+            .used
+            .iter()
+            .map(|&i| detector_info(self.set.get(i)))
+            .collect();
+        Built {
+            identities,
+            detectors,
+        }
+    }
+
+    /// The slot of identity `id`, creating it with `make` when it is new.
+    fn slot_or_insert(&mut self, id: String, make: impl FnOnce() -> Identity) -> usize {
+        if let Some(&slot) = self.index.get(&id) {
+            return slot;
+        }
+        self.identities.push(make());
+        self.index.insert(id, self.identities.len() - 1);
+        self.identities.len() - 1
+    }
 }
 
-/// Record decoded facts; a JWT's `exp` is the credential's expiry.
-fn apply_facts(identity: &mut Identity, facts: &[crate::detect::decode::Fact]) {
-    for (k, v) in facts {
-        identity.attributes.insert(k.clone(), v.clone());
-        if k == "jwt_exp"
-            && identity.expires_at.is_none()
-            && let Some(t) = v
-                .parse::<i64>()
-                .ok()
-                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        {
-            identity.expires_at = Some(Timestamp(t));
-        }
+/// What the inventory keeps of a detector: enough for policy and reports, never its regex.
+pub fn detector_info(d: &crate::detect::Detector) -> DetectorInfo {
+    DetectorInfo {
+        id: d.id.clone(),
+        name: d.name.clone(),
+        service: d.provider.clone(),
+        kind: d.kind.clone(),
+        level: d.level,
+        reference: d.reference.clone(),
+        origin: d.origin.clone(),
     }
 }
 
@@ -115,144 +193,5 @@ pub fn settle(identities: &mut [Identity], now: Timestamp) {
     }
 }
 
-fn certificates_to_identities(
-    set: &DetectorSet,
-    certs: &[CertificateMatch],
-    now: Timestamp,
-) -> Vec<Identity> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_hash: HashMap<String, Identity> = HashMap::new();
-    for c in certs {
-        let info = &c.info;
-        let exposure = Exposure {
-            path: c.path.clone(),
-            line: c.line,
-            column: 1,
-            commit: None,
-            in_head: true,
-            detector: set.get(c.detector).id.clone(),
-            author: None,
-            author_email: None,
-            author_date: None,
-        };
-        let identity = by_hash.entry(info.sha256.clone()).or_insert_with(|| {
-            order.push(info.sha256.clone());
-            let mut attributes = BTreeMap::new();
-            attributes.insert("subject".into(), info.subject.clone());
-            attributes.insert("issuer".into(), info.issuer.clone());
-            attributes.insert("serial".into(), info.serial.clone());
-            attributes.insert("self_signed".into(), info.self_signed.to_string());
-            attributes.insert("is_ca".into(), info.is_ca.to_string());
-            if !info.subject_alt_names.is_empty() {
-                attributes.insert(
-                    "subject_alt_names".into(),
-                    info.subject_alt_names.join(", "),
-                );
-            }
-            let mut identity = Identity::new(
-                format!("certificate:sha256:{}", info.sha256),
-                Provider::File,
-                "certificate",
-                info.common_name
-                    .clone()
-                    .unwrap_or_else(|| info.subject.clone()),
-                format!("{}:{}", c.path, c.line),
-            );
-            identity.created_at = Some(info.not_before);
-            identity.expires_at = Some(info.not_after);
-            identity.age_days = Some(info.not_before.days_until(&now));
-            identity.status = if info.not_after < now {
-                Status::Expired
-            } else {
-                Status::Active
-            };
-            identity.fingerprint = Some(info.sha256.clone());
-            identity.attributes = attributes;
-            identity
-        });
-        if !identity.exposures.contains(&exposure) {
-            identity.exposures.push(exposure);
-        }
-    }
-    order
-        .into_iter()
-        .filter_map(|h| by_hash.remove(&h))
-        .collect()
-}
-
-fn commit_time(c: &CommitRef) -> Option<Timestamp> {
-    time::OffsetDateTime::from_unix_timestamp(c.author_time)
-        .ok()
-        .map(Timestamp)
-}
-
-fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(12)]
-}
-
-/// Merge secrets found in a repository's history into `identities`: a secret already found
-/// in the working tree gains history exposures; one only in history becomes a `git`
-/// identity. Its age counts from the author date of the commit that introduced it.
-pub fn merge_history(
-    set: &DetectorSet,
-    identities: &mut Vec<Identity>,
-    secrets: &[SecretInHistory],
-    now: Timestamp,
-) {
-    let mut index: HashMap<String, usize> = identities
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.id.clone(), i))
-        .collect();
-    for secret in secrets {
-        let id = secret_identity_id(&secret.fingerprint);
-        let slot = *index.entry(id.clone()).or_insert_with(|| {
-            let d = set.get(secret.detector);
-            let first = secret.exposures.first();
-            let location = first
-                .map(|e| format!("{}:{}@{}", e.path, e.line, short(&e.commit.sha)))
-                .unwrap_or_default();
-            identities.push(secret_identity(
-                d,
-                Provider::Git,
-                &secret.fingerprint,
-                &secret.preview,
-                location,
-            ));
-            identities.len() - 1
-        });
-        let identity = &mut identities[slot];
-        apply_facts(identity, &secret.facts);
-        for e in &secret.exposures {
-            identity.exposures.push(Exposure {
-                path: e.path.clone(),
-                line: e.line,
-                column: e.column,
-                commit: Some(e.commit.sha.clone()),
-                in_head: e.in_head,
-                detector: set.get(e.detector).id.clone(),
-                author: Some(e.commit.author_name.clone()),
-                author_email: Some(e.commit.author_email.clone()),
-                author_date: commit_time(&e.commit),
-            });
-        }
-        let first_date = commit_time(&secret.first);
-        if identity.created_at.is_none() || first_date < identity.created_at {
-            identity.created_at = first_date;
-            identity.age_days = first_date.map(|d| d.days_until(&now));
-        }
-        let attrs = &mut identity.attributes;
-        attrs.insert("first_commit".into(), secret.first.sha.clone());
-        attrs.insert(
-            "first_author".into(),
-            format!(
-                "{} <{}>",
-                secret.first.author_name, secret.first.author_email
-            ),
-        );
-        attrs.insert("in_head".into(), secret.in_head.to_string());
-        if let Some(removed) = &secret.removed_in {
-            attrs.insert("removed_in".into(), removed.sha.clone());
-        }
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -4,11 +4,50 @@
 //! Use and rotation rules apply to identities a collector reported: a secret found in a
 //! file has no provider-side "last used" or "created", and is already `leaked-secret`.
 
-use super::{
-    EXPIRED, EXPIRING_SOON, LONG_LIVED, NEVER_USED, ROTATION_OVERDUE, STALE, Thresholds, about,
-    days_phrase,
+use super::{Context, Rule, about, days_phrase};
+use crate::model::{Finding, Identity, Level, Status};
+
+pub const EXPIRED: Rule = Rule {
+    code: "expired",
+    description: "A certificate or credential is past its expiry date.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI7", "SOC2-CC6.2"],
 };
-use crate::model::{Finding, Identity, Status, Timestamp};
+
+pub const EXPIRING_SOON: Rule = Rule {
+    code: "expiring-soon",
+    description: "A certificate or credential expires within [policy] expiring_soon_days (30 by default).",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI7", "SOC2-CC6.2"],
+};
+
+pub const STALE: Rule = Rule {
+    code: "stale",
+    description: "Not used for longer than [policy] stale_days (90 by default): likely orphaned; disable it, then delete it.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI1", "SOC2-CC6.2", "NIST-PR.AA-05"],
+};
+
+pub const NEVER_USED: Rule = Rule {
+    code: "never-used",
+    description: "Created more than [policy] never_used_days (30 by default) ago and never used: access nobody needs.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI1", "SOC2-CC6.2", "NIST-PR.AA-05"],
+};
+
+pub const ROTATION_OVERDUE: Rule = Rule {
+    code: "rotation-overdue",
+    description: "A credential older than [policy] rotation_days (90 by default) since it was created or last rotated.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI7", "SOC2-CC6.1"],
+};
+
+pub const LONG_LIVED: Rule = Rule {
+    code: "long-lived",
+    description: "An active credential with no expiry: it stays valid until someone revokes it. Prefer short-lived credentials (roles, OIDC federation, bound tokens).",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI7", "SOC2-CC6.1"],
+};
 
 /// Kinds that are a secret someone holds and can rotate.
 const CREDENTIAL_KINDS: &[&str] = &[
@@ -40,7 +79,8 @@ fn is_live(identity: &Identity) -> bool {
     !matches!(identity.status, Status::Inactive | Status::Expired)
 }
 
-pub(super) fn expiry(identity: &Identity, now: Timestamp, limits: &Thresholds) -> Option<Finding> {
+pub(super) fn expiry(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
+    let (now, limits) = (cx.now, cx.thresholds);
     let expires = identity.expires_at?;
     let days = now.days_until(&expires);
     if expires < now {
@@ -64,7 +104,8 @@ pub(super) fn expiry(identity: &Identity, now: Timestamp, limits: &Thresholds) -
     }
 }
 
-pub(super) fn stale(identity: &Identity, now: Timestamp, limits: &Thresholds) -> Option<Finding> {
+pub(super) fn stale(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
+    let (now, limits) = (cx.now, cx.thresholds);
     let last = identity.last_used_at?;
     let idle = last.days_until(&now);
     (identity.is_collected() && idle > limits.stale_days).then(|| {
@@ -78,11 +119,8 @@ pub(super) fn stale(identity: &Identity, now: Timestamp, limits: &Thresholds) ->
     })
 }
 
-pub(super) fn never_used(
-    identity: &Identity,
-    now: Timestamp,
-    limits: &Thresholds,
-) -> Option<Finding> {
+pub(super) fn never_used(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
+    let (now, limits) = (cx.now, cx.thresholds);
     let created = identity.created_at?;
     let age = created.days_until(&now);
     (identity.is_collected() && identity.never_used && age > limits.never_used_days).then(|| {
@@ -95,11 +133,8 @@ pub(super) fn never_used(
     })
 }
 
-pub(super) fn rotation_overdue(
-    identity: &Identity,
-    now: Timestamp,
-    limits: &Thresholds,
-) -> Option<Finding> {
+pub(super) fn rotation_overdue(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
+    let (now, limits) = (cx.now, cx.thresholds);
     if !identity.is_collected()
         || !is_live(identity)
         || !CREDENTIAL_KINDS.contains(&identity.kind.as_str())
@@ -123,7 +158,7 @@ pub(super) fn rotation_overdue(
     })
 }
 
-pub(super) fn long_lived(identity: &Identity) -> Option<Finding> {
+pub(super) fn long_lived(identity: &Identity, _cx: &Context<'_>) -> Option<Finding> {
     (identity.is_collected()
         && identity.status == Status::Active
         && identity.expires_at.is_none()

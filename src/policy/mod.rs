@@ -1,107 +1,173 @@
 //! Policy: which facts about the inventory are findings, how serious, and which controls
 //! they evidence.
 //!
-//! Every rule ([`rules`]) has a stable code, a description, a default level and the
-//! controls it maps to. Judging is a pure function over the merged inventory and the raw
-//! secret matches: [`judge`] applies the rules with the configured [`Thresholds`], then
-//! [`apply_config`] applies `nhiscan.toml` levels and suppressions.
+//! The policy reads only the inventory (identities, their typed exposures, and the table
+//! of detectors those name) and its own [`Settings`]; it never sees the scanner's raw
+//! matches or the compiled detectors. Every rule has a stable code, a description, a
+//! default level and the controls it maps to ([`Rule`]); its check lives in the rule
+//! family's file (`secrets`, `lifecycle`, `access`) and is registered once in [`CHECKS`].
+//! [`judge`] runs the checks, then applies the baseline and the configured levels and
+//! suppressions.
+//!
+//! Control references: OWASP Non-Human Identities Top 10 (2025) NHI1-NHI10, SOC 2 Trust
+//! Services Criteria CC6.1-CC6.3, NIST CSF 2.0 PR.AA.
 
 mod access;
+pub mod baseline;
 mod lifecycle;
-pub mod rules;
 mod secrets;
+mod settings;
 
-pub use rules::*;
+pub use access::*;
+pub use baseline::Baseline;
+pub use lifecycle::*;
+pub use secrets::*;
+pub use settings::*;
 
-use crate::baseline::Baseline;
-use crate::detect::DetectorSet;
-use crate::model::{Finding, Identity, Level, Timestamp};
-use crate::scan::SecretMatch;
+use crate::model::{DetectorInfo, Finding, Identity, Level, Timestamp};
+use std::cell::Cell;
 
-pub const EXPIRING_SOON_DAYS: i64 = 30;
-pub const STALE_DAYS: i64 = 90;
-pub const ROTATION_DAYS: i64 = 90;
-pub const NEVER_USED_DAYS: i64 = 30;
+/// A policy rule's fixed description. CI configurations, suppressions and auditors refer
+/// to the codes, so a code never changes meaning; a new check gets a new code.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub code: &'static str,
+    pub description: &'static str,
+    pub default_level: Level,
+    pub controls: &'static [&'static str],
+}
 
-/// Privileges that make an identity `overprivileged` unless `[policy] broad_privileges`
-/// says otherwise. Collectors summarise grants into these names.
-pub const BROAD_PRIVILEGES: &[&str] = &[
-    "AdministratorAccess",
-    "PowerUserAccess",
-    "IAMFullAccess",
-    "*:*",
-    "iam:*",
-    "iam:PassRole",
-    "cluster-admin",
-    "k8s:*",
-    "k8s:secrets:read",
-    "k8s:impersonate",
-    "k8s:escalate",
-    "k8s:bind",
-    "k8s:pods:create",
-    "k8s:serviceaccounts/token:create",
-    "github:admin",
+/// What every check may read.
+pub struct Context<'a> {
+    pub now: Timestamp,
+    pub thresholds: &'a Thresholds,
+    pub detectors: &'a [DetectorInfo],
+    baseline: Option<&'a Baseline>,
+    suppressed_baseline: Cell<u64>,
+}
+
+impl Context<'_> {
+    /// True when the baseline accepts this value; counted as a suppressed finding.
+    fn baselined(&self, detector: &str, fingerprint: &str) -> bool {
+        let hit = self.in_baseline(detector, fingerprint);
+        if hit {
+            self.suppressed_baseline
+                .set(self.suppressed_baseline.get() + 1);
+        }
+        hit
+    }
+
+    /// True when the baseline accepts this value (not counted).
+    fn in_baseline(&self, detector: &str, fingerprint: &str) -> bool {
+        self.baseline
+            .is_some_and(|b| b.contains(detector, fingerprint))
+    }
+}
+
+/// How a check reports: at most one finding per identity, or several.
+#[derive(Clone, Copy)]
+pub enum Run {
+    One(fn(&Identity, &Context<'_>) -> Option<Finding>),
+    Many(fn(&Identity, &Context<'_>) -> Vec<Finding>),
+}
+
+/// One registered check: the rules whose findings it emits, and the function.
+#[derive(Clone, Copy)]
+pub struct Check {
+    pub rules: &'static [Rule],
+    pub run: Run,
+}
+
+const fn one(rules: &'static [Rule], f: fn(&Identity, &Context<'_>) -> Option<Finding>) -> Check {
+    Check {
+        rules,
+        run: Run::One(f),
+    }
+}
+
+/// Every check about one identity, in the order its findings are reported. Adding a rule:
+/// write its `Rule` and check in a family file, then add one line here.
+pub const CHECKS: &[Check] = &[
+    Check {
+        rules: &[LEAKED_SECRET, SECRET_IN_HISTORY],
+        run: Run::Many(secrets::history),
+    },
+    one(&[SECRET_REUSED], secrets::reused),
+    one(&[UNOWNED], access::unowned),
+    one(&[EXPIRED, EXPIRING_SOON], lifecycle::expiry),
+    one(&[STALE], lifecycle::stale),
+    one(&[NEVER_USED], lifecycle::never_used),
+    one(&[ROTATION_OVERDUE], lifecycle::rotation_overdue),
+    one(&[LONG_LIVED], lifecycle::long_lived),
+    one(&[OVERPRIVILEGED], access::overprivileged),
+    one(&[THIRD_PARTY_ACCESS], access::third_party),
+    one(&[HUMAN_USE], access::human_use),
+    one(&[INSECURE_OIDC_TRUST], access::insecure_oidc_trust),
+    one(&[MULTIPLE_ACTIVE_KEYS], access::multiple_active_keys),
+    one(&[DEFAULT_ACCOUNT_BOUND], access::default_account_bound),
+    one(&[UNUSED_ACCOUNT], access::unused_account),
 ];
 
-/// The numbers and lists the rules compare against; `[policy]` in nhiscan.toml.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Thresholds {
-    pub expiring_soon_days: i64,
-    pub stale_days: i64,
-    pub rotation_days: i64,
-    pub never_used_days: i64,
-    pub broad_privileges: Vec<String>,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            expiring_soon_days: EXPIRING_SOON_DAYS,
-            stale_days: STALE_DAYS,
-            rotation_days: ROTATION_DAYS,
-            never_used_days: NEVER_USED_DAYS,
-            broad_privileges: BROAD_PRIVILEGES.iter().map(|s| s.to_string()).collect(),
+/// Every rule, for documentation, configuration checks and SARIF rule metadata: the
+/// working-tree pass (`leaked-secret`), each check's rules, then `suppression-expired`.
+pub fn rules() -> Vec<&'static Rule> {
+    let mut all: Vec<&'static Rule> = vec![&LEAKED_SECRET];
+    for check in CHECKS {
+        for r in check.rules {
+            if !all.iter().any(|a| a.code == r.code) {
+                all.push(r);
+            }
         }
     }
+    all.push(&SUPPRESSION_EXPIRED);
+    all
 }
 
-/// Counts of findings a user chose not to see, for the summary.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Suppressed {
-    pub baseline: u64,
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    rules().into_iter().find(|r| r.code == code)
 }
 
-/// Judge the merged inventory: one `leaked-secret` per place a secret was found, then every
-/// identity rule.
+/// The policy's verdict on an inventory.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    pub findings: Vec<Finding>,
+    /// Findings the baseline accepted.
+    pub suppressed_baseline: u64,
+    /// Findings a `[[suppress]]` rule hid.
+    pub suppressed_config: u64,
+}
+
+/// Judge the merged inventory: one `leaked-secret` per working-tree place a secret lies,
+/// then every registered check per identity; then the baseline, levels and suppressions.
 pub fn judge(
-    set: &DetectorSet,
-    matches: &[SecretMatch],
     identities: &[Identity],
+    detectors: &[DetectorInfo],
     baseline: Option<&Baseline>,
     now: Timestamp,
-    limits: &Thresholds,
-) -> (Vec<Finding>, Suppressed) {
-    let mut suppressed = Suppressed::default();
-    let mut findings =
-        secrets::leaked_in_files(set, matches, identities, baseline, now, &mut suppressed);
+    settings: &Settings,
+) -> Verdict {
+    let cx = Context {
+        now,
+        thresholds: &settings.thresholds,
+        detectors,
+        baseline,
+        suppressed_baseline: Cell::new(0),
+    };
+    let mut findings = secrets::leaked_in_files(identities, &cx);
     for identity in identities {
-        secrets::history(set, identity, baseline, &mut suppressed, &mut findings);
-        findings.extend(secrets::reused(identity, baseline));
-        findings.extend(access::unowned(identity));
-        findings.extend(lifecycle::expiry(identity, now, limits));
-        findings.extend(lifecycle::stale(identity, now, limits));
-        findings.extend(lifecycle::never_used(identity, now, limits));
-        findings.extend(lifecycle::rotation_overdue(identity, now, limits));
-        findings.extend(lifecycle::long_lived(identity));
-        findings.extend(access::overprivileged(identity, limits));
-        findings.extend(access::third_party(identity));
-        findings.extend(access::human_use(identity));
-        findings.extend(access::insecure_oidc_trust(identity));
-        findings.extend(access::multiple_active_keys(identity));
-        findings.extend(access::default_account_bound(identity));
-        findings.extend(access::unused_account(identity));
+        for check in CHECKS {
+            match check.run {
+                Run::One(f) => findings.extend(f(identity, &cx)),
+                Run::Many(f) => findings.extend(f(identity, &cx)),
+            }
+        }
     }
-    (findings, suppressed)
+    let (findings, suppressed_config) = settings.apply(findings, now);
+    Verdict {
+        findings,
+        suppressed_baseline: cx.suppressed_baseline.get(),
+        suppressed_config,
+    }
 }
 
 fn controls(rule: &Rule) -> Vec<String> {
@@ -138,86 +204,6 @@ fn days_phrase(days: i64) -> String {
         -1 => "in 1 day".into(),
         d => format!("in {} days", -d),
     }
-}
-/// Apply `nhiscan.toml`: suppressions (an expired one is reported and no longer hides
-/// anything) and per-code levels (`allow` removes the finding). Returns the findings kept
-/// and how many a suppression hid.
-pub fn apply_config(
-    findings: Vec<Finding>,
-    config: &crate::config::Config,
-    now: Timestamp,
-) -> (Vec<Finding>, u64) {
-    let mut hidden = 0;
-    let mut expired_rules: Vec<&crate::config::Suppression> = Vec::new();
-    let mut kept = Vec::with_capacity(findings.len());
-    for mut f in findings {
-        let rule = config
-            .suppressions
-            .iter()
-            .find(|s| suppression_matches(s, &f));
-        match rule {
-            Some(s) if s.expires.is_some_and(|e| e < now) => {
-                // Expired: the finding is reported again, and the rule once.
-                let seen = expired_rules.iter().any(|r| r.origin == s.origin);
-                expired_rules.extend((!seen).then_some(s));
-            }
-            Some(_) => {
-                hidden += 1;
-                continue;
-            }
-            None => {}
-        }
-        if let Some(&level) = config.levels.get(&f.code) {
-            f.level = level;
-        }
-        if f.level != Level::Allow {
-            kept.push(f);
-        }
-    }
-    for s in expired_rules {
-        let level = config
-            .levels
-            .get(SUPPRESSION_EXPIRED.code)
-            .copied()
-            .unwrap_or(SUPPRESSION_EXPIRED.default_level);
-        if level == Level::Allow {
-            continue;
-        }
-        kept.push(Finding {
-            code: SUPPRESSION_EXPIRED.code.into(),
-            level,
-            identity: s.identity.clone().unwrap_or_default(),
-            message: format!(
-                "suppression of {} at {} expired on {} (reason was: {}); its findings are reported again",
-                s.code,
-                s.origin,
-                s.expires.map(|e| e.to_string()).unwrap_or_default(),
-                s.reason
-            ),
-            controls: controls(&SUPPRESSION_EXPIRED),
-            path: Some(s.origin.clone()),
-            line: None,
-            column: None,
-            commit: None,
-            detector: None,
-            kind: None,
-            preview: None,
-            fingerprint: s.fingerprint.clone(),
-            confidence: None,
-        });
-    }
-    (kept, hidden)
-}
-
-fn suppression_matches(s: &crate::config::Suppression, f: &Finding) -> bool {
-    s.code == f.code
-        && s.identity.as_ref().is_none_or(|i| *i == f.identity)
-        && s.fingerprint
-            .as_ref()
-            .is_none_or(|fp| f.fingerprint.as_ref() == Some(fp))
-        && s.path
-            .as_ref()
-            .is_none_or(|g| f.path.as_ref().is_some_and(|p| g.is_match(p)))
 }
 
 #[cfg(test)]

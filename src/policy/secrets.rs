@@ -1,61 +1,79 @@
 //! Rules about secret values: where a value is exposed (`leaked-secret`,
 //! `secret-in-history`) and whether one value serves several places (`secret-reused`).
 
-use super::{
-    LEAKED_SECRET, Rule, SECRET_IN_HISTORY, SECRET_REUSED, Suppressed, controls, days_phrase,
-};
-use crate::baseline::Baseline;
-use crate::detect::DetectorSet;
-use crate::model::{Finding, Identity, Level, Status, Timestamp};
-use crate::scan::SecretMatch;
-use std::collections::HashMap;
+use super::{Context, Rule, controls, days_phrase};
+use crate::model::{Exposure, Finding, Identity, Level, Status, Timestamp};
 
-/// One `leaked-secret` per place a secret was found in the working tree. When a collector
-/// knows the credential (same fingerprint), the finding is about that identity and says
-/// whether it is still active and when it was last used.
-pub(super) fn leaked_in_files(
-    set: &DetectorSet,
-    matches: &[SecretMatch],
-    identities: &[Identity],
-    baseline: Option<&Baseline>,
-    now: Timestamp,
-    suppressed: &mut Suppressed,
-) -> Vec<Finding> {
-    let collected: HashMap<&str, &Identity> = identities
-        .iter()
-        .filter(|i| i.is_collected())
-        .filter_map(|i| Some((i.fingerprint.as_deref()?, i)))
-        .collect();
+pub const LEAKED_SECRET: Rule = Rule {
+    code: "leaked-secret",
+    description: "A credential's secret value is present in a scanned file; anyone who can read the file can use it.",
+    default_level: Level::Deny,
+    controls: &["OWASP-NHI2", "SOC2-CC6.1", "NIST-PR.AA-01"],
+};
+
+pub const SECRET_IN_HISTORY: Rule = Rule {
+    code: "secret-in-history",
+    description: "A secret was removed from the current tree but is still in git history: every clone still has it. Rotate it; rewriting history does not reach existing clones.",
+    default_level: Level::Deny,
+    controls: &["OWASP-NHI2", "SOC2-CC6.1", "NIST-PR.AA-01"],
+};
+
+pub const SECRET_REUSED: Rule = Rule {
+    code: "secret-reused",
+    description: "The same secret value appears in more than one file; one credential serves several places and cannot be rotated or revoked independently.",
+    default_level: Level::Warn,
+    controls: &["OWASP-NHI9", "SOC2-CC6.1"],
+};
+
+/// One `leaked-secret` per place a secret lies in the working tree, in path and line
+/// order. When a collector knows the credential (the value correlated with its identity),
+/// the finding is about that identity and says whether it is still active and when it was
+/// last used. Certificates are public material and never leak.
+pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<Finding> {
+    let mut places: Vec<(&Identity, &Exposure, usize)> = Vec::new();
+    for identity in identities {
+        for e in identity
+            .exposures
+            .iter()
+            .filter(|e| e.origin.is_working_tree())
+        {
+            let Some(rank) = cx.detectors.iter().position(|d| d.id == e.detector) else {
+                continue;
+            };
+            if !cx.detectors[rank].finds_public_material() {
+                places.push((identity, e, rank));
+            }
+        }
+    }
+    places.sort_by(|a, b| {
+        (&a.1.path, a.1.line, a.1.column, a.2).cmp(&(&b.1.path, b.1.line, b.1.column, b.2))
+    });
     let mut findings = Vec::new();
-    for m in matches {
-        let d = set.get(m.detector);
-        if baseline.is_some_and(|b| b.contains(&d.id, &m.fingerprint)) {
-            suppressed.baseline += 1;
+    for (identity, e, rank) in places {
+        let d = &cx.detectors[rank];
+        let fingerprint = identity.fingerprint.clone().unwrap_or_default();
+        if cx.baselined(&d.id, &fingerprint) {
             continue;
         }
-        let owner = collected.get(m.fingerprint.as_str());
-        let mut message = format!("{} found in {}:{}", d.name, m.path, m.line);
-        if let Some(identity) = owner {
-            message.push_str(&format!("; {}", live_state(identity, now)));
+        let mut message = format!("{} found in {}:{}", d.name, e.path, e.line);
+        if identity.is_collected() {
+            message.push_str(&format!("; {}", live_state(identity, cx.now)));
         }
         findings.push(Finding {
             code: LEAKED_SECRET.code.into(),
             level: d.level,
-            identity: owner.map_or_else(
-                || crate::inventory::secret_identity_id(&m.fingerprint),
-                |i| i.id.clone(),
-            ),
+            identity: identity.id.clone(),
             message,
             controls: controls(&LEAKED_SECRET),
-            path: Some(m.path.clone()),
-            line: Some(m.line),
-            column: Some(m.column),
+            path: Some(e.path.clone()),
+            line: Some(e.line),
+            column: Some(e.column),
             commit: None,
             detector: Some(d.id.clone()),
             kind: Some(d.kind.clone()),
-            preview: Some(m.preview.clone()),
-            fingerprint: Some(m.fingerprint.clone()),
-            confidence: Some(m.confidence),
+            preview: identity.preview.clone(),
+            fingerprint: Some(fingerprint),
+            confidence: e.confidence,
         });
     }
     findings
@@ -81,7 +99,7 @@ fn live_state(identity: &Identity, now: Timestamp) -> String {
     )
 }
 
-pub(super) fn reused(identity: &Identity, baseline: Option<&Baseline>) -> Option<Finding> {
+pub(super) fn reused(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
     let fp = identity.fingerprint.as_deref()?;
     if identity.kind == "certificate" {
         return None;
@@ -95,7 +113,7 @@ pub(super) fn reused(identity: &Identity, baseline: Option<&Baseline>) -> Option
     if identity
         .exposures
         .iter()
-        .all(|e| baseline.is_some_and(|b| b.contains(&e.detector, fp)))
+        .all(|e| cx.in_baseline(&e.detector, fp))
     {
         return None;
     }
@@ -126,38 +144,40 @@ pub(super) fn reused(identity: &Identity, baseline: Option<&Baseline>) -> Option
 /// Findings for a secret seen only in history: `leaked-secret` for each place HEAD still
 /// has it (a bare repository has no working tree to report it), else one
 /// `secret-in-history` at the commit that introduced it.
-pub(super) fn history(
-    set: &DetectorSet,
-    identity: &Identity,
-    baseline: Option<&Baseline>,
-    suppressed: &mut Suppressed,
-    findings: &mut Vec<Finding>,
-) {
+pub(super) fn history(identity: &Identity, cx: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let Some(fp) = identity.fingerprint.as_deref() else {
-        return;
+        return findings;
     };
-    if identity.exposures.iter().any(|e| e.commit.is_none()) {
-        return; // in the working tree: already a leaked-secret per file exposure
+    if identity
+        .exposures
+        .iter()
+        .any(|e| e.origin.is_working_tree())
+    {
+        return findings; // in the working tree: already a leaked-secret per file exposure
     }
-    let history: Vec<&crate::model::Exposure> = identity.exposures.iter().collect();
+    let history: Vec<&Exposure> = identity
+        .exposures
+        .iter()
+        .filter(|e| e.origin.is_history())
+        .collect();
     let Some(first) = history
         .iter()
         .min_by_key(|e| (e.author_date, e.path.clone(), e.line))
     else {
-        return;
+        return findings;
     };
-    if baseline.is_some_and(|b| b.contains(&first.detector, fp)) {
-        suppressed.baseline += 1;
-        return;
+    if cx.baselined(&first.detector, fp) {
+        return findings;
     }
-    let level = set
-        .detectors()
+    let level = cx
+        .detectors
         .iter()
         .find(|d| d.id == first.detector)
         .map_or(Level::Deny, |d| d.level);
-    let at_head: Vec<&&crate::model::Exposure> = history.iter().filter(|e| e.in_head).collect();
-    let sha = |e: &crate::model::Exposure| e.commit.clone().unwrap_or_default();
-    let mk = |rule: &Rule, e: &crate::model::Exposure, message: String| Finding {
+    let at_head: Vec<&&Exposure> = history.iter().filter(|e| e.in_head).collect();
+    let sha = |e: &Exposure| e.commit.clone().unwrap_or_default();
+    let mk = |rule: &Rule, e: &Exposure, message: String| Finding {
         code: rule.code.into(),
         level,
         identity: identity.id.clone(),
@@ -184,7 +204,7 @@ pub(super) fn history(
             );
             findings.push(mk(&LEAKED_SECRET, e, message));
         }
-        return;
+        return findings;
     }
     let removed = identity
         .attributes
@@ -199,4 +219,5 @@ pub(super) fn history(
         first.author_date.map(|d| d.to_string()).unwrap_or_default(),
     );
     findings.push(mk(&SECRET_IN_HISTORY, first, message));
+    findings
 }

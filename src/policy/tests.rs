@@ -1,7 +1,8 @@
 //! One test per rule: the fact that triggers it, and the nearest fact that must not.
 
 use super::*;
-use crate::model::{Exposure, Provider, Status};
+use crate::detect::DetectorSet;
+use crate::model::{Exposure, Origin, Place, Provider, Status};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 
@@ -16,7 +17,7 @@ fn days_ago(days: i64) -> Timestamp {
 fn key() -> Identity {
     let mut i = Identity::new(
         "AKIAEXAMPLE000000001",
-        Provider::Aws,
+        aws(),
         "access-key",
         "ci-deploy key",
         "arn:aws:iam::123456789012:user/ci-deploy",
@@ -38,9 +39,29 @@ fn codes(identity: Identity) -> Vec<String> {
 }
 
 fn codes_with(identity: Identity, limits: &Thresholds) -> Vec<String> {
+    judge_with(&[identity], limits)
+        .into_iter()
+        .map(|f| f.code)
+        .collect()
+}
+
+/// The findings of `identities` with these thresholds, every detector in the table.
+fn judge_with(identities: &[Identity], limits: &Thresholds) -> Vec<Finding> {
     let set = DetectorSet::builtin().unwrap();
-    let (findings, _) = judge(&set, &[], &[identity], None, at(NOW), limits);
-    findings.into_iter().map(|f| f.code).collect()
+    let detectors: Vec<_> = set
+        .detectors()
+        .iter()
+        .map(crate::inventory::detector_info)
+        .collect();
+    let settings = Settings {
+        thresholds: limits.clone(),
+        ..Settings::default()
+    };
+    judge(identities, &detectors, None, at(NOW), &settings).findings
+}
+
+fn aws() -> Provider {
+    Provider::named("aws")
 }
 
 #[test]
@@ -95,12 +116,11 @@ fn rotation_overdue_counts_from_the_last_rotation_when_there_is_one() {
 
 #[test]
 fn overprivileged_names_the_broad_privileges_it_holds() {
-    let mut role = Identity::new("arn:role/admin", Provider::Aws, "iam-role", "admin", "arn");
+    let mut role = Identity::new("arn:role/admin", aws(), "iam-role", "admin", "arn");
     role.owner = key().owner;
     role.privileges = vec!["s3:GetObject".into(), "AdministratorAccess".into()];
-    let set = DetectorSet::builtin().unwrap();
     let limits = Thresholds::default();
-    let (findings, _) = judge(&set, &[], &[role.clone()], None, at(NOW), &limits);
+    let findings = judge_with(&[role.clone()], &limits);
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].code, "overprivileged");
     assert_eq!(findings[0].message, "admin holds AdministratorAccess");
@@ -114,24 +134,17 @@ fn overprivileged_names_the_broad_privileges_it_holds() {
 
 #[test]
 fn third_party_access_lists_the_outside_parties() {
-    let mut role = Identity::new(
-        "arn:role/vendor",
-        Provider::Aws,
-        "iam-role",
-        "vendor",
-        "arn",
-    );
+    let mut role = Identity::new("arn:role/vendor", aws(), "iam-role", "vendor", "arn");
     role.owner = key().owner;
     role.third_parties = vec!["aws-account:999988887777".into()];
-    let set = DetectorSet::builtin().unwrap();
-    let (findings, _) = judge(&set, &[], &[role], None, at(NOW), &Thresholds::default());
+    let findings = judge_with(&[role], &Thresholds::default());
     assert_eq!(findings[0].code, "third-party-access");
     assert!(findings[0].message.contains("999988887777"));
 }
 
 #[test]
 fn human_use_is_a_console_password_on_a_programmatic_identity() {
-    let mut user = Identity::new("arn:user/ci", Provider::Aws, "iam-user", "ci", "arn");
+    let mut user = Identity::new("arn:user/ci", aws(), "iam-user", "ci", "arn");
     user.owner = key().owner;
     assert!(codes(user.clone()).is_empty());
     user.console_access = true;
@@ -150,7 +163,7 @@ fn unowned_unless_some_resolver_answered() {
 fn expiry_rules_use_the_configured_window() {
     let mut cert = Identity::new(
         "certificate:sha256:ab",
-        Provider::File,
+        Provider::FILE,
         "certificate",
         "api",
         "c.pem",
@@ -169,20 +182,19 @@ fn expiry_rules_use_the_configured_window() {
 
 #[test]
 fn use_and_rotation_rules_leave_found_secrets_to_leaked_secret() {
-    let mut found = Identity::new("secret:fp", Provider::Git, "access-key", "AWS key", "a:1");
+    let mut found = Identity::found("secret:fp", Provider::GIT, "access-key", "AWS key", "a:1");
     found.owner = key().owner;
     found.created_at = Some(days_ago(800));
     found.last_used_at = Some(days_ago(500));
-    found.exposures.push(Exposure {
+    let place = Place::Commit {
+        repository: ".".into(),
         path: "a".into(),
-        line: 1,
-        column: 1,
-        commit: Some("abc".into()),
+        commit: "abc".into(),
         in_head: true,
-        detector: "aws.access-key-id".into(),
-        author: None,
-        author_email: None,
-        author_date: None,
+    };
+    found.exposures.push(Exposure {
+        commit: Some("abc".into()),
+        ..Exposure::new(Origin::new(place), "a", "aws.access-key-id").at(1, 1)
     });
     let codes = codes(found);
     assert!(
@@ -194,26 +206,19 @@ fn use_and_rotation_rules_leave_found_secrets_to_leaked_secret() {
 
 #[test]
 fn a_leak_of_a_collected_key_says_it_is_active_and_when_it_was_last_used() {
-    let set = DetectorSet::builtin().unwrap();
-    let detector = set
-        .detectors()
-        .iter()
-        .position(|d| d.id == "aws.access-key-id")
-        .unwrap() as u32;
     let mut k = key();
     k.fingerprint = Some("fp-key".into());
     k.last_used_at = Some(days_ago(3));
-    let m = crate::scan::SecretMatch {
-        detector,
-        path: "deploy/.env".into(),
-        line: 4,
-        column: 19,
-        fingerprint: "fp-key".into(),
-        preview: "AKIA…01".into(),
-        confidence: crate::model::Confidence::High,
-        facts: Vec::new(),
-    };
-    let (findings, _) = judge(&set, &[m], &[k], None, at(NOW), &Thresholds::default());
+    k.preview = Some("AKIA…01".into());
+    let mut exposure = Exposure::new(
+        Origin::file("deploy/.env"),
+        "deploy/.env",
+        "aws.access-key-id",
+    )
+    .at(4, 19);
+    exposure.confidence = Some(crate::model::Confidence::High);
+    k.exposures.push(exposure);
+    let findings = judge_with(&[k], &Thresholds::default());
     let leak = findings.iter().find(|f| f.code == "leaked-secret").unwrap();
     assert_eq!(leak.identity, "AKIAEXAMPLE000000001");
     assert_eq!(leak.level, Level::Deny);
@@ -229,7 +234,7 @@ fn a_leak_of_a_collected_key_says_it_is_active_and_when_it_was_last_used() {
 #[test]
 fn every_rule_has_a_unique_code_a_description_and_controls() {
     let mut seen = std::collections::HashSet::new();
-    for r in RULES {
+    for r in rules() {
         assert!(seen.insert(r.code), "duplicate code {}", r.code);
         assert!(
             !r.description.is_empty() && !r.controls.is_empty(),
@@ -259,18 +264,17 @@ fn every_rule_has_a_unique_code_a_description_and_controls() {
 
 #[test]
 fn an_oidc_trust_without_subject_is_denied_and_two_active_keys_warned() {
-    let mut role = Identity::new("arn:role/gha", Provider::Aws, "iam-role", "gha", "arn");
+    let mut role = Identity::new("arn:role/gha", aws(), "iam-role", "gha", "arn");
     role.owner = key().owner;
     assert!(codes(role.clone()).is_empty());
     role.attributes.insert(
         crate::model::attr::OIDC_TRUST_WITHOUT_SUBJECT.into(),
         "token.actions.githubusercontent.com".into(),
     );
-    let set = DetectorSet::builtin().unwrap();
-    let (findings, _) = judge(&set, &[], &[role], None, at(NOW), &Thresholds::default());
+    let findings = judge_with(&[role], &Thresholds::default());
     assert_eq!(findings[0].code, "insecure-oidc-trust");
     assert_eq!(findings[0].level, Level::Deny);
-    let mut user = Identity::new("arn:user/ci", Provider::Aws, "iam-user", "ci", "arn");
+    let mut user = Identity::new("arn:user/ci", aws(), "iam-user", "ci", "arn");
     user.owner = key().owner;
     user.attributes
         .insert(crate::model::attr::ACTIVE_ACCESS_KEYS.into(), "2".into());
@@ -280,7 +284,7 @@ fn an_oidc_trust_without_subject_is_denied_and_two_active_keys_warned() {
 fn account(name: &str) -> Identity {
     let mut i = Identity::new(
         format!("kubernetes:c:serviceaccount:{name}"),
-        Provider::Kubernetes,
+        Provider::named("kubernetes"),
         "service-account",
         name,
         format!("c/namespaces/{name}"),

@@ -27,7 +27,7 @@ const HEADER: &[&str] = &[
     "review_date",
 ];
 
-pub fn render(inventory: &Inventory) -> String {
+pub fn render(inventory: &Inventory, _options: &super::Options) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER).expect("write to memory");
     for identity in &inventory.identities {

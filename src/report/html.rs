@@ -21,7 +21,7 @@ const t=th.closest('table'),b=t.tBodies[0],rows=[...b.rows],asc=th.dataset.asc!=
 rows.sort((x,y)=>{const a=x.cells[i].innerText,c=y.cells[i].innerText,n=parseFloat(a)-parseFloat(c);\
 return (isNaN(n)?a.localeCompare(c):n)*(asc?1:-1)});rows.forEach(r=>b.appendChild(r))}));";
 
-pub fn render(inv: &Inventory) -> String {
+pub fn render(inv: &Inventory, _options: &super::Options) -> String {
     let mut out = String::new();
     let _ = write!(
         out,

@@ -3,14 +3,14 @@
 use crate::model::Inventory;
 use serde_json::{Value, json};
 
-pub fn render(inventory: &Inventory) -> String {
+pub fn render(inventory: &Inventory, _options: &super::Options) -> String {
     let mut text = serde_json::to_string_pretty(inventory).expect("inventory serialises");
     text.push('\n');
     text
 }
 
 /// A `scan` header line, then one line per identity and per finding, each with a `type`.
-pub fn render_lines(inventory: &Inventory) -> String {
+pub fn render_lines(inventory: &Inventory, _options: &super::Options) -> String {
     let mut out = String::new();
     let header = json!({
         "type": "scan",
@@ -19,6 +19,7 @@ pub fn render_lines(inventory: &Inventory) -> String {
         "generated_at": inventory.generated_at,
         "scope": inventory.scope,
         "sources": inventory.sources,
+        "detectors": inventory.detectors,
         "summary": inventory.summary,
     });
     push_line(&mut out, header);

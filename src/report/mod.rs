@@ -1,5 +1,9 @@
 //! Rendering a judged inventory: one module per output format, each a pure function from
-//! [`Inventory`] to text. Nothing here decides what is a finding; it only presents.
+//! [`Inventory`] to text. Nothing here decides what is a finding; it only presents, and
+//! reads nothing but the inventory (a saved one renders the same as a fresh one).
+//!
+//! Adding a format: its module, plus one line in [`formats!`] below (its doc comment is the
+//! `--format` help).
 
 mod csv;
 mod html;
@@ -7,34 +11,48 @@ mod json;
 mod sarif;
 mod table;
 
-use crate::detect::DetectorSet;
 use crate::model::Inventory;
 
-/// Output formats of `nhiscan scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+/// How a format may be asked to render beyond the inventory itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Colour (the table, on a terminal).
+    pub color: bool,
+}
+
+macro_rules! formats {
+    ($($(#[doc = $doc:literal])* $variant:ident => $render:path,)*) => {
+        /// Output formats of `nhiscan scan` and `nhiscan report`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+        pub enum Format {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        /// Render `inventory` in `format`.
+        pub fn render_with(inventory: &Inventory, format: Format, options: &Options) -> String {
+            match format {
+                $(Format::$variant => $render(inventory, options),)*
+            }
+        }
+    };
+}
+
+formats! {
     /// Human-readable table (colour only on a terminal)
-    Table,
+    Table => table::render,
     /// The inventory JSON contract (schema_version 1)
-    Json,
+    Json => json::render,
     /// One JSON object per line: a scan header, then identities, then findings
-    Jsonl,
+    Jsonl => json::render_lines,
     /// One row per identity, with empty access-review columns
-    Csv,
+    Csv => csv::render,
     /// SARIF 2.1.0 for code-scanning dashboards
-    Sarif,
+    Sarif => sarif::render,
     /// One self-contained HTML page for auditors (opens offline)
-    Html,
+    Html => html::render,
 }
 
 /// Render `inventory` in `format`. `color` applies to the table only.
-pub fn render(inventory: &Inventory, format: Format, set: &DetectorSet, color: bool) -> String {
-    match format {
-        Format::Table => table::render(inventory, color),
-        Format::Json => json::render(inventory),
-        Format::Jsonl => json::render_lines(inventory),
-        Format::Csv => csv::render(inventory),
-        Format::Sarif => sarif::render(inventory, set),
-        Format::Html => html::render(inventory),
-    }
+pub fn render(inventory: &Inventory, format: Format, color: bool) -> String {
+    render_with(inventory, format, &Options { color })
 }

@@ -4,7 +4,6 @@
 //! applies), and `partialFingerprints` carries the secret's keyed fingerprint so that a
 //! dashboard tracks one secret across commits even when its line moves.
 
-use crate::detect::DetectorSet;
 use crate::model::{Finding, Inventory, Level};
 use crate::policy;
 use serde_json::{Value, json};
@@ -12,7 +11,7 @@ use std::collections::BTreeMap;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn render(inventory: &Inventory, set: &DetectorSet) -> String {
+pub fn render(inventory: &Inventory, _options: &super::Options) -> String {
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     let results: Vec<Value> = inventory
         .findings
@@ -21,7 +20,7 @@ pub fn render(inventory: &Inventory, set: &DetectorSet) -> String {
             let rule_id = rule_id(f);
             rules
                 .entry(rule_id.clone())
-                .or_insert_with(|| rule_descriptor(&rule_id, f, set));
+                .or_insert_with(|| rule_descriptor(&rule_id, f, inventory));
             result(f, &rule_id)
         })
         .collect();
@@ -55,8 +54,8 @@ fn rule_id(f: &Finding) -> String {
     }
 }
 
-fn rule_descriptor(rule_id: &str, f: &Finding, set: &DetectorSet) -> Value {
-    let detector = set.detectors().iter().find(|d| d.id == rule_id);
+fn rule_descriptor(rule_id: &str, f: &Finding, inventory: &Inventory) -> Value {
+    let detector = inventory.detector(rule_id);
     let policy_rule = policy::rule(&f.code);
     let short = match (detector, policy_rule) {
         (Some(d), _) => d.name.clone(),

@@ -9,7 +9,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
-pub fn render(inventory: &Inventory, color: bool) -> String {
+pub fn render(inventory: &Inventory, options: &super::Options) -> String {
+    let color = options.color;
     let mut out = String::new();
     if !inventory.identities.is_empty() {
         out.push_str(&format!(

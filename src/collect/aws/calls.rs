@@ -1,29 +1,18 @@
 //! Every IAM call goes through [`CallLog`]: it counts calls for `--stats`, turns a failed
-//! call into one error per operation (naming the permission to grant), and stops calling an
-//! operation that was denied or is not available, so 1,000 users do not mean 1,000
-//! identical AccessDenied round trips.
+//! SDK call into one error per operation (naming the permission to grant) on the shared
+//! [`calls::CallLog`], and stops calling an operation that was denied or is not available,
+//! so 1,000 users do not mean 1,000 identical AccessDenied round trips.
 
+use crate::collect::calls::{self, Failure};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-#[derive(Debug)]
-struct Failure {
-    code: String,
-    message: String,
-    count: u64,
-}
-
+/// The IAM calls of one collector run, on the shared [`CallLog`](crate::collect::calls::CallLog).
 #[derive(Debug, Default)]
 pub struct CallLog {
-    calls: AtomicU64,
-    failures: Mutex<BTreeMap<&'static str, Failure>>,
-    disabled: Mutex<BTreeSet<&'static str>>,
-    skipped: Mutex<BTreeMap<&'static str, u64>>,
+    log: calls::CallLog,
 }
 
 /// Error codes after which the same operation will fail for every other input too.
@@ -38,7 +27,7 @@ const STICKY: &[&str] = &[
 
 impl CallLog {
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.log.calls()
     }
 
     /// Run one call of IAM operation `op` (`"ListSSHPublicKeys"`); `None` when it failed
@@ -48,11 +37,10 @@ impl CallLog {
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        if self.disabled.lock().expect("lock").contains(op) {
-            *self.skipped.lock().expect("lock").entry(op).or_default() += 1;
+        if self.log.is_disabled(&operation(op)) {
             return None;
         }
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.log.count();
         match fut.await {
             Ok(v) => Some(v),
             Err(e) => {
@@ -64,7 +52,7 @@ impl CallLog {
 
     /// Count one call made outside [`CallLog::call`].
     pub fn count(&self) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.log.count();
     }
 
     /// Every page of a paginated operation, each counted as a call; stops at the first
@@ -78,8 +66,7 @@ impl CallLog {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let mut out = Vec::new();
-        if self.disabled.lock().expect("lock").contains(op) {
-            *self.skipped.lock().expect("lock").entry(op).or_default() += 1;
+        if self.log.is_disabled(&operation(op)) {
             return out;
         }
         while let Some(page) = stream.next().await {
@@ -106,42 +93,35 @@ impl CallLog {
             || matches!(e, SdkError::ResponseError(_))
             || code == "ServiceFailure"
             || code == "UnparseableError";
-        if sticky {
-            self.disabled.lock().expect("lock").insert(op);
-        }
-        let mut failures = self.failures.lock().expect("lock");
-        let f = failures.entry(op).or_insert(Failure {
-            code,
-            message,
-            count: 0,
-        });
-        f.count += 1;
+        let denied = code.starts_with("AccessDenied") || code == "UnauthorizedOperation";
+        let fix = if denied {
+            format!("grant iam:{op} to the scanning principal (see README, minimal IAM policy)")
+        } else {
+            "the data this call returns is missing from the inventory".to_string()
+        };
+        let call = calls::FailedCall {
+            operation: operation(op),
+            failure: if denied {
+                Failure::Denied
+            } else {
+                Failure::Other
+            },
+            message: format!("iam:{op} failed ({code}: {message})"),
+            fix,
+            affected: 1,
+            count_affected: true,
+        };
+        self.log.fail(call, sticky);
     }
 
     /// One line per failed operation, for the source's errors.
     pub fn errors(&self) -> Vec<String> {
-        let failures = self.failures.lock().expect("lock");
-        let skipped = self.skipped.lock().expect("lock");
-        failures
-            .iter()
-            .map(|(op, f)| {
-                let times = f.count + skipped.get(op).copied().unwrap_or(0);
-                let hint = if f.code.starts_with("AccessDenied")
-                    || f.code == "UnauthorizedOperation"
-                {
-                    format!(
-                        "grant iam:{op} to the scanning principal (see README, minimal IAM policy)"
-                    )
-                } else {
-                    "the data this call returns is missing from the inventory".to_string()
-                };
-                format!(
-                    "iam:{op} failed ({}: {}); {times} lookup(s) affected; {hint}",
-                    f.code, f.message
-                )
-            })
-            .collect()
+        self.log.errors_by_operation()
     }
+}
+
+fn operation(op: &str) -> String {
+    format!("iam:{op}")
 }
 
 /// (code, message) of an SDK error, with a useful text for transport failures.

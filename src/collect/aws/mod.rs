@@ -16,6 +16,7 @@
 mod calls;
 pub mod credential_report;
 mod details;
+mod flags;
 pub mod policy_doc;
 mod resources;
 mod users;
@@ -24,6 +25,11 @@ use super::{Batch, CollectError, Collector, Context};
 use crate::model::{Identity, Timestamp};
 use calls::CallLog;
 use futures_util::StreamExt;
+
+pub use flags::AwsFlags;
+
+/// The provider of every identity this source reports.
+pub const PROVIDER: crate::model::Provider = crate::model::Provider::named("aws");
 
 /// The AWS account behind one profile (or the default chain).
 pub struct AwsCollector {

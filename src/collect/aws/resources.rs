@@ -3,7 +3,7 @@
 
 use super::details::{self, Details};
 use super::{Aws, policy_doc, timestamp};
-use crate::model::{Identity, Owner, Provider, Status, attr};
+use crate::model::{Identity, Owner, Status, attr};
 use std::collections::HashMap;
 
 /// Path of roles AWS creates and manages for its services.
@@ -39,7 +39,7 @@ pub async fn max_session_durations(aws: &Aws<'_>) -> HashMap<String, i32> {
 
 fn role(r: &aws_sdk_iam::types::RoleDetail, details: &Details, account: &str) -> Option<Identity> {
     let (name, arn) = (r.role_name()?, r.arn()?);
-    let mut i = Identity::new(arn, Provider::Aws, "iam-role", name, arn);
+    let mut i = Identity::new(arn, super::PROVIDER, "iam-role", name, arn);
     i.service = Some("iam".into());
     i.status = Status::Active;
     i.created_at = r.create_date().and_then(timestamp);
@@ -107,7 +107,7 @@ pub async fn instance_profiles(aws: &Aws<'_>) -> Vec<Identity> {
         for p in page.instance_profiles() {
             let mut i = Identity::new(
                 p.arn(),
-                Provider::Aws,
+                super::PROVIDER,
                 "instance-profile",
                 p.instance_profile_name(),
                 p.arn(),
@@ -129,7 +129,7 @@ pub async fn server_certificates(aws: &Aws<'_>) -> Vec<Identity> {
         for c in page.server_certificate_metadata_list() {
             let mut i = Identity::new(
                 c.arn(),
-                Provider::Aws,
+                super::PROVIDER,
                 "certificate",
                 c.server_certificate_name(),
                 c.arn(),
@@ -161,7 +161,7 @@ pub async fn identity_providers(aws: &Aws<'_>) -> Vec<Identity> {
         for p in list.open_id_connect_provider_list() {
             let Some(arn) = p.arn() else { continue };
             let host = arn.split_once(":oidc-provider/").map_or(arn, |(_, h)| h);
-            let mut i = Identity::new(arn, Provider::Aws, "oidc-provider", host, arn);
+            let mut i = Identity::new(arn, super::PROVIDER, "oidc-provider", host, arn);
             i.service = Some("iam".into());
             i.status = Status::Active;
             if let Some(detail) = aws
@@ -195,7 +195,7 @@ pub async fn identity_providers(aws: &Aws<'_>) -> Vec<Identity> {
         for p in list.saml_provider_list() {
             let Some(arn) = p.arn() else { continue };
             let name = arn.split_once(":saml-provider/").map_or(arn, |(_, n)| n);
-            let mut i = Identity::new(arn, Provider::Aws, "saml-provider", name, arn);
+            let mut i = Identity::new(arn, super::PROVIDER, "saml-provider", name, arn);
             i.service = Some("iam".into());
             i.status = Status::Active;
             i.created_at = p.create_date().and_then(timestamp);

@@ -9,7 +9,7 @@
 use super::credential_report::ReportRow;
 use super::details::{self, Details};
 use super::{Aws, timestamp};
-use crate::model::{Identity, Provider, Status, attr};
+use crate::model::{Identity, Status, attr};
 use aws_sdk_iam::types::{StatusType, UserDetail};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,7 +24,7 @@ pub async fn user_identities(
         return Vec::new();
     };
     let row = report.and_then(|r| r.get(arn));
-    let mut identity = Identity::new(arn, Provider::Aws, "iam-user", name, arn);
+    let mut identity = Identity::new(arn, super::PROVIDER, "iam-user", name, arn);
     identity.service = Some("iam".into());
     identity.created_at = user.create_date().and_then(timestamp);
     identity.status = Status::Active;
@@ -96,7 +96,7 @@ fn status(s: &StatusType) -> Status {
 
 /// A credential of `user`: inherits its privileges and points back to it.
 fn credential(user: &Identity, id: &str, kind: &str, name: String) -> Identity {
-    let mut i = Identity::new(id, Provider::Aws, kind, name, &user.location);
+    let mut i = Identity::new(id, super::PROVIDER, kind, name, &user.location);
     i.service = Some("iam".into());
     i.privileges = user.privileges.clone();
     i.related = vec![user.id.clone()];
@@ -345,7 +345,7 @@ mod tests {
         };
         let mut user = Identity::new(
             "arn:aws:iam::123456789012:user/ci-deploy",
-            Provider::Aws,
+            crate::collect::aws::PROVIDER,
             "iam-user",
             "ci-deploy",
             "arn",

@@ -1,7 +1,7 @@
 //! GitHub REST objects (as serde_json values, in the shapes of GitHub's OpenAPI description)
 //! turned into identities. Pure functions: the collector fetches, these convert.
 
-use crate::model::{Identity, Provider, Status, Timestamp};
+use crate::model::{Identity, Status, Timestamp};
 use serde_json::Value;
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -13,7 +13,7 @@ fn ts(v: &Value, key: &str) -> Option<Timestamp> {
 }
 
 fn github(id: String, kind: &str, name: &str, location: &str) -> Identity {
-    let mut i = Identity::new(id, Provider::Github, kind, name, location);
+    let mut i = Identity::new(id, super::PROVIDER, kind, name, location);
     i.service = Some("github".into());
     i.status = Status::Active;
     i

@@ -8,21 +8,27 @@
 //! and their secrets, the OIDC subject template, and who owns it (custom property `owner`, then CODEOWNERS, then teams with
 //! admin). An endpoint the token cannot read is one error naming what is missing; the scan
 //! goes on and the source is `partial`. With `--github-clone`, every repository is also
-//! handed back as a [`RemoteRepository`], which the scan clones ([`clone`]) and
+//! handed back as a [`RemoteRepository`], which the scan clones ([`super::clone`]) and
 //! history-scans after the collectors finish.
 
 pub mod api;
-pub mod clone;
+mod flags;
 pub mod items;
 
+use super::clone::CloneDepth;
 use super::{Batch, CollectError, Collector, Context, RemoteRepository};
+use crate::collect::calls::{CallLog, FailedCall, Failure};
 use crate::model::{Identity, Owner};
 use api::{Api, ApiError};
-use clone::CloneDepth;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+pub use flags::GithubFlags;
+
+/// The provider of every identity this source reports.
+pub const PROVIDER: crate::model::Provider = crate::model::Provider::named("github");
 
 pub const DEFAULT_API: &str = "https://api.github.com";
 
@@ -67,20 +73,28 @@ pub fn token_from_env() -> Option<String> {
     (out.status.success() && !t.trim().is_empty()).then(|| t.trim().to_string())
 }
 
-/// Errors of one scan, each said once per endpoint kind.
+/// Failed calls of one scan on the shared record, each said once per endpoint kind.
 #[derive(Default)]
-struct Problems(Mutex<Vec<String>>);
+struct Problems(CallLog);
 
 impl Problems {
     fn add(&self, e: &ApiError, need: &str) {
-        let line = match e {
-            ApiError::Denied { .. } | ApiError::NotFound { .. } => format!("{e}; {need}"),
-            _ => e.to_string(),
+        let (failure, fix) = match e {
+            ApiError::Denied { .. } => (Failure::Denied, need),
+            ApiError::NotFound { .. } => (Failure::NotFound, need),
+            ApiError::RateLimited { .. } => (Failure::RateLimited, ""),
+            ApiError::Other { .. } => (Failure::Other, ""),
         };
-        let mut list = self.0.lock().expect("lock");
-        if !list.contains(&line) {
-            list.push(line);
-        }
+        let message = e.to_string();
+        let call = FailedCall {
+            operation: format!("{message}; {fix}"),
+            failure,
+            message,
+            fix: fix.to_string(),
+            affected: 1,
+            count_affected: false,
+        };
+        self.0.fail(call, false);
     }
 }
 
@@ -133,7 +147,7 @@ impl Collector for GithubCollector {
         };
         Ok(Batch {
             identities,
-            errors: scan.problems.0.into_inner().expect("lock"),
+            errors: scan.problems.0.errors(),
             warnings: scan.warnings.into_inner().expect("lock"),
             api_calls: scan.api.calls(),
             repositories,

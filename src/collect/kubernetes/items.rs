@@ -13,7 +13,7 @@
 
 use super::rbac::Grant;
 use crate::collect::Document;
-use crate::model::{Identity, Provider, Status, Timestamp};
+use crate::model::{Identity, Status, Timestamp};
 use crate::scan::redact::{Fingerprinter, preview};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -71,7 +71,7 @@ pub fn timestamp(t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Op
 }
 
 fn kubernetes(id: String, kind: &str, name: &str, location: String) -> Identity {
-    let mut i = Identity::new(id, Provider::Kubernetes, kind, name, location);
+    let mut i = Identity::new(id, super::PROVIDER, kind, name, location);
     i.service = Some("kubernetes".into());
     i
 }
@@ -248,18 +248,28 @@ pub fn token_secret(
     Some(i)
 }
 
+/// Why a `kubernetes.io/tls` Secret gave no certificate identity.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSecretError {
+    #[error("a TLS secret without name")]
+    Unnamed,
+    #[error("TLS secret {0} has no tls.crt")]
+    NoCertificate(String),
+    #[error("TLS secret {0}: tls.crt is not a PEM certificate x509-parser can read")]
+    Unreadable(String),
+}
+
 /// A `kubernetes.io/tls` Secret's certificate (the first of `tls.crt`, the leaf).
 pub fn tls_secret(
     cluster: &Cluster,
     secret: &Secret,
     namespace_labels: Option<&BTreeMap<String, String>>,
-) -> Result<Identity, String> {
-    let (ns, name) = ns_name(&secret.metadata).ok_or("a TLS secret without name")?;
-    let pem =
-        data(secret, "tls.crt").ok_or_else(|| format!("TLS secret {ns}/{name} has no tls.crt"))?;
-    let info = crate::scan::cert::parse_pem_block(pem).ok_or_else(|| {
-        format!("TLS secret {ns}/{name}: tls.crt is not a PEM certificate x509-parser can read")
-    })?;
+) -> Result<Identity, TlsSecretError> {
+    let (ns, name) = ns_name(&secret.metadata).ok_or(TlsSecretError::Unnamed)?;
+    let pem = data(secret, "tls.crt")
+        .ok_or_else(|| TlsSecretError::NoCertificate(format!("{ns}/{name}")))?;
+    let info = crate::scan::cert::parse_pem_block(pem)
+        .ok_or_else(|| TlsSecretError::Unreadable(format!("{ns}/{name}")))?;
     let mut i = kubernetes(
         cluster.id("secret", ns, name),
         "certificate",
@@ -360,7 +370,10 @@ pub fn documents(
                 line
             };
             Document {
-                path: format!("kubernetes:{}/{ns}/secrets/{name}/{key}", cluster.context),
+                source: format!("kubernetes:{}", cluster.context),
+                provider: super::PROVIDER,
+                object: format!("{ns}/secrets/{name}"),
+                key: key.clone(),
                 bytes,
                 tags: tags.clone(),
             }
@@ -454,7 +467,7 @@ mod tests {
         let docs = documents(&cluster(), &s, None);
         assert_eq!(docs.len(), 2);
         assert_eq!(
-            docs[0].path,
+            docs[0].path(),
             "kubernetes:kind-test/apps/secrets/db/DB_PASSWORD"
         );
         assert_eq!(docs[0].bytes, b"DB_PASSWORD=s3cr3t-value");

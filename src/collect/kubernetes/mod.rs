@@ -9,10 +9,12 @@
 //! grant; the rest of the inventory is built from what could be read and the source is
 //! `partial`. Conversion to identities is in [`items`] and [`rbac`], pure functions.
 
+mod flags;
 pub mod items;
 pub mod rbac;
 
 use super::{Batch, CollectError, Collector, Context, Document};
+use crate::collect::calls::{CallLog, FailedCall, Failure};
 use crate::model::{Identity, attr};
 use items::{AccountContext, Cluster};
 use k8s_openapi::api::core::v1::{Namespace, Pod, Secret, ServiceAccount};
@@ -20,8 +22,11 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use kube::api::{Api, ListParams};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use flags::KubernetesFlags;
+
+/// The provider of every identity this source reports.
+pub const PROVIDER: crate::model::Provider = crate::model::Provider::named("kubernetes");
 
 /// Objects per list page: the API server's own default cap for a consistent snapshot.
 const PAGE: u32 = 500;
@@ -126,28 +131,11 @@ const CLUSTER_ROLES: Resource = Resource {
     namespaced: false,
 };
 
-/// Why a list failed, in words that say what to do.
-struct ListError {
-    message: String,
-    failure: Failure,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Failure {
-    /// 403: a named permission is missing; the rest of the scan goes on.
-    Forbidden,
-    /// 401: the credentials are not accepted at all.
-    Unauthorized,
-    /// The API server could not be reached or answered nonsense.
-    Other,
-}
-
 struct Lister<'a> {
     client: kube::Client,
     namespace: Option<&'a str>,
     context: &'a str,
-    calls: AtomicU64,
-    errors: Mutex<Vec<ListError>>,
+    log: CallLog,
 }
 
 impl Lister<'_> {
@@ -187,8 +175,7 @@ impl Lister<'_> {
         match self.pages(&api).await {
             Ok(items) => Some(items),
             Err(e) => {
-                let error = self.explain(resource, e);
-                self.errors.lock().expect("lock").push(error);
+                self.log.fail(self.explain(resource, e), false);
                 None
             }
         }
@@ -224,11 +211,12 @@ impl Lister<'_> {
     where
         K: Clone + DeserializeOwned + std::fmt::Debug,
     {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.log.count();
         api.list(params).await
     }
 
-    fn explain(&self, r: &Resource, e: kube::Error) -> ListError {
+    /// A failed list, in words that say what to do.
+    fn explain(&self, r: &Resource, e: kube::Error) -> FailedCall {
         let scope = match (r.namespaced, self.namespace) {
             (true, Some(ns)) => format!("in namespace {ns}"),
             (true, None) => "in all namespaces".to_string(),
@@ -247,7 +235,7 @@ impl Lister<'_> {
         };
         let (failure, message) = match e {
             kube::Error::Api(s) if s.code == 403 => (
-                Failure::Forbidden,
+                Failure::Denied,
                 format!(
                     "{what}: forbidden ({}); grant the scanning identity `list` on `{}` (apiGroups: [{group}]){cluster_wide}",
                     s.message, r.plural
@@ -266,7 +254,14 @@ impl Lister<'_> {
             ),
             other => (Failure::Other, format!("{what}: {other}")),
         };
-        ListError { message, failure }
+        FailedCall {
+            operation: what,
+            failure,
+            message,
+            fix: String::new(),
+            affected: 1,
+            count_affected: false,
+        }
     }
 }
 
@@ -293,14 +288,13 @@ impl Collector for KubernetesCollector {
             client: self.client().await?,
             namespace: self.namespace.as_deref(),
             context: &context,
-            calls: AtomicU64::new(0),
-            errors: Mutex::new(Vec::new()),
+            log: CallLog::default(),
         };
         let listed = list_everything(&lister).await;
-        let errors = lister.errors.into_inner().expect("lock");
-        let api_calls = lister.calls.load(Ordering::Relaxed);
+        let errors = lister.log.failures();
+        let api_calls = lister.log.calls();
         // Nothing could be read at all: the cluster is unreachable or refuses us.
-        if errors.len() == LISTS && errors.iter().all(|e| e.failure != Failure::Forbidden) {
+        if errors.len() == LISTS && errors.iter().all(|e| e.failure != Failure::Denied) {
             let first = &errors[0];
             let advice = if first.failure == Failure::Other {
                 format!("; check `kubectl --context {context} cluster-info`")
@@ -331,12 +325,11 @@ async fn list_everything(l: &Lister<'_>) -> Listed {
             Some(ns) => {
                 let api: Api<Namespace> = l.cluster_api();
                 let params = ListParams::default().fields(&format!("metadata.name={ns}"));
-                l.calls.fetch_add(1, Ordering::Relaxed);
+                l.log.count();
                 match api.list(&params).await {
                     Ok(list) => list.items,
                     Err(e) => {
-                        let error = l.explain(&NAMESPACES, e);
-                        l.errors.lock().expect("lock").push(error);
+                        l.log.fail(l.explain(&NAMESPACES, e), false);
                         Vec::new()
                     }
                 }
@@ -442,7 +435,7 @@ fn build(
             }
             Some(items::TLS_TYPE) => match items::tls_secret(cluster, secret, labels) {
                 Ok(cert) => identities.push(cert),
-                Err(problem) => problems.push(problem),
+                Err(problem) => problems.push(problem.to_string()),
             },
             Some(items::BOOTSTRAP_TYPE) => {
                 identities.extend(items::bootstrap_token(cluster, secret, &cx.fingerprinter));

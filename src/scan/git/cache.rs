@@ -78,30 +78,48 @@ pub struct BlobCache {
     blobs: HashMap<ObjectId, Vec<CachedMatch>>,
 }
 
+/// Why the cache could not be used; the scan goes on without it (a warning).
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache {}: cannot read ({source}); scanning without it", .path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cache {} is not a valid nhiscan cache ({source}); it will be rewritten", .path.display())]
+    Parse {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("cache {}: cannot write ({source}); the next run rescans everything", .path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 impl BlobCache {
-    /// Load `path`; a missing file is an empty cache, a stale or unreadable one is an empty
-    /// cache plus a warning (returned as `Err` text alongside, the scan goes on).
-    pub fn load(path: &Path, set: &DetectorSet, fp: &Fingerprinter) -> Result<BlobCache, String> {
-        let mut cache = BlobCache {
-            detectors: set.hash().to_string(),
-            key_check: fp.fingerprint(b"nhiscan blob cache key check"),
-            blobs: HashMap::new(),
-        };
+    /// Load `path`; a missing file is an empty cache, a stale one an empty cache, an
+    /// unreadable one an error the caller reports as a warning before scanning without it.
+    pub fn load(
+        path: &Path,
+        set: &DetectorSet,
+        fp: &Fingerprinter,
+    ) -> Result<BlobCache, CacheError> {
+        let mut cache = BlobCache::empty(set, fp);
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(cache),
-            Err(e) => {
-                return Err(format!(
-                    "cache {}: cannot read ({e}); scanning without it",
-                    path.display()
-                ));
+            Err(source) => {
+                return Err(CacheError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
             }
         };
-        let file: CacheFile = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "cache {} is not a valid nhiscan cache ({e}); it will be rewritten",
-                path.display()
-            )
+        let file: CacheFile = serde_json::from_str(&text).map_err(|source| CacheError::Parse {
+            path: path.to_path_buf(),
+            source,
         })?;
         if file.nhiscan_blob_cache != CACHE_VERSION
             || file.detectors != cache.detectors
@@ -130,6 +148,15 @@ impl BlobCache {
         Ok(cache)
     }
 
+    /// A cache with nothing in it yet, for this detector set and fingerprint key.
+    pub fn empty(set: &DetectorSet, fp: &Fingerprinter) -> BlobCache {
+        BlobCache {
+            detectors: set.hash().to_string(),
+            key_check: fp.fingerprint(b"nhiscan blob cache key check"),
+            blobs: HashMap::new(),
+        }
+    }
+
     pub fn get(&self, oid: &ObjectId) -> Option<&Vec<CachedMatch>> {
         self.blobs.get(oid)
     }
@@ -138,7 +165,7 @@ impl BlobCache {
         self.blobs.insert(oid, hits);
     }
 
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub fn save(&self, path: &Path) -> Result<(), CacheError> {
         let file = CacheFile {
             nhiscan_blob_cache: CACHE_VERSION,
             detectors: self.detectors.clone(),
@@ -149,12 +176,10 @@ impl BlobCache {
                 .map(|(k, v)| (k.to_hex().to_string(), v.clone()))
                 .collect(),
         };
-        let text = serde_json::to_string(&file).map_err(|e| e.to_string())?;
-        std::fs::write(path, text).map_err(|e| {
-            format!(
-                "cache {}: cannot write ({e}); the next run rescans everything",
-                path.display()
-            )
+        let text = serde_json::to_string(&file).expect("cache serialises");
+        std::fs::write(path, text).map_err(|source| CacheError::Write {
+            path: path.to_path_buf(),
+            source,
         })
     }
 }

@@ -40,8 +40,19 @@ impl CommitGraph {
     }
 }
 
+/// Why the commit graph could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("cannot read refs: {0}")]
+    Refs(String),
+    #[error("cannot read commit {id}: {message}")]
+    Commit { id: ObjectId, message: String },
+    #[error("commit {id} is malformed: {message}")]
+    Malformed { id: ObjectId, message: String },
+}
+
 /// Commit ids every ref points at (branches, tags, remotes, HEAD), peeled to commits.
-pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), String> {
+pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), GraphError> {
     let mut tips = Vec::new();
     let mut skipped = Vec::new();
     if let Ok(head) = repo.head_id() {
@@ -49,10 +60,10 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), 
     }
     let platform = repo
         .references()
-        .map_err(|e| format!("cannot read refs: {e}"))?;
+        .map_err(|e| GraphError::Refs(e.to_string()))?;
     let all = platform
         .all()
-        .map_err(|e| format!("cannot list refs: {e}"))?;
+        .map_err(|e| GraphError::Refs(e.to_string()))?;
     for reference in all {
         let mut reference = match reference {
             Ok(r) => r,
@@ -74,7 +85,7 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), 
 }
 
 /// Load every commit reachable from `tips` and order them parents-first.
-pub fn load(repo: &gix::Repository, tips: &[ObjectId]) -> Result<CommitGraph, String> {
+pub fn load(repo: &gix::Repository, tips: &[ObjectId]) -> Result<CommitGraph, GraphError> {
     let mut index: HashMap<ObjectId, u32> = HashMap::new();
     let mut raw: Vec<(CommitInfo, Vec<ObjectId>)> = Vec::new();
     let mut stack: Vec<ObjectId> = tips.to_vec();
@@ -91,10 +102,19 @@ pub fn load(repo: &gix::Repository, tips: &[ObjectId]) -> Result<CommitGraph, St
                 truncated = true;
                 continue;
             }
-            Err(e) => return Err(format!("cannot read commit {id}: {e}")),
+            Err(e) => {
+                return Err(GraphError::Commit {
+                    id,
+                    message: e.to_string(),
+                });
+            }
         };
-        let commit = gix::objs::CommitRef::from_bytes(data.data, id.kind())
-            .map_err(|e| format!("commit {id} is malformed: {e}"))?;
+        let commit = gix::objs::CommitRef::from_bytes(data.data, id.kind()).map_err(|e| {
+            GraphError::Malformed {
+                id,
+                message: e.to_string(),
+            }
+        })?;
         let author = commit.author().ok();
         let parents: Vec<ObjectId> = commit.parents().collect();
         let info = CommitInfo {

@@ -102,9 +102,9 @@ pub fn scan_history(
     opts: &HistoryOptions,
 ) -> Result<HistoryOutput, GitError> {
     let display = super::display_path(path);
-    let history_err = |message: String| GitError::History {
+    let history_err = |e: graph::GraphError| GitError::History {
         path: display.clone(),
-        message,
+        message: e.to_string(),
     };
     let mut repo = gix::open(path).map_err(|e| GitError::Open {
         path: display.clone(),
@@ -289,12 +289,18 @@ fn scan_selected(
     selected: &[u32],
     out: &mut HistoryOutput,
 ) {
-    let mut cache = opts
-        .cache
-        .as_deref()
-        .map(|p| cache::BlobCache::load(p, set, fingerprinter));
+    let mut cache = opts.cache.as_deref().map(|p| {
+        match cache::BlobCache::load(p, set, fingerprinter) {
+            // Not a cache (truncated, another tool's file): start afresh and rewrite it.
+            Err(e @ cache::CacheError::Parse { .. }) => {
+                out.warnings.push(e.to_string());
+                Ok(cache::BlobCache::empty(set, fingerprinter))
+            }
+            other => other,
+        }
+    });
     if let Some(Err(e)) = &cache {
-        out.warnings.push(e.clone());
+        out.warnings.push(e.to_string());
     }
     let mut todo = Vec::new();
     for &b in selected {
@@ -325,7 +331,7 @@ fn scan_selected(
         if let Some(path) = &opts.cache
             && let Err(e) = c.save(path)
         {
-            out.warnings.push(e);
+            out.warnings.push(e.to_string());
         }
     }
     out.stats.blobs_scanned += result.scanned;

@@ -1,11 +1,14 @@
-//! `nhiscan.toml`: policy levels and thresholds, and suppressions with a reason.
+//! `nhiscan.toml`: policy levels and thresholds, suppressions with a reason, owner rules.
 //!
 //! Parsed into [`RawConfig`] (serde, `deny_unknown_fields`, spans kept), then validated into
-//! [`Config`]. Validation reports every problem at once, each as `file:line:column: key:
-//! message`, so a CI log shows everything to fix in one run.
+//! the settings each stage owns: [`policy::Settings`] and [`owners::Settings`]. This module
+//! only parses and validates; the stages never read the file. Validation reports every
+//! problem at once, each as `file:line:column: key: message`, so a CI log shows everything
+//! to fix in one run.
 
 use crate::model::{Level, Timestamp};
-use crate::policy;
+use crate::owners::{self, OwnerRule};
+use crate::policy::{self, Suppression};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,9 +36,6 @@ struct RawOwnership {
     tag_keys: Option<Spanned<Vec<String>>>,
 }
 
-/// Tag, label and annotation keys read for an owner, in priority order (case-insensitive).
-pub const DEFAULT_TAG_KEYS: &[&str] = &["owner", "team", "app.kubernetes.io/part-of"];
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOwnerRule {
@@ -52,36 +52,6 @@ struct RawOwnerRule {
     path: Option<Spanned<String>>,
     #[serde(default)]
     name: Option<Spanned<String>>,
-}
-
-/// An `[[owners]]` rule: identities matching every given selector belong to `team`.
-#[derive(Debug, Clone)]
-pub struct OwnerRule {
-    pub team: String,
-    pub backup: Option<String>,
-    pub id: Option<String>,
-    pub kind: Option<String>,
-    /// Matches the identity's provider (`file`, `git`, `aws`...) or service (`stripe`...).
-    pub provider: Option<String>,
-    pub path: Option<globset::GlobMatcher>,
-    pub name: Option<regex::Regex>,
-    pub origin: String,
-}
-
-impl OwnerRule {
-    pub fn matches(&self, i: &crate::model::Identity) -> bool {
-        self.id.as_ref().is_none_or(|id| *id == i.id)
-            && self.kind.as_ref().is_none_or(|k| *k == i.kind)
-            && self
-                .provider
-                .as_ref()
-                .is_none_or(|p| *p == i.provider.to_string() || i.service.as_ref() == Some(p))
-            && self
-                .path
-                .as_ref()
-                .is_none_or(|g| i.exposures.iter().any(|e| g.is_match(&e.path)))
-            && self.name.as_ref().is_none_or(|r| r.is_match(&i.name))
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,42 +87,12 @@ struct RawSuppression {
     expires: Option<Spanned<String>>,
 }
 
-/// One suppression rule: findings with `code` matching every given selector are not
-/// reported, for `reason`, until `expires`.
-#[derive(Debug, Clone)]
-pub struct Suppression {
-    pub code: String,
-    pub identity: Option<String>,
-    pub fingerprint: Option<String>,
-    pub path: Option<globset::GlobMatcher>,
-    pub reason: String,
-    pub expires: Option<Timestamp>,
-    /// `file:line` of the rule, for the expired-suppression finding.
-    pub origin: String,
-}
-
-#[derive(Debug, Clone)]
+/// A validated nhiscan.toml: each stage's settings, and where they came from.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub source: Option<PathBuf>,
-    pub thresholds: policy::Thresholds,
-    /// Keys whose tag/label value names an identity's owner, in priority order.
-    pub tag_keys: Vec<String>,
-    pub levels: BTreeMap<String, Level>,
-    pub suppressions: Vec<Suppression>,
-    pub owners: Vec<OwnerRule>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            source: None,
-            thresholds: policy::Thresholds::default(),
-            tag_keys: DEFAULT_TAG_KEYS.iter().map(|k| k.to_string()).collect(),
-            levels: BTreeMap::new(),
-            suppressions: Vec::new(),
-            owners: Vec::new(),
-        }
-    }
+    pub policy: policy::Settings,
+    pub owners: owners::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +142,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         ..Config::default()
     };
     if let Some(p) = raw.policy {
-        let limits = &mut config.thresholds;
+        let limits = &mut config.policy.thresholds;
         for (key, value, slot) in [
             (
                 "expiring_soon_days",
@@ -241,7 +181,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
             match parse_level(level.get_ref()) {
                 Some(l) => {
-                    config.levels.insert(code, l);
+                    config.policy.levels.insert(code, l);
                 }
                 None => problems.push(format!(
                     "{}: policy.levels.{code}: `{}` is not a level; use allow, warn or deny",
@@ -258,18 +198,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 at(keys.span())
             ));
         } else {
-            config.tag_keys = keys.into_inner();
+            config.owners.tag_keys = keys.into_inner();
         }
     }
     for (i, s) in raw.suppress.into_iter().enumerate() {
         match suppression(s, i, text, path) {
-            Ok(v) => config.suppressions.push(v),
+            Ok(v) => config.policy.suppressions.push(v),
             Err(mut p) => problems.append(&mut p),
         }
     }
     for (i, o) in raw.owners.into_iter().enumerate() {
         match owner_rule(o, i, text, path) {
-            Ok(r) => config.owners.push(r),
+            Ok(r) => config.owners.rules.push(r),
             Err(mut p) => problems.append(&mut p),
         }
     }
@@ -425,7 +365,7 @@ fn owner_rule(
 }
 
 fn known_codes() -> String {
-    policy::RULES
+    policy::rules()
         .iter()
         .map(|r| r.code)
         .collect::<Vec<_>>()
@@ -464,73 +404,7 @@ fn syntax_problem(text: &str, path: &Path, e: &toml::de::Error) -> String {
 }
 
 /// The commented default written by `nhiscan init`.
-pub const DEFAULT_CONFIG: &str = r#"# nhiscan.toml: policy for `nhiscan scan`. Found at the root of the scanned path, or
-# passed with --config FILE. Every problem in this file is reported at once, with its line.
-
-[policy]
-# A certificate or credential expiring within this many days is `expiring-soon`.
-expiring_soon_days = 30
-# A collected identity not used for more than this many days is `stale`.
-stale_days = 90
-# A collected credential older than this (since creation or last rotation) is
-# `rotation-overdue`.
-rotation_days = 90
-# Created more than this many days ago and never used: `never-used`.
-never_used_days = 30
-# Holding any of these privileges makes an identity `overprivileged`.
-broad_privileges = [
-  "AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "*:*", "iam:*", "iam:PassRole",
-  "cluster-admin", "k8s:*", "k8s:secrets:read", "k8s:impersonate", "k8s:escalate", "k8s:bind",
-  "k8s:pods:create", "k8s:serviceaccounts/token:create", "github:admin",
-]
-
-# Level of each finding code: allow (not reported), warn (reported, exit 0) or
-# deny (reported, exit 1).
-[policy.levels]
-leaked-secret = "deny"
-secret-in-history = "deny"
-secret-reused = "warn"
-unowned = "warn"
-stale = "warn"
-never-used = "warn"
-rotation-overdue = "warn"
-long-lived = "warn"
-expired = "warn"
-expiring-soon = "warn"
-overprivileged = "warn"
-third-party-access = "warn"
-human-use = "warn"
-insecure-oidc-trust = "deny"
-multiple-active-keys = "warn"
-default-service-account-bound = "warn"
-unused-service-account = "warn"
-suppression-expired = "warn"
-
-# Provider tags, labels and annotations naming an owner, in priority order
-# (matched case-insensitively: `Owner` and `owner` are the same key).
-[ownership]
-tag_keys = ["owner", "team", "app.kubernetes.io/part-of"]
-
-# Owners, first matching rule wins; then tags/labels (for Kubernetes objects, then their
-# namespace's labels), then CODEOWNERS, then the owner of a repository cloned with
-# --github-clone, then the author of the commit that introduced a secret.
-# Selectors: id, kind, provider (or service), path (glob), name (regex).
-#
-# [[owners]]
-# team = "payments"
-# backup = "sre"
-# path = "services/payments/**"
-
-# Accepted findings. Each needs a code, at least one of identity / fingerprint / path
-# (a glob), and a reason; `expires` (YYYY-MM-DD) makes it lapse, after which the finding
-# is reported again together with a `suppression-expired` finding.
-#
-# [[suppress]]
-# code = "leaked-secret"
-# path = "docs/examples/**"
-# reason = "documentation placeholders, verified not to be live keys (SEC-1234)"
-# expires = "2027-06-30"
-"#;
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 
 #[cfg(test)]
 mod tests {
@@ -540,11 +414,11 @@ mod tests {
     fn the_init_default_states_exactly_the_built_in_defaults() {
         let parsed = parse(DEFAULT_CONFIG, Path::new("nhiscan.toml")).unwrap();
         let defaults = Config::default();
-        assert_eq!(parsed.thresholds, defaults.thresholds);
-        assert_eq!(parsed.tag_keys, defaults.tag_keys);
-        for rule in policy::RULES {
+        assert_eq!(parsed.policy.thresholds, defaults.policy.thresholds);
+        assert_eq!(parsed.owners.tag_keys, defaults.owners.tag_keys);
+        for rule in policy::rules() {
             assert_eq!(
-                parsed.levels.get(rule.code),
+                parsed.policy.levels.get(rule.code),
                 Some(&rule.default_level),
                 "nhiscan init should list {} at its default level",
                 rule.code
@@ -561,10 +435,10 @@ mod tests {
             "{err}"
         );
         let ok = parse(&text.replace(", \"\"", ""), Path::new("n.toml")).unwrap();
-        assert_eq!(ok.thresholds.stale_days, 30);
-        assert_eq!(ok.thresholds.rotation_days, 365);
-        assert_eq!(ok.thresholds.never_used_days, 7);
-        assert_eq!(ok.thresholds.broad_privileges, ["cluster-admin"]);
-        assert_eq!(ok.tag_keys, ["CostOwner"]);
+        assert_eq!(ok.policy.thresholds.stale_days, 30);
+        assert_eq!(ok.policy.thresholds.rotation_days, 365);
+        assert_eq!(ok.policy.thresholds.never_used_days, 7);
+        assert_eq!(ok.policy.thresholds.broad_privileges, ["cluster-admin"]);
+        assert_eq!(ok.owners.tag_keys, ["CostOwner"]);
     }
 }

@@ -1,6 +1,7 @@
-//! `--github-clone`: bring each repository of the organisation to this machine so the
-//! history scanner can read every blob in it, and its leaked secrets join the inventory
-//! next to the organisation's deploy keys and CI secrets.
+//! Cloning a repository a source listed (`--github-clone`), so the history scanner can
+//! read every blob in it and its leaked secrets join the inventory next to the source's
+//! deploy keys and CI secrets. Nothing here is specific to one provider: any source that
+//! hands back a [`RemoteRepository`](super::RemoteRepository) is cloned the same way.
 //!
 //! Clones are bare (`git clone --bare`): the history scanner reads every blob of every
 //! branch and tells which are still at the tip, so a working tree would only be scanned
@@ -19,7 +20,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 /// How much of each repository to fetch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CloneDepth {
     /// Every branch and tag, all history.
     Full,
@@ -33,7 +34,7 @@ pub enum CloneError {
     #[error("cannot clone {repo}: {url} is not an http(s) URL; nhiscan clones only over HTTPS")]
     Scheme { repo: String, url: String },
     #[error(
-        "cannot clone {repo}: `git` could not be started ({source}); install git or drop --github-clone"
+        "cannot clone {repo}: `git` could not be started ({source}); install git or drop the clone option"
     )]
     NoGit {
         repo: String,

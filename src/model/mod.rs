@@ -5,7 +5,13 @@
 //! form of [`Inventory`] is a contract read by CI jobs and auditors, so field names and
 //! `schema_version` change only with a documented migration.
 
+pub mod migrate;
+pub mod provenance;
+
+pub use provenance::{Discovery, Encoding, Origin, Place};
+
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use time::OffsetDateTime;
@@ -43,27 +49,32 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// Where an identity lives. A secret found in a file is a `file` identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Aws,
-    Github,
-    Kubernetes,
-    File,
-    Git,
+/// Where an identity lives: the platform a collector asked (`aws`, `github`, ...) or, for a
+/// found secret, where the scanner read it (`file`, `git`). A name, not a closed list: each
+/// source declares its own (`collect::aws::PROVIDER`), so adding a source does not touch the
+/// model.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Provider(Cow<'static, str>);
+
+impl Provider {
+    /// A secret or certificate found in a working-tree file.
+    pub const FILE: Provider = Provider::named("file");
+    /// A secret found only in git history.
+    pub const GIT: Provider = Provider::named("git");
+
+    pub const fn named(name: &'static str) -> Provider {
+        Provider(Cow::Borrowed(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self {
-            Provider::Aws => "aws",
-            Provider::Github => "github",
-            Provider::Kubernetes => "kubernetes",
-            Provider::File => "file",
-            Provider::Git => "git",
-        };
-        f.write_str(s)
+        f.write_str(&self.0)
     }
 }
 
@@ -107,6 +118,38 @@ pub struct Exposure {
     pub author_email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_date: Option<Timestamp>,
+    /// How sure the detector is of the value at this place (a checksum that fails here
+    /// lowers it); absent for collectors' own records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// Where the value was seen, typed (see [`provenance`]).
+    pub origin: Origin,
+}
+
+impl Exposure {
+    /// An exposure at `origin`, reported at `path` (the display form: `org/repo:path` for a
+    /// clone), before history and detector facts are added.
+    pub fn new(origin: Origin, path: impl Into<String>, detector: impl Into<String>) -> Self {
+        Exposure {
+            path: path.into(),
+            line: 0,
+            column: 0,
+            commit: None,
+            in_head: true,
+            detector: detector.into(),
+            author: None,
+            author_email: None,
+            author_date: None,
+            confidence: None,
+            origin,
+        }
+    }
+
+    pub fn at(mut self, line: u64, column: u64) -> Self {
+        self.line = line;
+        self.column = column;
+        self
+    }
 }
 
 /// Attribute names that policy rules read; collectors set them.
@@ -131,6 +174,8 @@ pub struct Identity {
     /// Stable id: provider-native id, or `secret:<fingerprint>` for a found secret.
     pub id: String,
     pub provider: Provider,
+    /// Found by the scanner or reported by a collector; decides which rules apply.
+    pub discovery: Discovery,
     /// access-key, token, private-key, certificate, password, ... (from the detector).
     pub kind: String,
     /// The service the credential belongs to (`aws`, `stripe`, ...), when known.
@@ -191,6 +236,7 @@ impl Identity {
         Identity {
             id: id.into(),
             provider,
+            discovery: Discovery::Collected,
             kind: kind.into(),
             service: None,
             name: name.into(),
@@ -217,14 +263,23 @@ impl Identity {
         }
     }
 
+    /// An identity for a value the scanner found, identified by what it is.
+    pub fn found(
+        id: impl Into<String>,
+        provider: Provider,
+        kind: impl Into<String>,
+        name: impl Into<String>,
+        location: impl Into<String>,
+    ) -> Identity {
+        Identity {
+            discovery: Discovery::Found,
+            ..Identity::new(id, provider, kind, name, location)
+        }
+    }
+
     /// True for identities a cloud or platform collector reported (not a found secret).
     pub fn is_collected(&self) -> bool {
-        // A value the secret scanner found inside a cluster Secret has provider
-        // `kubernetes` but is still a found secret, identified by its fingerprint.
-        matches!(
-            self.provider,
-            Provider::Aws | Provider::Github | Provider::Kubernetes
-        ) && !self.id.starts_with("secret:")
+        self.discovery == Discovery::Collected
     }
 }
 
@@ -301,16 +356,14 @@ impl Default for ToolInfo {
     }
 }
 
-/// What the user asked nhiscan to look at.
+/// What the user asked nhiscan to look at: paths, and per API source the names it was
+/// given (profiles, organisations, contexts), under the source's scope key (`aws`,
+/// `github`, `kubernetes`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub paths: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub aws: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub github: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub kubernetes: Vec<String>,
+    #[serde(flatten)]
+    pub sources: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,10 +435,57 @@ pub struct Inventory {
     pub sources: Vec<SourceStatus>,
     pub identities: Vec<Identity>,
     pub findings: Vec<Finding>,
+    /// Every detector an exposure names, with what later stages and reports need to know
+    /// about it, so a saved inventory renders without the detector files (a user's own
+    /// detectors included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detectors: Vec<DetectorInfo>,
     pub summary: ScanSummary,
 }
 
+/// What the inventory records about a detector that found something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectorInfo {
+    pub id: String,
+    pub name: String,
+    /// The service whose credential it recognises (`stripe`, `x509`).
+    pub service: String,
+    pub kind: String,
+    /// Level of a finding about a value it found where it should not be.
+    pub level: Level,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Where it was defined (`embedded:aws.toml` or a user's file).
+    pub origin: String,
+}
+
+impl DetectorInfo {
+    /// A certificate is public material: where it lies is no leak.
+    pub fn finds_public_material(&self) -> bool {
+        self.kind == "certificate"
+    }
+}
+
 impl Inventory {
+    /// Read an inventory written by this or an earlier nhiscan (see [`migrate`]).
+    /// An error names the line and column of the first problem in `text`.
+    pub fn from_json(text: &str) -> Result<Inventory, serde_json::Error> {
+        let current = match serde_json::from_str::<Inventory>(text) {
+            Ok(inventory) => return Ok(inventory),
+            Err(e) => e,
+        };
+        let mut value: serde_json::Value = serde_json::from_str(text)?;
+        migrate::upgrade(&mut value);
+        // Still wrong after the upgrade: the located error of the text as written says more
+        // than one about the upgraded value.
+        serde_json::from_value(value).map_err(|_| current)
+    }
+
+    /// The recorded facts about detector `id`, if an exposure named it.
+    pub fn detector(&self, id: &str) -> Option<&DetectorInfo> {
+        self.detectors.iter().find(|d| d.id == id)
+    }
+
     pub fn has_deny(&self) -> bool {
         self.findings.iter().any(|f| f.level == Level::Deny)
     }

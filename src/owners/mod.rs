@@ -12,98 +12,26 @@
 //! A collector may set an owner itself when the provider is the owner (an AWS
 //! service-linked role); resolvers only fill identities that have none.
 
-use crate::config::OwnerRule;
+mod codeowners;
+mod settings;
+
+pub use codeowners::Codeowners;
+pub use settings::{DEFAULT_TAG_KEYS, OwnerRule, Settings};
+
 use crate::model::{Identity, Owner};
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use std::path::Path;
 
-/// One CODEOWNERS line: its pattern matcher and owners.
-struct CodeownersRule {
-    line: usize,
-    pattern: String,
-    matcher: Gitignore,
-    owners: Vec<String>,
-}
-
-/// The CODEOWNERS file that applies to a tree, parsed.
-pub struct Codeowners {
-    file: String,
-    rules: Vec<CodeownersRule>,
-}
-
-/// GitHub looks in these places, in this order, and uses the first file it finds.
-const CODEOWNERS_LOCATIONS: &[&str] = &[".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
-
-impl Codeowners {
-    pub fn discover(root: &Path) -> Option<Codeowners> {
-        CODEOWNERS_LOCATIONS.iter().find_map(|rel| {
-            let path = root.join(rel);
-            let text = std::fs::read_to_string(&path).ok()?;
-            Some(Codeowners::parse(&text, root, rel))
-        })
-    }
-
-    pub fn parse(text: &str, root: &Path, file: &str) -> Codeowners {
-        let rules = text
-            .lines()
-            .enumerate()
-            .filter_map(|(i, line)| {
-                let line_text = line.split('#').next().unwrap_or("").trim();
-                let mut parts = line_text.split_whitespace();
-                let pattern = parts.next()?;
-                let owners: Vec<String> = parts.map(str::to_string).collect();
-                let mut builder = GitignoreBuilder::new(root);
-                builder.add_line(None, pattern).ok()?;
-                Some(CodeownersRule {
-                    line: i + 1,
-                    pattern: pattern.to_string(),
-                    matcher: builder.build().ok()?,
-                    owners,
-                })
-            })
-            .collect();
-        Codeowners {
-            file: file.to_string(),
-            rules,
-        }
-    }
-
-    /// The owners of `path` (the last matching line), with the line as evidence. A matching
-    /// line without owners means "no owner" in GitHub's semantics.
-    pub fn owners_of(&self, path: &str) -> Option<(Vec<String>, String)> {
-        let rule = self.rules.iter().rev().find(|r| {
-            r.matcher
-                .matched_path_or_any_parents(path, false)
-                .is_ignore()
-        })?;
-        (!rule.owners.is_empty()).then(|| {
-            (
-                rule.owners.clone(),
-                format!(
-                    "{}:{} `{}` {}",
-                    self.file,
-                    rule.line,
-                    rule.pattern,
-                    rule.owners.join(" ")
-                ),
-            )
-        })
-    }
-}
-
-/// The owner of a repository a collector cloned, for secrets found under its `prefix`
-/// (`org/repo:`): the collector read it from the repository's custom property, CODEOWNERS
-/// or admin teams.
+/// The owner of a repository a source listed and the scan cloned, for secrets found in it:
+/// the collector read it from the repository's custom property, CODEOWNERS or admin teams.
 #[derive(Debug, Clone)]
 pub struct RepositoryOwner {
-    pub prefix: String,
+    /// The repository as exposures' [`Place::Clone`](crate::model::Place::Clone) name it.
+    pub repository: String,
     pub owner: Owner,
 }
 
 /// What the resolvers consult besides the identity itself.
 pub struct OwnerResolver<'a> {
-    pub rules: &'a [OwnerRule],
-    pub tag_keys: &'a [String],
+    pub settings: &'a Settings,
     pub codeowners: Option<&'a Codeowners>,
     pub repositories: &'a [RepositoryOwner],
 }
@@ -112,8 +40,8 @@ impl OwnerResolver<'_> {
     /// Assign an owner to every identity that has none, in resolver order.
     pub fn resolve(&self, identities: &mut [Identity]) {
         for identity in identities.iter_mut().filter(|i| i.owner.is_none()) {
-            identity.owner = from_rules(identity, self.rules)
-                .or_else(|| from_tags(identity, self.tag_keys))
+            identity.owner = from_rules(identity, &self.settings.rules)
+                .or_else(|| from_tags(identity, &self.settings.tag_keys))
                 .or_else(|| self.codeowners.and_then(|c| from_codeowners(identity, c)))
                 .or_else(|| from_repository(identity, self.repositories))
                 .or_else(|| from_git_author(identity));
@@ -190,8 +118,13 @@ fn from_rules(identity: &Identity, rules: &[OwnerRule]) -> Option<Owner> {
     })
 }
 
+/// The local tree's CODEOWNERS speaks for its files and its history, not for clones of
+/// other repositories or a provider's objects.
 fn from_codeowners(identity: &Identity, codeowners: &Codeowners) -> Option<Owner> {
     identity.exposures.iter().find_map(|e| {
+        if !e.origin.is_local() {
+            return None;
+        }
         let (owners, evidence) = codeowners.owners_of(&e.path)?;
         Some(Owner {
             team: owners[0].clone(),
@@ -204,15 +137,12 @@ fn from_codeowners(identity: &Identity, codeowners: &Codeowners) -> Option<Owner
 
 fn from_repository(identity: &Identity, repositories: &[RepositoryOwner]) -> Option<Owner> {
     identity.exposures.iter().find_map(|e| {
-        let repo = repositories
-            .iter()
-            .find(|r| e.path.starts_with(&r.prefix))?;
+        let (_, cloned) = e.origin.cloned_repository()?;
+        let repo = repositories.iter().find(|r| r.repository == cloned)?;
         Some(Owner {
             evidence: format!(
                 "owner of repository {}: {} (for {})",
-                repo.prefix.trim_end_matches(':'),
-                repo.owner.evidence,
-                e.path
+                repo.repository, repo.owner.evidence, e.path
             ),
             ..repo.owner.clone()
         })
@@ -241,12 +171,13 @@ fn from_git_author(identity: &Identity) -> Option<Owner> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Exposure, Provider};
+    use crate::model::{Exposure, Origin, Place, Provider};
+    use std::path::Path;
 
     fn role(tags: &[(&str, &str)]) -> Identity {
         let mut i = Identity::new(
             "arn:aws:iam::1:role/ci",
-            Provider::Aws,
+            Provider::named("aws"),
             "iam-role",
             "ci",
             "arn",
@@ -276,11 +207,13 @@ mod tests {
         codeowners: Option<&Codeowners>,
         repositories: &[RepositoryOwner],
     ) -> Option<Owner> {
-        let tag_keys = keys(&["owner", "team"]);
+        let settings = Settings {
+            rules: rules.to_vec(),
+            tag_keys: keys(&["owner", "team"]),
+        };
         let mut list = [identity];
         OwnerResolver {
-            rules,
-            tag_keys: &tag_keys,
+            settings: &settings,
             codeowners,
             repositories,
         }
@@ -288,18 +221,22 @@ mod tests {
         list[0].owner.clone()
     }
 
-    fn in_history(path: &str) -> Identity {
-        let mut i = Identity::new("secret:fp", Provider::Git, "api-key", "key", path);
-        i.exposures.push(Exposure {
+    /// A secret in the history of a cloned repository, at `repo:path`.
+    fn in_history(display: &str) -> Identity {
+        let mut i = Identity::found("secret:fp", Provider::GIT, "api-key", "key", display);
+        let (repository, path) = display.split_once(':').unwrap();
+        let place = Place::Clone {
+            source: "github:octo-org".into(),
+            repository: repository.into(),
             path: path.into(),
-            line: 3,
-            column: 1,
-            commit: Some("abc123".into()),
+            commit: "abc123".into(),
             in_head: true,
-            detector: "d".into(),
+        };
+        i.exposures.push(Exposure {
+            commit: Some("abc123".into()),
             author: Some("Dev".into()),
             author_email: Some("dev@example.com".into()),
-            author_date: None,
+            ..Exposure::new(Origin::new(place), display, "d").at(3, 1)
         });
         i
     }
@@ -307,7 +244,7 @@ mod tests {
     #[test]
     fn a_cloned_repository_owner_beats_the_git_author_and_a_mapping_beats_it() {
         let repos = [RepositoryOwner {
-            prefix: "octo-org/api:".into(),
+            repository: "octo-org/api".into(),
             owner: Owner {
                 team: "@octo-org/platform".into(),
                 backup: None,
@@ -335,7 +272,7 @@ mod tests {
         .unwrap();
         let owner = resolve_with_repositories(
             in_history("octo-org/api:deploy.env"),
-            &config.owners,
+            &config.owners.rules,
             None,
             &repos,
         )
@@ -365,7 +302,8 @@ mod tests {
             Path::new("nhiscan.toml"),
         )
         .unwrap();
-        let owner = resolve_one(role(&[("owner", "platform")]), &config.owners, None).unwrap();
+        let owner =
+            resolve_one(role(&[("owner", "platform")]), &config.owners.rules, None).unwrap();
         assert_eq!(
             (owner.team.as_str(), owner.source.as_str()),
             ("iam-admins", "mapping")
@@ -373,17 +311,9 @@ mod tests {
 
         let codeowners = Codeowners::parse("* @acme/everyone\n", Path::new("/r"), "CODEOWNERS");
         let mut found = role(&[("owner", "platform")]);
-        found.exposures.push(Exposure {
-            path: "app/.env".into(),
-            line: 1,
-            column: 1,
-            commit: None,
-            in_head: true,
-            detector: "d".into(),
-            author: None,
-            author_email: None,
-            author_date: None,
-        });
+        found
+            .exposures
+            .push(Exposure::new(Origin::file("app/.env"), "app/.env", "d").at(1, 1));
         let owner = resolve_one(found.clone(), &[], Some(&codeowners)).unwrap();
         assert_eq!(owner.source, "tag");
         found.tags.clear();
@@ -398,7 +328,7 @@ mod tests {
     fn a_namespace_label_owns_what_its_own_labels_do_not() {
         let mut sa = Identity::new(
             "kubernetes:c:serviceaccount:pay/api",
-            Provider::Kubernetes,
+            Provider::named("kubernetes"),
             "service-account",
             "pay/api",
             "c/namespaces/pay/serviceaccounts/api",

@@ -1,0 +1,69 @@
+//! One file per subcommand. Each turns its parsed flags into library calls and returns the
+//! exit code; errors carry context that names the path, the source and the next step.
+
+pub mod detectors;
+pub mod diff;
+pub mod init;
+pub mod report;
+pub mod scan;
+
+use crate::cli::DetectorArgs;
+use anyhow::{Context, Result};
+use nhiscan::detect::{DetectorSet, DetectorSource, self_test};
+use std::io::Write;
+use std::path::Path;
+
+/// Exit codes a CI job can rely on.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const DENY: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INCOMPLETE: u8 = 3;
+}
+
+/// The built-in detectors plus `--detectors DIR`, whose own examples must pass.
+fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
+    let mut sources = DetectorSource::embedded();
+    if let Some(dir) = &args.dir {
+        sources.extend(DetectorSource::from_dir(dir).with_context(|| {
+            format!(
+                "loading --detectors {}; pass a directory of *.toml detector files",
+                dir.display()
+            )
+        })?);
+    }
+    let set =
+        DetectorSet::compile(&sources).context("fix the detector definitions listed above")?;
+    if args.dir.is_some() {
+        let failures = self_test(&set);
+        if !failures.is_empty() {
+            let list: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
+            anyhow::bail!(
+                "{} detector example(s) failed the self-test:\n{}\nfix the regex or the examples, then run `nhiscan detectors check`",
+                failures.len(),
+                list.join("\n")
+            );
+        }
+    }
+    Ok(set)
+}
+
+/// Write a rendered report to `-o FILE`, or to standard output.
+fn emit(text: &str, output: Option<&Path>) -> Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text).with_context(|| {
+            format!(
+                "cannot write the report to {}; check the directory exists and is writable",
+                path.display()
+            )
+        }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                // A closed pipe (`nhiscan scan | head`) is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write the report to standard output"),
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! `nhiscan scan`: turn the flags into a scan request, run the pipeline, then print what
+//! the user must know (skipped paths, source errors), record history, write the baseline,
+//! evidence and report, and map the verdict to the exit code.
+
+use super::{emit, exit, load_detectors};
+use crate::cli::{ColorChoice, ScanArgs};
+use anyhow::Result;
+use nhiscan::pipeline::{self, ScanRequest};
+use nhiscan::policy::Baseline;
+use nhiscan::report;
+use nhiscan::scan::git::HistoryOptions;
+use nhiscan::scan::{Progress, WalkOptions, redact::Fingerprinter};
+use std::io::IsTerminal;
+
+pub fn run(args: ScanArgs) -> Result<u8> {
+    let set = load_detectors(&args.detectors)?;
+    let baseline = match &args.suppress.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let now = pipeline::scan_time()?;
+    let collectors = args.sources.collectors();
+    let paths = if args.paths.is_empty() && collectors.is_empty() {
+        vec![std::path::PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let root = paths
+        .first()
+        .filter(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let config = nhiscan::config::load(args.config.as_deref(), &root)?;
+    for p in &paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            anyhow::bail!("cannot scan {}: no such file or directory", p.display());
+        }
+    }
+    let request = ScanRequest {
+        set: &set,
+        walk: WalkOptions {
+            paths,
+            no_ignore: args.walk.no_ignore,
+            follow_links: args.walk.follow,
+            max_file_size: args.walk.max_file_size,
+            threads: args.walk.threads,
+        },
+        baseline: baseline.as_ref(),
+        fingerprinter: Fingerprinter::from_env(),
+        config,
+        history: (!args.history.no_history).then(|| HistoryOptions {
+            max_file_size: args.walk.max_file_size,
+            threads: args.walk.threads,
+            range: args.history.rev_range.clone().or_else(|| {
+                args.history
+                    .since_commit
+                    .as_ref()
+                    .map(|r| format!("{r}..HEAD"))
+            }),
+            cache: args.history.cache.clone(),
+        }),
+        now,
+        collectors,
+        collect: nhiscan::collect::RunOptions {
+            timeout: std::time::Duration::from_secs(args.sources.source_timeout),
+            ..Default::default()
+        },
+        scope: nhiscan::model::Scope {
+            sources: args.sources.scope(),
+            ..Default::default()
+        },
+    };
+    let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
+    let mut result = pipeline::run_scan(&request, &bar);
+    bar.finish();
+    if let Some(path) = &args.output.history {
+        let recorded =
+            nhiscan::scan_history::ScanHistory::open(path)?.record(&mut result.inventory)?;
+        eprintln!(
+            "recorded scan {} in {} ({} identities seen for the first time)",
+            recorded.id,
+            path.display(),
+            recorded.identities_new
+        );
+    }
+    if args.output.stats {
+        print_stats(&result.inventory);
+    }
+
+    for e in &result.errors {
+        eprintln!("warning: skipped {e}");
+    }
+    for source in result.inventory.sources.iter().filter(|s| s.id != "files") {
+        for w in &source.warnings {
+            eprintln!("note: {}: {w}", source.id);
+        }
+        for e in &source.errors {
+            eprintln!("warning: {}: {e}", source.id);
+        }
+    }
+    if let Some(path) = &args.suppress.write_baseline {
+        let file = Baseline::file_from_findings(&result.inventory.findings);
+        Baseline::write(&file, path)?;
+        eprintln!(
+            "wrote baseline with {} entries to {}",
+            file.entries.len(),
+            path.display()
+        );
+    }
+    if let Some(dir) = &args.output.evidence {
+        let files = nhiscan::evidence::write_evidence(dir, &result.inventory)?;
+        eprintln!("wrote {} evidence files to {}", files.len(), dir.display());
+    }
+    write_report(&args, &result.inventory)?;
+    Ok(if result.inventory.has_deny() {
+        exit::DENY
+    } else if result.inventory.is_incomplete() {
+        exit::INCOMPLETE
+    } else {
+        exit::CLEAN
+    })
+}
+
+/// `--stats`: one line per source, then the file-scan counters.
+fn print_stats(inventory: &nhiscan::model::Inventory) {
+    for s in &inventory.sources {
+        eprintln!(
+            "stats: source {}: {:?}, {} items, {} API calls, {} ms",
+            s.id, s.status, s.items, s.api_calls, s.elapsed_ms
+        );
+    }
+    let sum = &inventory.summary;
+    eprintln!(
+        "stats: {} files, {} bytes, {} commits, {} blobs, {} identities, {} findings, {} ms",
+        sum.files_scanned,
+        sum.bytes_scanned,
+        sum.commits_scanned,
+        sum.blobs_scanned,
+        inventory.identities.len(),
+        inventory.findings.len(),
+        sum.elapsed_ms
+    );
+}
+
+fn write_report(args: &ScanArgs, inventory: &nhiscan::model::Inventory) -> Result<()> {
+    let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.output.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = report::render(inventory, args.output.format, color);
+    emit(&text, args.output.output.as_deref())
+}
+
+/// Progress on stderr, only when it is a terminal.
+struct ProgressBar(Option<(indicatif::ProgressBar, std::sync::atomic::AtomicU64)>);
+
+impl ProgressBar {
+    fn new(enabled: bool) -> Self {
+        if !enabled {
+            return ProgressBar(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} files, {msg} scanned")
+                .expect("valid template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ProgressBar(Some((bar, std::sync::atomic::AtomicU64::new(0))))
+    }
+
+    fn finish(&self) {
+        if let Some((bar, _)) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for ProgressBar {
+    fn file_done(&self, bytes: u64) {
+        if let Some((bar, total)) = &self.0 {
+            let sum = total.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed) + bytes;
+            bar.inc(1);
+            bar.set_message(indicatif::HumanBytes(sum).to_string());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `--aws`: what the command line asks of the AWS IAM source.
+
+use super::AwsCollector;
+use crate::collect::Collector;
+use crate::collect::registry::{Source, named_or_default};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Sources")]
+pub struct AwsFlags {
+    /// Inventory AWS IAM: the default credential chain with no value, or the named profiles
+    /// (comma-separated, one account each). Without this flag nhiscan makes no AWS call
+    #[arg(long, value_name = "PROFILE,...", num_args = 0..=1, default_missing_value = "", value_delimiter = ',')]
+    pub aws: Option<Vec<String>>,
+}
+
+impl AwsFlags {
+    /// `--aws` alone: the default chain (`None`); `--aws a,b`: those profiles.
+    fn profiles(&self) -> Vec<Option<String>> {
+        named_or_default(self.aws.as_deref())
+    }
+}
+
+impl Source for AwsFlags {
+    fn scope_key(&self) -> &'static str {
+        "aws"
+    }
+
+    fn scope(&self) -> Vec<String> {
+        self.profiles()
+            .into_iter()
+            .map(|p| p.unwrap_or_else(|| "default".into()))
+            .collect()
+    }
+
+    fn collectors(&self) -> Vec<Arc<dyn Collector>> {
+        self.profiles()
+            .into_iter()
+            .map(|p| Arc::new(AwsCollector::new(p)) as Arc<dyn Collector>)
+            .collect()
+    }
+}

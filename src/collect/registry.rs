@@ -1,0 +1,86 @@
+//! Every API source, registered once.
+//!
+//! A source is a module under `collect/` with a [`Collector`] and a flags struct that
+//! implements [`Source`]: the flags say what the user asked for, the trait turns that into
+//! collectors and into the inventory's scope. Adding a source is that module plus one line
+//! in [`sources!`] below: the command line, the scope and the scan pick it up from here.
+
+use super::Collector;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What the command line asked of one kind of source.
+pub trait Source {
+    /// Key of this source in the inventory's `scope` (`aws`, `github`, `kubernetes`).
+    fn scope_key(&self) -> &'static str;
+    /// What was asked (profiles, organisations, contexts); empty when the flag is absent.
+    fn scope(&self) -> Vec<String>;
+    /// One collector per thing asked; none without the flag, so no API call.
+    fn collectors(&self) -> Vec<Arc<dyn Collector>>;
+}
+
+macro_rules! sources {
+    ($($field:ident: $flags:ty),* $(,)?) => {
+        /// The flags of every API source, flattened into `nhiscan scan`.
+        #[derive(Debug, Clone, clap::Args)]
+        pub struct SourceFlags {
+            $(
+                #[command(flatten)]
+                pub $field: $flags,
+            )*
+            /// Give up on an API source after this many seconds; it is reported as failed
+            /// and the exit code says the inventory is incomplete
+            #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sources")]
+            pub source_timeout: u64,
+        }
+
+        impl SourceFlags {
+            /// Every registered source, in registration order.
+            pub fn sources(&self) -> Vec<&dyn Source> {
+                vec![$(&self.$field),*]
+            }
+        }
+    };
+}
+
+sources! {
+    aws: super::aws::AwsFlags,
+    github: super::github::GithubFlags,
+    kubernetes: super::kubernetes::KubernetesFlags,
+}
+
+impl SourceFlags {
+    /// The collectors of every source the user asked for; empty: no API call at all.
+    pub fn collectors(&self) -> Vec<Arc<dyn Collector>> {
+        self.sources()
+            .into_iter()
+            .flat_map(|s| s.collectors())
+            .collect()
+    }
+
+    /// What was asked of each source, for the inventory's scope.
+    pub fn scope(&self) -> BTreeMap<String, Vec<String>> {
+        self.sources()
+            .into_iter()
+            .map(|s| (s.scope_key().to_string(), s.scope()))
+            .filter(|(_, names)| !names.is_empty())
+            .collect()
+    }
+}
+
+/// A flag with an optional list: absent, no source; present and empty, the default one
+/// (`None`); else one per name.
+pub fn named_or_default(flag: Option<&[String]>) -> Vec<Option<String>> {
+    match flag {
+        None => Vec::new(),
+        Some(list) => {
+            let named: Vec<Option<String>> = list
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(|p| Some(p.to_string()))
+                .collect();
+            if named.is_empty() { vec![None] } else { named }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Identities of values the scanner found: one per fingerprint (or certificate hash), one
+//! exposure per place, each place typed by its [`Origin`].
+
+use super::{Builder, HistoryRepository, secret_identity_id};
+use crate::collect::Document;
+use crate::detect::Detector;
+use crate::detect::decode::Fact;
+use crate::model::{Exposure, Identity, Origin, Place, Provider, Status, Timestamp};
+use crate::scan::git::attribute::{CommitRef, SecretInHistory};
+use crate::scan::{CertificateMatch, SecretMatch};
+use std::collections::BTreeMap;
+
+/// A new identity for the secret with `fingerprint`, before exposures and facts.
+fn secret_identity(
+    d: &Detector,
+    provider: Provider,
+    fingerprint: &str,
+    preview: &str,
+    location: String,
+) -> Identity {
+    let mut identity = Identity::found(
+        secret_identity_id(fingerprint),
+        provider,
+        &d.kind,
+        &d.name,
+        location,
+    );
+    identity.service = Some(d.provider.clone());
+    identity.fingerprint = Some(fingerprint.to_string());
+    identity.preview = Some(preview.to_string());
+    identity
+}
+
+fn push_exposure(identity: &mut Identity, exposure: Exposure) {
+    if !identity.exposures.contains(&exposure) {
+        identity.exposures.push(exposure);
+    }
+}
+
+/// A secret in a working-tree file; returns its identity's slot.
+pub(super) fn secret_file(b: &mut Builder<'_>, m: &SecretMatch) -> usize {
+    let d = b.set.get(m.detector);
+    let slot = b.slot_or_insert(secret_identity_id(&m.fingerprint), || {
+        secret_identity(
+            d,
+            Provider::FILE,
+            &m.fingerprint,
+            &m.preview,
+            format!("{}:{}", m.path, m.line),
+        )
+    });
+    let mut exposure = Exposure::new(Origin::file(&m.path), &m.path, &d.id).at(m.line, m.column);
+    exposure.confidence = Some(m.confidence);
+    push_exposure(&mut b.identities[slot], exposure);
+    slot
+}
+
+/// A secret in a value a collector read; returns its identity's slot.
+pub(super) fn secret_document(b: &mut Builder<'_>, doc: &Document, m: &SecretMatch) -> usize {
+    let d = b.set.get(m.detector);
+    let label = doc.path();
+    let slot = b.slot_or_insert(secret_identity_id(&m.fingerprint), || {
+        secret_identity(
+            d,
+            doc.provider.clone(),
+            &m.fingerprint,
+            &m.preview,
+            format!("{label}:{}", m.line),
+        )
+    });
+    let mut exposure = Exposure::new(document_origin(doc), label, &d.id).at(m.line, m.column);
+    exposure.confidence = Some(m.confidence);
+    push_exposure(&mut b.identities[slot], exposure);
+    slot
+}
+
+fn document_origin(doc: &Document) -> Origin {
+    Origin::new(Place::Document {
+        source: doc.source.clone(),
+        object: doc.object.clone(),
+        key: doc.key.clone(),
+    })
+}
+
+/// Record decoded facts; a JWT's `exp` is the credential's expiry.
+pub(super) fn apply_facts(identity: &mut Identity, facts: &[Fact]) {
+    for (k, v) in facts {
+        identity.attributes.insert(k.clone(), v.clone());
+        if k == "jwt_exp"
+            && identity.expires_at.is_none()
+            && let Some(t) = v
+                .parse::<i64>()
+                .ok()
+                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        {
+            identity.expires_at = Some(Timestamp(t));
+        }
+    }
+}
+
+pub(super) fn certificate_file(b: &mut Builder<'_>, c: &CertificateMatch) {
+    let detector = b.set.get(c.detector).id.clone();
+    let exposure = Exposure::new(Origin::file(&c.path), &c.path, detector).at(c.line, 1);
+    let location = format!("{}:{}", c.path, c.line);
+    certificate(b, c, Provider::FILE, location, exposure);
+}
+
+pub(super) fn certificate_document(
+    b: &mut Builder<'_>,
+    doc: &Document,
+    c: &CertificateMatch,
+) -> usize {
+    let detector = b.set.get(c.detector).id.clone();
+    let label = doc.path();
+    let location = format!("{label}:{}", c.line);
+    let exposure = Exposure::new(document_origin(doc), label, detector).at(c.line, 1);
+    certificate(b, c, doc.provider.clone(), location, exposure)
+}
+
+fn certificate(
+    b: &mut Builder<'_>,
+    c: &CertificateMatch,
+    provider: Provider,
+    location: String,
+    exposure: Exposure,
+) -> usize {
+    let info = &c.info;
+    let now = b.now;
+    let slot = b.slot_or_insert(format!("certificate:sha256:{}", info.sha256), || {
+        let mut attributes = BTreeMap::new();
+        attributes.insert("subject".into(), info.subject.clone());
+        attributes.insert("issuer".into(), info.issuer.clone());
+        attributes.insert("serial".into(), info.serial.clone());
+        attributes.insert("self_signed".into(), info.self_signed.to_string());
+        attributes.insert("is_ca".into(), info.is_ca.to_string());
+        if !info.subject_alt_names.is_empty() {
+            attributes.insert(
+                "subject_alt_names".into(),
+                info.subject_alt_names.join(", "),
+            );
+        }
+        let mut identity = Identity::found(
+            format!("certificate:sha256:{}", info.sha256),
+            provider,
+            "certificate",
+            info.common_name
+                .clone()
+                .unwrap_or_else(|| info.subject.clone()),
+            location,
+        );
+        identity.created_at = Some(info.not_before);
+        identity.expires_at = Some(info.not_after);
+        identity.age_days = Some(info.not_before.days_until(&now));
+        identity.status = if info.not_after < now {
+            Status::Expired
+        } else {
+            Status::Active
+        };
+        identity.fingerprint = Some(info.sha256.clone());
+        identity.attributes = attributes;
+        identity
+    });
+    push_exposure(&mut b.identities[slot], exposure);
+    slot
+}
+
+fn commit_time(c: &CommitRef) -> Option<Timestamp> {
+    time::OffsetDateTime::from_unix_timestamp(c.author_time)
+        .ok()
+        .map(Timestamp)
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// One secret of a repository's history: exposures at every commit that introduced it.
+pub(super) fn history(b: &mut Builder<'_>, repo: &HistoryRepository, secret: &SecretInHistory) {
+    let display = |path: &str| match repo {
+        HistoryRepository::Local { .. } => path.to_string(),
+        HistoryRepository::Clone { repository, .. } => format!("{repository}:{path}"),
+    };
+    let d = b.set.get(secret.detector);
+    let now = b.now;
+    let slot = b.slot_or_insert(secret_identity_id(&secret.fingerprint), || {
+        let location = secret
+            .exposures
+            .first()
+            .map(|e| format!("{}:{}@{}", display(&e.path), e.line, short(&e.commit.sha)))
+            .unwrap_or_default();
+        secret_identity(
+            d,
+            Provider::GIT,
+            &secret.fingerprint,
+            &secret.preview,
+            location,
+        )
+    });
+    let detectors: Vec<String> = secret
+        .exposures
+        .iter()
+        .map(|e| b.set.get(e.detector).id.clone())
+        .collect();
+    let identity = &mut b.identities[slot];
+    apply_facts(identity, &secret.facts);
+    for (e, detector) in secret.exposures.iter().zip(detectors) {
+        let place = match repo {
+            HistoryRepository::Local { repository } => Place::Commit {
+                repository: repository.clone(),
+                path: e.path.clone(),
+                commit: e.commit.sha.clone(),
+                in_head: e.in_head,
+            },
+            HistoryRepository::Clone { source, repository } => Place::Clone {
+                source: source.clone(),
+                repository: repository.clone(),
+                path: e.path.clone(),
+                commit: e.commit.sha.clone(),
+                in_head: e.in_head,
+            },
+        };
+        identity.exposures.push(Exposure {
+            commit: Some(e.commit.sha.clone()),
+            in_head: e.in_head,
+            author: Some(e.commit.author_name.clone()),
+            author_email: Some(e.commit.author_email.clone()),
+            author_date: commit_time(&e.commit),
+            confidence: Some(secret.confidence),
+            ..Exposure::new(Origin::new(place), display(&e.path), detector).at(e.line, e.column)
+        });
+    }
+    let first_date = commit_time(&secret.first);
+    if identity.created_at.is_none() || first_date < identity.created_at {
+        identity.created_at = first_date;
+        identity.age_days = first_date.map(|d| d.days_until(&now));
+    }
+    let attrs = &mut identity.attributes;
+    attrs.insert("first_commit".into(), secret.first.sha.clone());
+    attrs.insert(
+        "first_author".into(),
+        format!(
+            "{} <{}>",
+            secret.first.author_name, secret.first.author_email
+        ),
+    );
+    attrs.insert("in_head".into(), secret.in_head.to_string());
+    if let Some(removed) = &secret.removed_in {
+        attrs.insert("removed_in".into(), removed.sha.clone());
+    }
+}

@@ -1,0 +1,166 @@
+//! One scan from request to judged inventory, independent of the command line: wiring only.
+//!
+//! The stages run downwards and talk through data: the sources (the file and history
+//! scanners in [`local`] on this thread, the API collectors on the async runner in parallel
+//! with them, then what the collectors handed back: values of their objects in
+//! [`documents`], repositories to clone in [`remote`]) feed one [`inventory::Builder`];
+//! then owners, then the policy's verdict, then the [`Inventory`] with the per-path errors
+//! that make it incomplete.
+
+mod documents;
+mod local;
+mod remote;
+
+use crate::collect::{self, Collector, RunOptions};
+use crate::detect::DetectorSet;
+use crate::inventory;
+use crate::model::{Inventory, Level, SCHEMA_VERSION, ScanSummary, Scope, Timestamp, ToolInfo};
+use crate::policy::{self, Baseline};
+use crate::scan::git::HistoryOptions;
+use crate::scan::{self, Progress, ScanError, WalkOptions, redact::Fingerprinter};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct ScanRequest<'a> {
+    pub set: &'a DetectorSet,
+    pub walk: WalkOptions,
+    pub baseline: Option<&'a Baseline>,
+    pub fingerprinter: Fingerprinter,
+    /// Each stage's settings (nhiscan.toml or defaults).
+    pub config: crate::config::Config,
+    /// History scanning for paths that are git repositories; `None` with `--no-history`.
+    pub history: Option<HistoryOptions>,
+    /// The scan's notion of "now" (ages, expiry); normally the current time.
+    pub now: Timestamp,
+    /// API sources the user asked for (`--aws`, `--github`, `--k8s`); empty: no API call.
+    pub collectors: Vec<Arc<dyn Collector>>,
+    pub collect: RunOptions,
+    /// What the user asked for beyond paths (profiles, organisations, contexts).
+    pub scope: Scope,
+}
+
+pub struct ScanResult {
+    pub inventory: Inventory,
+    pub errors: Vec<ScanError>,
+}
+
+/// Why the scan's clock could not be set.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "NHISCAN_NOW={text:?} is not an RFC 3339 time ({source}); use e.g. 2026-11-22T12:00:00Z or unset it"
+)]
+pub struct ScanTimeError {
+    text: String,
+    source: time::error::Parse,
+}
+
+/// `NHISCAN_NOW` (RFC 3339) pins the scan time, for reproducible reports and tests.
+pub fn scan_time() -> Result<Timestamp, ScanTimeError> {
+    match std::env::var("NHISCAN_NOW") {
+        Ok(text) if !text.is_empty() => {
+            Timestamp::parse(&text).map_err(|source| ScanTimeError { text, source })
+        }
+        _ => Ok(Timestamp::now()),
+    }
+}
+
+pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
+    let started = Instant::now();
+    let cx = collect::Context {
+        now: req.now,
+        fingerprinter: req.fingerprinter.clone(),
+        calls_in_flight: 8,
+    };
+    // Collectors wait on the network; the file scan keeps the CPUs busy meanwhile.
+    let (local, collected) = std::thread::scope(|s| {
+        let remote = s.spawn(|| collect::run(req.collectors.clone(), cx, req.collect));
+        let local = local::scan(req, progress);
+        let collected = remote.join().unwrap_or_else(|_| {
+            req.collectors
+                .iter()
+                .map(|c| {
+                    collect::Collected::failed(
+                        c.id(),
+                        "the collector runner crashed; this is a bug in nhiscan, please report it"
+                            .into(),
+                        0,
+                    )
+                })
+                .collect()
+        });
+        (local, collected)
+    });
+    let mut builder = inventory::Builder::new(req.set, req.now);
+    builder.add_files(&local.files);
+    for (repository, secrets) in &local.histories {
+        builder.add_history(repository, secrets);
+    }
+    let mut sources = local.sources;
+    let mut summary = local.summary;
+    let mut repositories = Vec::new();
+    for c in collected {
+        builder.add_collected(c.identities);
+        sources.push(c.status);
+        documents::scan(req, &c.documents, &mut builder);
+        repositories.extend(c.repositories);
+    }
+    let repository_owners =
+        remote::scan(req, repositories, &mut builder, &mut sources, &mut summary);
+    let built = builder.finish();
+    let mut identities = built.identities;
+
+    let root = req.walk.paths.first().cloned().unwrap_or_default();
+    let codeowners = crate::owners::Codeowners::discover(&root);
+    crate::owners::OwnerResolver {
+        settings: &req.config.owners,
+        codeowners: codeowners.as_ref(),
+        repositories: &repository_owners,
+    }
+    .resolve(&mut identities);
+
+    let verdict = policy::judge(
+        &identities,
+        &built.detectors,
+        req.baseline,
+        req.now,
+        &req.config.policy,
+    );
+    let findings = verdict.findings;
+    let stats = &local.files.stats;
+    let errors = local.files.errors;
+    summary = ScanSummary {
+        files_scanned: stats.files_scanned,
+        bytes_scanned: stats.bytes_scanned,
+        skipped_binary: stats.skipped_binary,
+        skipped_too_large: stats.skipped_too_large,
+        errors: errors.len() as u64,
+        suppressed_inline: stats.suppressed_inline,
+        suppressed_baseline: verdict.suppressed_baseline,
+        suppressed_config: verdict.suppressed_config,
+        findings_deny: findings.iter().filter(|f| f.level == Level::Deny).count() as u64,
+        findings_warn: findings.iter().filter(|f| f.level == Level::Warn).count() as u64,
+        detectors: req.set.len() as u64,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        ..summary
+    };
+    let inventory = Inventory {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo::default(),
+        generated_at: req.now,
+        scope: Scope {
+            paths: req
+                .walk
+                .paths
+                .iter()
+                .map(|p| scan::display_path(p))
+                .collect(),
+            ..req.scope.clone()
+        },
+        sources,
+        identities,
+        findings,
+        detectors: built.detectors,
+        summary,
+    };
+    ScanResult { inventory, errors }
+}

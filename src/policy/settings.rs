@@ -1,0 +1,164 @@
+//! The policy's own settings: thresholds the rules compare against, the level of each code,
+//! and suppressions with a reason. `config` parses `[policy]` and `[[suppress]]` of
+//! nhiscan.toml into these types; the policy never reads the file itself.
+
+use super::{Rule, controls};
+use crate::model::{Finding, Level, Timestamp};
+use std::collections::BTreeMap;
+
+pub const EXPIRING_SOON_DAYS: i64 = 30;
+pub const STALE_DAYS: i64 = 90;
+pub const ROTATION_DAYS: i64 = 90;
+pub const NEVER_USED_DAYS: i64 = 30;
+
+/// Privileges that make an identity `overprivileged` unless `[policy] broad_privileges`
+/// says otherwise. Collectors summarise grants into these names.
+pub const BROAD_PRIVILEGES: &[&str] = &[
+    "AdministratorAccess",
+    "PowerUserAccess",
+    "IAMFullAccess",
+    "*:*",
+    "iam:*",
+    "iam:PassRole",
+    "cluster-admin",
+    "k8s:*",
+    "k8s:secrets:read",
+    "k8s:impersonate",
+    "k8s:escalate",
+    "k8s:bind",
+    "k8s:pods:create",
+    "k8s:serviceaccounts/token:create",
+    "github:admin",
+];
+
+pub const SUPPRESSION_EXPIRED: Rule = Rule {
+    code: "suppression-expired",
+    description: "A suppression in nhiscan.toml is past its expiry date: the findings it covered are reported again until it is renewed (with a reason) or removed.",
+    default_level: Level::Warn,
+    controls: &["SOC2-CC6.1"],
+};
+
+/// The numbers and lists the rules compare against; `[policy]` in nhiscan.toml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thresholds {
+    pub expiring_soon_days: i64,
+    pub stale_days: i64,
+    pub rotation_days: i64,
+    pub never_used_days: i64,
+    pub broad_privileges: Vec<String>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            expiring_soon_days: EXPIRING_SOON_DAYS,
+            stale_days: STALE_DAYS,
+            rotation_days: ROTATION_DAYS,
+            never_used_days: NEVER_USED_DAYS,
+            broad_privileges: BROAD_PRIVILEGES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// One suppression rule: findings with `code` matching every given selector are not
+/// reported, for `reason`, until `expires`.
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    pub code: String,
+    pub identity: Option<String>,
+    pub fingerprint: Option<String>,
+    pub path: Option<globset::GlobMatcher>,
+    pub reason: String,
+    pub expires: Option<Timestamp>,
+    /// `file:line` of the rule, for the expired-suppression finding.
+    pub origin: String,
+}
+
+impl Suppression {
+    fn matches(&self, f: &Finding) -> bool {
+        self.code == f.code
+            && self.identity.as_ref().is_none_or(|i| *i == f.identity)
+            && self
+                .fingerprint
+                .as_ref()
+                .is_none_or(|fp| f.fingerprint.as_ref() == Some(fp))
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|g| f.path.as_ref().is_some_and(|p| g.is_match(p)))
+    }
+}
+
+/// Everything the policy is configured with.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub thresholds: Thresholds,
+    /// Level of each code that differs from (or restates) its rule's default.
+    pub levels: BTreeMap<String, Level>,
+    pub suppressions: Vec<Suppression>,
+}
+
+impl Settings {
+    /// Apply suppressions (an expired one is reported and no longer hides anything) and
+    /// per-code levels (`allow` removes the finding). Returns the findings kept and how
+    /// many a suppression hid.
+    pub fn apply(&self, findings: Vec<Finding>, now: Timestamp) -> (Vec<Finding>, u64) {
+        let mut hidden = 0;
+        let mut expired_rules: Vec<&Suppression> = Vec::new();
+        let mut kept = Vec::with_capacity(findings.len());
+        for mut f in findings {
+            match self.suppressions.iter().find(|s| s.matches(&f)) {
+                Some(s) if s.expires.is_some_and(|e| e < now) => {
+                    // Expired: the finding is reported again, and the rule once.
+                    let seen = expired_rules.iter().any(|r| r.origin == s.origin);
+                    expired_rules.extend((!seen).then_some(s));
+                }
+                Some(_) => {
+                    hidden += 1;
+                    continue;
+                }
+                None => {}
+            }
+            if let Some(&level) = self.levels.get(&f.code) {
+                f.level = level;
+            }
+            if f.level != Level::Allow {
+                kept.push(f);
+            }
+        }
+        let level = self
+            .levels
+            .get(SUPPRESSION_EXPIRED.code)
+            .copied()
+            .unwrap_or(SUPPRESSION_EXPIRED.default_level);
+        if level != Level::Allow {
+            kept.extend(expired_rules.into_iter().map(|s| expired(s, level)));
+        }
+        (kept, hidden)
+    }
+}
+
+fn expired(s: &Suppression, level: Level) -> Finding {
+    Finding {
+        code: SUPPRESSION_EXPIRED.code.into(),
+        level,
+        identity: s.identity.clone().unwrap_or_default(),
+        message: format!(
+            "suppression of {} at {} expired on {} (reason was: {}); its findings are reported again",
+            s.code,
+            s.origin,
+            s.expires.map(|e| e.to_string()).unwrap_or_default(),
+            s.reason
+        ),
+        controls: controls(&SUPPRESSION_EXPIRED),
+        path: Some(s.origin.clone()),
+        line: None,
+        column: None,
+        commit: None,
+        detector: None,
+        kind: None,
+        preview: None,
+        fingerprint: s.fingerprint.clone(),
+        confidence: None,
+    }
+}
