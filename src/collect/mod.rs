@@ -8,14 +8,19 @@
 //! source, one whose calls partly failed a `partial` source; either way the other sources
 //! still land in the inventory and the exit code says it is incomplete.
 
-pub mod aws;
 pub mod calls;
 pub mod clone;
-pub mod github;
-pub mod kubernetes;
+#[macro_use]
 pub mod registry;
 
-pub use registry::{Source, SourceFlags};
+pub use registry::Source;
+
+// Every API source: its module, and its flags struct. One line per source.
+sources! {
+    aws: AwsFlags,
+    github: GithubFlags,
+    kubernetes: KubernetesFlags,
+}
 
 use crate::model::{Identity, Provider, SourceState, SourceStatus, Timestamp};
 use crate::scan::redact::Fingerprinter;

@@ -3,9 +3,10 @@
 //! A source is a module under `collect/` with a [`Collector`] and a flags struct that
 //! implements [`Source`]: the flags say what the user asked for, the trait turns that into
 //! collectors and into the inventory's scope. Adding a source is that module plus one line
-//! in [`sources!`] below: the command line, the scope and the scan pick it up from here.
+//! in the `sources!` list of `collect/mod.rs`, which declares the module and adds its flags
+//! to [`SourceFlags`]: the command line, the scope and the scan pick it up from there.
 
-use super::Collector;
+use super::{Collector, SourceFlags};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -19,14 +20,18 @@ pub trait Source {
     fn collectors(&self) -> Vec<Arc<dyn Collector>>;
 }
 
+/// `sources! { name: FlagsType, ... }`: declares each source's module `name` and the
+/// [`SourceFlags`] that flattens their flags into `nhiscan scan`.
 macro_rules! sources {
-    ($($field:ident: $flags:ty),* $(,)?) => {
+    ($($field:ident: $flags:ident),* $(,)?) => {
+        $(pub mod $field;)*
+
         /// The flags of every API source, flattened into `nhiscan scan`.
         #[derive(Debug, Clone, clap::Args)]
         pub struct SourceFlags {
             $(
                 #[command(flatten)]
-                pub $field: $flags,
+                pub $field: $field::$flags,
             )*
             /// Give up on an API source after this many seconds; it is reported as failed
             /// and the exit code says the inventory is incomplete
@@ -36,17 +41,11 @@ macro_rules! sources {
 
         impl SourceFlags {
             /// Every registered source, in registration order.
-            pub fn sources(&self) -> Vec<&dyn Source> {
+            pub fn sources(&self) -> Vec<&dyn $crate::collect::Source> {
                 vec![$(&self.$field),*]
             }
         }
     };
-}
-
-sources! {
-    aws: super::aws::AwsFlags,
-    github: super::github::GithubFlags,
-    kubernetes: super::kubernetes::KubernetesFlags,
 }
 
 impl SourceFlags {
