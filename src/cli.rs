@@ -87,6 +87,11 @@ pub struct ScanArgs {
     /// Policy file (default: nhiscan.toml at the root of the first PATH, if present)
     #[arg(long, value_name = "FILE", help_heading = "Policy")]
     pub config: Option<PathBuf>,
+
+    /// Report found secrets only from this confidence up: example, low, medium or high
+    /// (default: `[policy] min_confidence`, else example). Those below are counted
+    #[arg(long, value_name = "LEVEL", help_heading = "Policy", value_parser = parse_confidence)]
+    pub min_confidence: Option<nhiscan::model::Confidence>,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +218,11 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+fn parse_confidence(text: &str) -> Result<nhiscan::model::Confidence, String> {
+    nhiscan::config::parse_confidence(text)
+        .ok_or_else(|| format!("`{text}` is not a confidence; use example, low, medium or high"))
 }
 
 /// `50M`, `512K`, `1G` or a plain byte count.

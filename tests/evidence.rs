@@ -83,8 +83,8 @@ fn html_report_is_self_contained_and_carries_no_secret() {
         "By owner",
         "By age",
         "By control (findings)",
-        "Identities (28)",
-        "Findings (32)",
+        "Identities (29)",
+        "Findings (34)",
     ] {
         assert!(html.contains(section), "missing {section}");
     }

@@ -483,7 +483,7 @@ fn every_exposure_says_where_it_was_seen_a_working_tree_file_or_a_commit() {
     assert_eq!(
         origins,
         [
-            &serde_json::json!({"kind": "file", "path": "app.env"}),
+            &serde_json::json!({"kind": "file", "root": ".", "path": "app.env"}),
             &serde_json::json!({
                 "kind": "commit", "repository": ".", "path": "app.env",
                 "commit": added, "in_head": true,

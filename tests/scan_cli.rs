@@ -11,6 +11,18 @@ fn planted_tree_findings_are_exactly_what_was_planted() {
     let (code, inv) = scan_json(&planted(), &["."]);
     assert_eq!(code, 1, "deny-level findings exit 1");
     assert_eq!(leaks(&inv), expected_planted());
+    // AWS's documented example key id is reported as an example, at warn, where it lies.
+    assert_eq!(
+        examples(&inv),
+        [
+            (".env".to_string(), 7, "aws.access-key-id".to_string()),
+            (
+                "docs/setup.md".to_string(),
+                3,
+                "aws.access-key-id".to_string()
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -366,8 +378,8 @@ fn output_file_receives_the_report() {
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        32,
-        "26 leaks, 1 reuse, 2 expiry, 3 unowned certificates"
+        34,
+        "26 leaks, 2 published examples (warn), 1 reuse, 2 expiry, 3 unowned certificates"
     );
     assert!(
         results

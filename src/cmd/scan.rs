@@ -30,7 +30,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         .filter(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let config = nhiscan::config::load(args.config.as_deref(), &root)?;
+    let mut config = nhiscan::config::load(args.config.as_deref(), &root)?;
+    if let Some(min) = args.min_confidence {
+        config.policy.precision.min_confidence = min;
+    }
     for p in &paths {
         if std::fs::symlink_metadata(p).is_err() {
             anyhow::bail!("cannot scan {}: no such file or directory", p.display());
@@ -140,6 +143,15 @@ fn print_stats(inventory: &nhiscan::model::Inventory) {
         inventory.findings.len(),
         sum.elapsed_ms
     );
+    for (reason, n) in &sum.rejected {
+        eprintln!("stats: {n} candidates rejected as {reason}");
+    }
+    if sum.below_min_confidence > 0 {
+        eprintln!(
+            "stats: {} findings below min_confidence",
+            sum.below_min_confidence
+        );
+    }
 }
 
 fn write_report(args: &ScanArgs, inventory: &nhiscan::model::Inventory) -> Result<()> {

@@ -6,6 +6,10 @@
 //! problem at once, each as `file:line:column: key: message`, so a CI log shows everything
 //! to fix in one run.
 
+mod precision;
+
+pub use precision::parse_confidence;
+
 use crate::model::{Level, Timestamp};
 use crate::owners::{self, OwnerRule};
 use crate::policy::{self, Suppression};
@@ -69,6 +73,14 @@ struct RawPolicy {
     broad_privileges: Option<Vec<String>>,
     #[serde(default)]
     levels: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    min_confidence: Option<Spanned<String>>,
+    #[serde(default)]
+    context_applies_below: Option<Spanned<String>>,
+    #[serde(default)]
+    confidence: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    context: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +182,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         if let Some(list) = p.broad_privileges {
             limits.broad_privileges = list;
         }
+        let raw_precision = precision::RawPrecision {
+            min_confidence: p.min_confidence,
+            context_applies_below: p.context_applies_below,
+            confidence: p.confidence,
+            context: p.context,
+        };
+        precision::apply(
+            raw_precision,
+            &mut config.policy.precision,
+            &at,
+            &mut problems,
+        );
         for (code, level) in p.levels {
             if policy::rule(&code).is_none() {
                 problems.push(format!(
@@ -372,7 +396,7 @@ fn known_codes() -> String {
         .join(", ")
 }
 
-fn parse_level(text: &str) -> Option<Level> {
+pub(crate) fn parse_level(text: &str) -> Option<Level> {
     match text {
         "allow" => Some(Level::Allow),
         "warn" => Some(Level::Warn),
@@ -416,6 +440,7 @@ mod tests {
         let defaults = Config::default();
         assert_eq!(parsed.policy.thresholds, defaults.policy.thresholds);
         assert_eq!(parsed.owners.tag_keys, defaults.owners.tag_keys);
+        assert_eq!(parsed.policy.precision, defaults.policy.precision);
         for rule in policy::rules() {
             assert_eq!(
                 parsed.policy.levels.get(rule.code),

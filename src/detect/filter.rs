@@ -5,6 +5,8 @@
 //! look like. They are shared by every detector so that a placeholder rejected for one
 //! provider is rejected for all.
 
+use super::verdict::Rejection;
+use super::words;
 use aho_corasick::AhoCorasick;
 use std::sync::OnceLock;
 
@@ -52,10 +54,6 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "****",
     "...",
     "abcd1234",
-    // Values published in providers' own documentation (Stripe's API reference key, the
-    // jwt.io sample signature): test values, however real they look.
-    "4eC39HqLyjWDarjtT1zdp7dc",
-    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     "a1b2c3",
     "1a2b3c",
     "${",
@@ -71,8 +69,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "qwerty",
 ];
 
-/// True when the value is obviously not a real credential, for any detector.
-pub fn is_placeholder(secret: &[u8]) -> bool {
+/// Why the value is obviously not a real credential, for any detector.
+pub fn reject_any(secret: &[u8]) -> Option<Rejection> {
     static MARKERS: OnceLock<AhoCorasick> = OnceLock::new();
     let markers = MARKERS.get_or_init(|| {
         AhoCorasick::builder()
@@ -80,7 +78,20 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
             .build(PLACEHOLDER_MARKERS)
             .expect("placeholder markers are valid literals")
     });
-    markers.is_match(secret) || low_diversity(&secret.to_ascii_lowercase())
+    if markers.is_match(secret) {
+        Some(Rejection::Placeholder)
+    } else if low_diversity(&secret.to_ascii_lowercase()) {
+        Some(Rejection::LowEntropy)
+    } else {
+        None
+    }
+}
+
+pub use super::names::is_non_secret_name;
+
+/// True when the value is obviously not a real credential, for any detector.
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    reject_any(secret).is_some()
 }
 
 /// A long value made of very few distinct characters (`aaaaaaaa`, `abababab`, `00000000`).
@@ -175,20 +186,23 @@ const REFERENCE_PREFIXES: &[&str] = &[
 /// Strict filter for generic assignments (`password = "..."`), where the regex alone would
 /// also match variable names, environment lookups and test fixtures.
 pub fn is_generic_non_secret(secret: &[u8]) -> bool {
+    reject_generic(secret).is_some()
+}
+
+/// Why a generic assignment's value is not a credential, if it is not: the regex alone
+/// also matches code, names, references to stores, hashes, ids and made-up test values.
+pub fn reject_generic(secret: &[u8]) -> Option<Rejection> {
     let lower = secret.to_ascii_lowercase();
     let text = String::from_utf8_lossy(&lower);
-    if GENERIC_VALUE_WORDS.iter().any(|w| text.contains(w))
-        || deleet(&lower)
-            .iter()
-            .any(|v| GENERIC_VALUE_WORDS.iter().any(|w| v.contains(w)))
-    {
-        return true;
+    if REFERENCE_PREFIXES.iter().any(|p| text.starts_with(p)) || text.starts_with("urn:") {
+        return Some(Rejection::Reference);
     }
-    if text.contains("1234") || looks_like_timestamp(secret) {
-        return true;
+    if is_hash_or_ciphertext(secret) {
+        return Some(Rejection::Hash);
     }
-    if REFERENCE_PREFIXES.iter().any(|p| text.starts_with(p)) {
-        return true;
+    // Prose (a translated label, `Contraseña`) or a Java properties escape.
+    if !secret.is_ascii() || text.contains("\\u") {
+        return Some(Rejection::Code);
     }
     if secret.iter().any(|b| {
         matches!(
@@ -196,30 +210,122 @@ pub fn is_generic_non_secret(secret: &[u8]) -> bool {
             b'(' | b')' | b'[' | b']' | b'{' | b'}' | b' ' | b'\\' | b'`'
         )
     }) {
-        return true;
+        return Some(Rejection::Code);
+    }
+    // Code, not a value: `crate::Type`, `a->b`, `x => y`, `data?.key`, `!!flag`, `a|b`,
+    // a printf format (`%s`).
+    if ["::", "->", "=>", "?.", "!!", "||", "&&", "%s"]
+        .iter()
+        .any(|op| text.contains(op))
+    {
+        return Some(Rejection::Code);
+    }
+    if is_uuid(secret) || looks_like_timestamp(secret) || secret.iter().all(u8::is_ascii_digit) {
+        return Some(Rejection::Identifier);
+    }
+    // Short words (`env`, `null`, `mock`) turn up by chance in long random values; they
+    // mark a made-up value only when the value is short too.
+    let words: Vec<&str> = GENERIC_VALUE_WORDS
+        .iter()
+        .copied()
+        .filter(|w| w.len() >= 5 || secret.len() <= 20)
+        .collect();
+    if words.iter().any(|w| text.contains(w))
+        || deleet(&lower)
+            .iter()
+            .any(|v| words.iter().any(|w| v.contains(w)))
+        || text.contains("1234")
+    {
+        return Some(Rejection::WeakWord);
     }
     // A single word (`Incomplete`, `ReadableBuffer`, `NextPartNumberMarker`) is a type,
     // an enum member or prose; human-chosen secrets that are only letters are rare.
     if secret.iter().all(|b| b.is_ascii_alphabetic())
         && (secret.len() < 20 || pascal_words(secret) >= 3)
     {
-        return true;
+        return Some(Rejection::Code);
     }
-    if secret.iter().all(|b| b.is_ascii_digit()) {
-        return true;
+    if is_identifier_like(secret)
+        || has_file_extension(&text)
+        || words::is_identifier_of_words(secret)
+        || words::is_header_name(secret)
+    {
+        return Some(Rejection::Code);
     }
-    // Code, not a value: `crate::Type`, `a->b`, `x => y`.
-    if ["::", "->", "=>"].iter().any(|op| text.contains(op)) {
-        return true;
+    if words::is_made_of_words(secret)
+        || words::is_sequence(secret)
+        || words::is_word_and_digits(secret)
+    {
+        return Some(Rejection::WeakWord);
     }
-    is_identifier_like(secret) || has_file_extension(&text)
+    None
+}
+
+/// `123e4567-e89b-12d3-a456-426614174000`: an id, unless a provider's format says a key
+/// is one (those providers have their own detectors).
+fn is_uuid(secret: &[u8]) -> bool {
+    secret.len() == 36
+        && secret.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Stored password hashes and ciphertexts: what a password field holds when the secret is
+/// *not* there (bcrypt, sha-crypt, pbkdf2 in Django and Werkzeug forms, LDAP schemes,
+/// argon2, scrypt, Fernet tokens, encrypted values of Spring, SOPS, Jenkins, Ansible Vault).
+pub fn is_hash_or_ciphertext(secret: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"$2a$",
+        b"$2b$",
+        b"$2y$",
+        b"$2x$",
+        b"$1$",
+        b"$5$",
+        b"$6$",
+        b"$y$",
+        b"$7$",
+        b"$apr1$",
+        b"$argon2",
+        b"$scrypt$",
+        b"$pbkdf2",
+        b"pbkdf2_sha256$",
+        b"pbkdf2_sha1$",
+        b"pbkdf2:sha256:",
+        b"pbkdf2:sha1:",
+        b"scrypt:",
+        b"argon2$",
+        b"bcrypt$",
+        b"sha1$",
+        b"md5$",
+        b"{sha}",
+        b"{ssha}",
+        b"{sha256}",
+        b"{ssha256}",
+        b"{sha512}",
+        b"{ssha512}",
+        b"{md5}",
+        b"{smd5}",
+        b"{crypt}",
+        b"{bcrypt}",
+        b"{noop}",
+        b"{pbkdf2}",
+        b"{cipher}",
+        b"enc[",
+        b"enc(",
+        b"$ansible_vault",
+        b"{aqaaab",
+        b"gaaaaab",
+    ];
+    let lower = secret.to_ascii_lowercase();
+    PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
 /// `db_password_name`, `MY_SECRET_VAR`, `userPassword`, `some.dotted.key`,
 /// `recognizer._stateNumber`: names, not values.
 fn is_identifier_like(secret: &[u8]) -> bool {
     let has_digit = secret.iter().any(|b| b.is_ascii_digit());
-    let is_separator = |b: &u8| matches!(b, b'.' | b':' | b'/');
+    let is_separator = |b: &u8| matches!(b, b'.' | b':' | b'/' | b'|');
     let dotted_path = secret.iter().any(is_separator)
         && secret.split(is_separator).all(|seg| {
             seg.first()
@@ -303,110 +409,6 @@ fn camel_humps(secret: &[u8]) -> usize {
         .count()
 }
 
-/// Words in an assignment's *name* that say the value is not a secret even though the name
-/// mentions one: `next_token`, `token_type`, `secret_name`, `passwordPolicy`, ...
-const NON_SECRET_NAME_WORDS: &[&str] = &[
-    "next",
-    "page",
-    "continuation",
-    "change",
-    "lock",
-    "request",
-    "idempotency",
-    "csrf",
-    "xsrf",
-    "cursor",
-    "marker",
-    "type",
-    "kind",
-    "name",
-    "id",
-    "url",
-    "uri",
-    "endpoint",
-    "path",
-    "file",
-    "field",
-    "policy",
-    "length",
-    "size",
-    "count",
-    "max",
-    "min",
-    "expiry",
-    "expires",
-    "expire",
-    "expiration",
-    "ttl",
-    "timeout",
-    "format",
-    "prefix",
-    "header",
-    "hint",
-    "label",
-    "placeholder",
-    "pattern",
-    "regex",
-    "version",
-    "arn",
-    "ref",
-    "manager",
-    "provider",
-    "store",
-    "description",
-    "enabled",
-    "required",
-    "input",
-    "prompt",
-    "reset",
-    "forgot",
-    "confirm",
-    "validation",
-    "strength",
-    "usage",
-    "limit",
-    "template",
-    "rotation",
-    "algorithm",
-    "encoding",
-    "mode",
-    "last",
-    "used",
-    "date",
-    "time",
-    "created",
-    "updated",
-    "at",
-    "age",
-];
-
-/// True when the assignment's name (everything the regex matched before the value) marks
-/// the value as metadata about a secret rather than the secret itself. The name is split
-/// into words (`nextPageToken` -> next, page, token) so `admin` never matches `min`.
-pub fn is_non_secret_name(name: &[u8]) -> bool {
-    name_words(name).any(|w| NON_SECRET_NAME_WORDS.contains(&w.as_str()))
-}
-
-fn name_words(name: &[u8]) -> impl Iterator<Item = String> + '_ {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for &b in name {
-        if !b.is_ascii_alphanumeric() {
-            words.push(std::mem::take(&mut current));
-            prev_lower = false;
-            continue;
-        }
-        if b.is_ascii_uppercase() && prev_lower {
-            words.push(std::mem::take(&mut current));
-        }
-        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
-        current.push(b.to_ascii_lowercase() as char);
-    }
-    words.push(current);
-    words.into_iter().filter(|w| !w.is_empty())
-}
-
 fn has_file_extension(text: &str) -> bool {
     const EXTENSIONS: &[&str] = &[
         ".pem", ".key", ".json", ".txt", ".crt", ".p12", ".pfx", ".yaml", ".yml", ".env", ".jks",
@@ -445,27 +447,6 @@ mod tests {
                 !is_placeholder(real.as_bytes()),
                 "{real} is not a placeholder"
             );
-        }
-    }
-
-    #[test]
-    fn assignment_names_about_secrets_are_not_secrets() {
-        for n in [
-            "nextToken\": \"",
-            "token_type=",
-            "SECRET_NAME: ",
-            "password_policy = ",
-        ] {
-            assert!(is_non_secret_name(n.as_bytes()), "{n}");
-        }
-        for n in [
-            "api_token = ",
-            "DB_PASSWORD=",
-            "client_secret: ",
-            "<db:adminPassword>",
-            "curl --user \"admin:",
-        ] {
-            assert!(!is_non_secret_name(n.as_bytes()), "{n}");
         }
     }
 

@@ -5,8 +5,9 @@
 //! around each hit, so the cost of 150+ regexes is paid where a credential can actually be.
 //! All scratch space lives in [`Scratch`], owned by one worker thread and reused per file.
 
-use super::validate::Verdict;
-use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, filter};
+use super::validate::{Validator, Verdict};
+use super::verdict::{Reason, Rejection, Rejections, confidence_of};
+use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, filter, layers};
 use crate::model::Confidence;
 use std::ops::Range;
 
@@ -19,6 +20,21 @@ pub struct Candidate {
     /// The whole regex match (the PEM block for certificates).
     pub whole: Range<usize>,
     pub confidence: Confidence,
+    pub reason: Reason,
+    /// A generic match on a comment line: documentation, not configuration. (Only for
+    /// generic matches: `//registry...` in `.npmrc` is no comment, and which marker
+    /// starts a comment depends on the language.)
+    pub in_comment: bool,
+    /// Found under a decoding layer: `secret` and `whole` are offsets into
+    /// `Scratch::decoded[layer.buffer]`, and `layer.outer` is the encoded run in the buffer.
+    pub layer: Option<Layer>,
+}
+
+/// Where a decoded candidate came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    pub buffer: usize,
+    pub outer: Range<usize>,
 }
 
 /// Per-thread reusable state for [`DetectorSet::find`].
@@ -28,13 +44,69 @@ pub struct Scratch {
     windows: Vec<Vec<Range<usize>>>,
     touched: Vec<u32>,
     pub candidates: Vec<Candidate>,
+    /// Candidates rejected since the scratch was made, by reason.
+    pub rejected: Rejections,
+    /// Base64 runs holding an encoded PEM header, decoded; candidates found inside them.
+    pub decoded: Vec<Vec<u8>>,
+    pub decoded_candidates: Vec<Candidate>,
+    /// Offsets of encoded-PEM marker hits in the current buffer.
+    encoded_hits: Vec<usize>,
 }
 
 impl DetectorSet {
     /// Find every candidate in `buf`; results are left in `scratch.candidates`, sorted by
     /// position, with generic matches that overlap a specific one removed.
     pub fn find(&self, buf: &[u8], scratch: &mut Scratch) {
+        scratch.decoded_candidates.clear();
+        scratch.decoded.clear();
+        self.find_plain(buf, scratch);
+        if !scratch.encoded_hits.is_empty() {
+            self.find_encoded(buf, scratch);
+        }
+    }
+
+    /// Look inside every base64 run that holds an encoded PEM header (one layer deep).
+    fn find_encoded(&self, buf: &[u8], scratch: &mut Scratch) {
+        let hits = std::mem::take(&mut scratch.encoded_hits);
+        let outer = std::mem::take(&mut scratch.candidates);
+        let mut last_run_end = 0;
+        for hit in hits {
+            if hit < last_run_end {
+                continue; // the same run, already decoded
+            }
+            let run = layers::run_around(buf, hit);
+            last_run_end = run.end;
+            // A detector of the encoded form already reports this run (a kubeconfig's
+            // `client-key-data`): the key is that finding, not a second one.
+            let covered = outer.iter().any(|c| {
+                !self.get(c.detector).generic
+                    && c.secret.start <= run.start
+                    && run.end <= c.secret.end
+            });
+            if covered {
+                continue;
+            }
+            let mut decoded = Vec::new();
+            layers::decode(&buf[run.clone()], &mut decoded);
+            self.find_plain(&decoded, scratch);
+            scratch.encoded_hits.clear();
+            let buffer = scratch.decoded.len();
+            for mut c in scratch.candidates.drain(..) {
+                c.layer = Some(Layer {
+                    buffer,
+                    outer: run.clone(),
+                });
+                scratch.decoded_candidates.push(c);
+            }
+            scratch.decoded.push(decoded);
+        }
+        scratch.candidates = outer;
+    }
+
+    /// Candidates in `buf` itself, without decoding anything.
+    fn find_plain(&self, buf: &[u8], scratch: &mut Scratch) {
         scratch.candidates.clear();
+        scratch.encoded_hits.clear();
         if scratch.windows.len() != self.len() {
             scratch.windows = vec![Vec::new(); self.len()];
         }
@@ -42,7 +114,13 @@ impl DetectorSet {
         for i in 0..scratch.touched.len() {
             let detector = scratch.touched[i];
             let windows = std::mem::take(&mut scratch.windows[detector as usize]);
-            self.confirm(detector, buf, &windows, &mut scratch.candidates);
+            self.confirm(
+                detector,
+                buf,
+                &windows,
+                &mut scratch.candidates,
+                &mut scratch.rejected,
+            );
             // Give the allocation back for the next buffer.
             scratch.windows[detector as usize] = windows;
             scratch.windows[detector as usize].clear();
@@ -57,6 +135,10 @@ impl DetectorSet {
         let mut line: Option<(usize, usize)> = None;
         for m in self.prefilter.find_overlapping_iter(buf) {
             let (hit_start, hit_end) = (m.start(), m.end());
+            if self.base64_markers.contains(&m.pattern().as_usize()) {
+                scratch.encoded_hits.push(hit_start);
+                continue;
+            }
             for &d in &self.keyword_owners[m.pattern().as_usize()] {
                 let (start, end) = match self.get(d).span {
                     Span::Line => match line {
@@ -96,6 +178,7 @@ impl DetectorSet {
         buf: &[u8],
         windows: &[Range<usize>],
         out: &mut Vec<Candidate>,
+        rejected: &mut Rejections,
     ) {
         let d = self.get(detector);
         let regex = d.regex();
@@ -119,46 +202,118 @@ impl DetectorSet {
                     continue;
                 };
                 let name = &buf[m.start()..s.max(m.start())];
-                if let Some(confidence) = self.judge(detector, &buf[s..e], name) {
-                    out.push(Candidate {
+                match self.judge(detector, buf, s..e, name) {
+                    Ok((confidence, reason)) => out.push(Candidate {
                         detector,
                         secret: s..e,
                         whole: m.start()..m.end(),
                         confidence,
-                    });
+                        reason,
+                        in_comment: d.generic && on_comment_line(buf, m.start()),
+                        layer: None,
+                    }),
+                    Err(why) => rejected.add(why),
                 }
             }
         }
     }
 
-    /// Apply filters and the validator; `None` drops the candidate.
-    /// `name` is what the regex matched before the secret (an assignment's key, a URL's
-    /// scheme and user); generic detectors use it to skip metadata like `next_token`.
-    fn judge(&self, detector: u32, secret: &[u8], name: &[u8]) -> Option<Confidence> {
+    /// Apply filters and the validator: the confidence and its reason, or why the
+    /// candidate is no credential. `name` is what the regex matched before the secret (an
+    /// assignment's key, a URL's scheme and user); generic detectors use it to skip
+    /// metadata like `next_token`.
+    fn judge(
+        &self,
+        detector: u32,
+        buf: &[u8],
+        span: Range<usize>,
+        name: &[u8],
+    ) -> Result<(Confidence, Reason), Rejection> {
         let d = self.get(detector);
-        if secret.is_empty() || filter::is_placeholder(secret) {
-            return None;
+        let secret = &buf[span.clone()];
+        if secret.is_empty() {
+            return Err(Rejection::Placeholder);
         }
-        if d.generic && filter::is_generic_non_secret(secret) {
-            return None;
+        if d.is_reference() {
+            return Ok((d.confidence, Reason::Reference));
+        }
+        // Published examples first: `AKIAIOSFODNN7EXAMPLE` is reported as an example,
+        // not rejected as a placeholder.
+        if let Some(i) = self.known_example(d, secret) {
+            return Ok((Confidence::Example, Reason::KnownExample(i)));
+        }
+        if let Some(why) = filter::reject_any(secret) {
+            return Err(why);
+        }
+        if !d.generic && inside_longer_run(buf, &span) {
+            return Err(Rejection::Encoded);
+        }
+        if d.generic
+            && let Some(why) = filter::reject_generic(secret)
+        {
+            return Err(why);
         }
         // Only `key = value` assignments have a meaningful name; a URI's user or a netrc host
         // may contain these words by accident.
         if d.generic && d.provider == "generic" && filter::is_non_secret_name(name) {
-            return None;
+            return Err(Rejection::Metadata);
         }
+        let entropy = filter::shannon_entropy(secret);
         if let Some(min) = d.entropy
-            && filter::shannon_entropy(secret) < min
+            && entropy < min
         {
-            return None;
+            return Err(Rejection::LowEntropy);
         }
-        match d.validator.map(|v| v.check(secret)) {
-            None => Some(d.confidence),
-            Some(Verdict::Valid) => Some(Confidence::High),
-            Some(Verdict::ChecksumMismatch) => Some(Confidence::Low),
-            Some(Verdict::Reject) => None,
-        }
+        let reason = match d.validator.map(|v| (v, v.check(secret))) {
+            None if d.generic => Reason::Generic {
+                entropy_tenths: (entropy * 10.0).round() as u16,
+            },
+            None => Reason::Format,
+            Some((Validator::Base62Crc32, Verdict::Valid)) => Reason::Checksum,
+            Some((_, Verdict::Valid)) => Reason::Structure,
+            Some((_, Verdict::ChecksumMismatch)) => Reason::ChecksumMismatch,
+            Some((_, Verdict::Reject)) => return Err(Rejection::Structure),
+            Some((_, Verdict::MadeUp)) => return Err(Rejection::WeakWord),
+            Some((_, Verdict::Malformed)) => Reason::Malformed,
+            Some((_, Verdict::Unknown)) => Reason::Format,
+        };
+        Ok((confidence_of(reason, d.confidence), reason))
     }
+}
+
+/// A match whose value touches letters or digits on both sides is a piece of a longer run
+/// (an image or certificate in base64, a hash), not a token of its own.
+fn inside_longer_run(buf: &[u8], span: &Range<usize>) -> bool {
+    let before = span.start.checked_sub(1).map(|i| buf[i]);
+    let after = buf.get(span.end).copied();
+    matches!((before, after), (Some(b), Some(a)) if b.is_ascii_alphanumeric() && a.is_ascii_alphanumeric())
+}
+
+/// True when the line holding `at` starts (after indentation) with a comment marker.
+fn on_comment_line(buf: &[u8], at: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
+    let line = &buf[start..at];
+    let text = match line.iter().position(|b| !b.is_ascii_whitespace()) {
+        Some(i) => &line[i..],
+        None => return false,
+    };
+    // `#define`, `#include`: C preprocessor lines are code, not comments.
+    let preprocessor = [&b"#define"[..], b"#include", b"#if", b"#undef", b"#pragma"]
+        .iter()
+        .any(|p| text.starts_with(p));
+    !preprocessor
+        && [
+            &b"#"[..],
+            b"//",
+            b"/*",
+            b"* ",
+            b"<!--",
+            b"-- ",
+            b";",
+            b"rem ",
+        ]
+        .iter()
+        .any(|m| text.starts_with(m))
 }
 
 /// The line around a hit, bounded so a minified file's single line is not searched whole.

@@ -6,24 +6,31 @@
 //! detector's confirming regex, which runs only near a keyword hit. Validation reports every
 //! problem at once, each naming the file and the detector.
 
+mod compile;
 pub mod decode;
 mod filter;
 mod find;
+mod layers;
+mod magic;
+mod names;
 mod selftest;
 pub mod syntax;
 pub mod validate;
+pub mod verdict;
+mod words;
 
 pub use filter::shannon_entropy;
 pub use find::{Candidate, Scratch};
 pub use selftest::{SelfTestFailure, self_test};
+pub use verdict::{Reason, Rejection, Rejections};
 
 use crate::model::{Confidence, Level};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use syntax::{DetectorFile, DetectorSyntax};
+use syntax::DetectorSyntax;
 use validate::Validator;
 
 macro_rules! include_detector {
@@ -54,6 +61,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     include_detector!("uri.toml"),
     include_detector!("config-files.toml"),
     include_detector!("generic.toml"),
+    include_detector!("references.toml"),
+    include_detector!("known-examples.toml"),
 ];
 
 /// Kinds a detector may declare; a closed list so that typos fail validation.
@@ -73,6 +82,8 @@ pub const KINDS: &[&str] = &[
     "private-key",
     "certificate",
     "credentials",
+    "reference",
+    "keystore",
 ];
 
 /// Default bytes after a keyword hit in which a match may end.
@@ -103,6 +114,9 @@ pub struct Detector {
     pub reference: Option<String>,
     /// Where the detector was defined (`embedded:aws.toml` or a user path).
     pub origin: String,
+    /// For binary formats: the bytes a file starts with (see [`magic`]); such a detector
+    /// has no keywords and no regex.
+    pub magic: Vec<magic::Magic>,
     pub syntax: DetectorSyntax,
 }
 
@@ -149,6 +163,21 @@ impl LazyRegex {
 }
 
 impl Detector {
+    /// A reference to a secret held in a store (`kind = "reference"`): its match is the
+    /// secret's name in the store, never a value.
+    pub fn is_reference(&self) -> bool {
+        self.kind == "reference"
+    }
+
+    /// The bytes a value is identified by: a key block written across string literals
+    /// (`"MII...\n" + "..."`) is the same key as the one in a `.pem` file.
+    pub fn canonical<'v>(&self, secret: &'v [u8]) -> std::borrow::Cow<'v, [u8]> {
+        match self.validator {
+            Some(Validator::KeyBlock) => std::borrow::Cow::Owned(validate::key_body(secret)),
+            _ => std::borrow::Cow::Borrowed(secret),
+        }
+    }
+
     /// The confirming regex and the index of its `secret` group.
     pub fn regex(&self) -> &Regex {
         &self.confirm.get().0
@@ -159,13 +188,29 @@ impl Detector {
     }
 }
 
+/// A value its vendor publishes as an example, as loaded.
+#[derive(Debug, Clone)]
+pub struct KnownExample {
+    pub vendor: String,
+    pub source: String,
+    pub origin: String,
+}
+
 /// Every detector, plus the prefilter that selects which of them to run on a buffer.
 #[derive(Debug)]
 pub struct DetectorSet {
     detectors: Vec<Detector>,
+    /// Exact published example values -> their index in `examples`.
+    known: HashMap<Box<[u8]>, u32>,
+    /// AWS account ids used in examples -> their index in `examples`.
+    known_accounts: HashMap<String, u32>,
+    examples: Vec<KnownExample>,
     prefilter: AhoCorasick,
     /// Prefilter pattern index -> detectors that listed that keyword.
     keyword_owners: Vec<Vec<u32>>,
+    /// Prefilter pattern indices of base64-encoded PEM headers: a hit means "decode the
+    /// run around me and look inside".
+    base64_markers: std::ops::Range<usize>,
     /// blake3 of every detector source, so caches can tell when detectors changed.
     hash: String,
 }
@@ -264,60 +309,65 @@ impl DetectorSet {
         DetectorSet::compile(&DetectorSource::embedded())
     }
 
-    /// Parse, validate and compile `sources`, reporting every problem found.
-    pub fn compile(sources: &[DetectorSource]) -> Result<DetectorSet, DetectorError> {
-        let mut problems = Vec::new();
-        let mut detectors = Vec::new();
-        let mut seen: HashMap<String, String> = HashMap::new();
-        for source in sources {
-            let file: DetectorFile = match toml::from_str(&source.text) {
-                Ok(f) => f,
-                Err(e) => {
-                    problems.push(DetectorProblem {
-                        origin: source.origin.clone(),
-                        detector: None,
-                        message: e.to_string().trim_end().to_string(),
-                    });
-                    continue;
-                }
-            };
-            for syntax in file.detectors {
-                if let Some(first) = seen.insert(syntax.id.clone(), source.origin.clone()) {
-                    problems.push(DetectorProblem {
-                        origin: source.origin.clone(),
-                        detector: Some(syntax.id.clone()),
-                        message: format!("duplicate id (first defined in {first})"),
-                    });
-                    continue;
-                }
-                match compile_one(syntax, &source.origin, source.embedded) {
-                    Ok(d) => detectors.push(d),
-                    Err(mut p) => problems.append(&mut p),
-                }
-            }
-        }
-        if !problems.is_empty() {
-            return Err(DetectorError::Invalid(problems));
-        }
-        let hash = {
-            let mut h = blake3::Hasher::new();
-            for s in sources {
-                h.update(s.origin.as_bytes());
-                h.update(s.text.as_bytes());
-            }
-            h.finalize().to_hex()[..16].to_string()
-        };
-        let (prefilter, keyword_owners) = build_prefilter(&detectors)?;
-        Ok(DetectorSet {
-            detectors,
-            prefilter,
-            keyword_owners,
-            hash,
-        })
-    }
-
     pub fn detectors(&self) -> &[Detector] {
         &self.detectors
+    }
+
+    /// The binary-format detector whose magic the file starting with `head` has.
+    pub fn sniff(&self, head: &[u8]) -> Option<u32> {
+        self.detectors
+            .iter()
+            .position(|d| d.magic.iter().any(|m| m.matches(head)))
+            .map(|i| i as u32)
+    }
+
+    /// The published example `value` is, if it is one: listed exactly, or an AWS access
+    /// key id of an account the vendor uses in examples (for `aws.*` detectors).
+    pub fn known_example(&self, d: &Detector, value: &[u8]) -> Option<u32> {
+        if let Some(&i) = self.known.get(value) {
+            return Some(i);
+        }
+        if d.provider == "aws" && !self.known_accounts.is_empty() {
+            let account = decode::aws_account_id(value)?;
+            return self.known_accounts.get(&account).copied();
+        }
+        None
+    }
+
+    pub fn known_examples(&self) -> &[KnownExample] {
+        &self.examples
+    }
+
+    /// The words a finding shows for `reason` (never the value).
+    pub fn describe(&self, reason: Reason) -> String {
+        match reason {
+            Reason::Checksum => "checksum verified".into(),
+            Reason::ChecksumMismatch => {
+                "checksum does not match: hand-edited, truncated or not the provider's".into()
+            }
+            Reason::Structure => "structure verified".into(),
+            Reason::Malformed => {
+                "the format's frame is there but its content does not parse: cut short, edited or made up".into()
+            }
+            Reason::Format => "provider format".into(),
+            Reason::Generic { entropy_tenths } => format!(
+                "generic assignment, entropy {}.{} bits per character",
+                entropy_tenths / 10,
+                entropy_tenths % 10
+            ),
+            // The source without its scheme: a report names it, it never links out.
+            Reason::KnownExample(i) => match self.examples.get(i as usize) {
+                Some(e) => format!(
+                    "example value published by {} ({})",
+                    e.vendor,
+                    e.source
+                        .trim_start_matches("https://")
+                        .trim_start_matches("http://")
+                ),
+                None => "published example value".into(),
+            },
+            Reason::Reference => "reference to a secret store".into(),
+        }
     }
 
     pub fn get(&self, index: u32) -> &Detector {
@@ -337,6 +387,7 @@ impl DetectorSet {
     pub fn verify_regexes(&self) -> Vec<DetectorProblem> {
         self.detectors
             .iter()
+            .filter(|d| d.magic.is_empty())
             .filter_map(|d| {
                 LazyRegex::build(&d.confirm.pattern)
                     .err()
@@ -352,134 +403,4 @@ impl DetectorSet {
     pub fn hash(&self) -> &str {
         &self.hash
     }
-}
-
-fn build_prefilter(detectors: &[Detector]) -> Result<(AhoCorasick, Vec<Vec<u32>>), DetectorError> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut patterns: Vec<String> = Vec::new();
-    let mut owners: Vec<Vec<u32>> = Vec::new();
-    for (i, d) in detectors.iter().enumerate() {
-        let unique: BTreeSet<String> = d.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        for kw in unique {
-            let slot = *index.entry(kw.clone()).or_insert_with(|| {
-                patterns.push(kw);
-                owners.push(Vec::new());
-                patterns.len() - 1
-            });
-            owners[slot].push(i as u32);
-        }
-    }
-    let prefilter = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&patterns)
-        .map_err(|e| DetectorError::Prefilter(e.to_string()))?;
-    Ok((prefilter, owners))
-}
-
-fn compile_one(
-    s: DetectorSyntax,
-    origin: &str,
-    embedded: bool,
-) -> Result<Detector, Vec<DetectorProblem>> {
-    let mut problems = Vec::new();
-    let mut problem = |message: String| {
-        problems.push(DetectorProblem {
-            origin: origin.to_string(),
-            detector: Some(s.id.clone()),
-            message,
-        })
-    };
-    if !valid_id(&s.id) {
-        problem("id must be `<provider>.<name>` in lowercase letters, digits and `-`".into());
-    }
-    if !KINDS.contains(&s.kind.as_str()) {
-        problem(format!(
-            "unknown kind `{}`; expected one of {}",
-            s.kind,
-            KINDS.join(", ")
-        ));
-    }
-    if s.keywords.is_empty() || s.keywords.iter().any(|k| k.len() < 2) {
-        problem("needs at least one keyword, each at least 2 bytes long".into());
-    }
-    if s.examples.is_empty() || s.negative_examples.is_empty() {
-        problem("needs at least one example and one negative_example".into());
-    }
-    let validator = match s.validate.as_deref() {
-        None => None,
-        Some(name) => match Validator::from_name(name) {
-            Some(v) => Some(v),
-            None => {
-                problem(format!(
-                    "unknown validator `{name}`; expected one of {}",
-                    Validator::NAMES.join(", ")
-                ));
-                None
-            }
-        },
-    };
-    let compiled = OnceLock::new();
-    if embedded {
-        if !s.regex.contains("(?P<secret>") {
-            problem("regex has no named group `secret`".into());
-        }
-    } else {
-        match LazyRegex::build(&s.regex) {
-            Ok(built) => {
-                let _ = compiled.set(built);
-            }
-            Err(message) => problem(message),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let entropy = s.entropy.or(if s.generic {
-        Some(GENERIC_DEFAULT_ENTROPY)
-    } else {
-        None
-    });
-    let default_confidence = if s.generic {
-        Confidence::Low
-    } else {
-        Confidence::Medium
-    };
-    Ok(Detector {
-        id: s.id.clone(),
-        name: s.name.clone(),
-        provider: s.provider.clone(),
-        kind: s.kind.clone(),
-        keywords: s.keywords.clone(),
-        confirm: LazyRegex {
-            pattern: s.regex.clone(),
-            compiled,
-        },
-        entropy,
-        validator,
-        generic: s.generic,
-        confidence: s.confidence.unwrap_or(default_confidence),
-        level: s.level.unwrap_or(Level::Deny),
-        span: match (s.window, s.lookback) {
-            (None, None) => Span::Line,
-            (window, lookback) => Span::Bytes {
-                lookback: lookback.unwrap_or(DEFAULT_LOOKBACK),
-                window: window.unwrap_or(DEFAULT_WINDOW),
-            },
-        },
-        reference: s.reference.clone(),
-        origin: origin.to_string(),
-        syntax: s,
-    })
-}
-
-fn valid_id(id: &str) -> bool {
-    let mut parts = id.splitn(2, '.');
-    let ok = |p: &str| {
-        !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-    };
-    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if ok(a) && ok(b))
 }

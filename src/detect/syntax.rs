@@ -7,12 +7,32 @@
 use crate::model::{Confidence, Level};
 use serde::{Deserialize, Serialize};
 
-/// One `detectors/*.toml` file: a list of `[[detector]]` tables.
+/// One `detectors/*.toml` file: `[[detector]]` tables, and `[[known_example]]` tables for
+/// values their vendors publish as examples.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectorFile {
     #[serde(rename = "detector", default)]
     pub detectors: Vec<DetectorSyntax>,
+    #[serde(rename = "known_example", default)]
+    pub known_examples: Vec<KnownExampleSyntax>,
+}
+
+/// A credential-shaped value its vendor publishes in documentation or ships in an
+/// emulator: matched exactly, it is reported at confidence `example`, never as a leak.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownExampleSyntax {
+    /// The exact value as published.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// An AWS account id the vendor uses in examples: every access key id of it is one.
+    #[serde(default)]
+    pub aws_account: Option<String>,
+    /// Who publishes it (`AWS`, `Microsoft`), for the finding's reason.
+    pub vendor: String,
+    /// Where it is published (a URL).
+    pub source: String,
 }
 
 /// One detector exactly as written in TOML.
@@ -28,9 +48,15 @@ pub struct DetectorSyntax {
     pub kind: String,
     /// Literal strings for the prefilter, matched ASCII case-insensitively. The confirming
     /// regex runs only near a keyword hit, so every match must contain one of these.
+    #[serde(default)]
     pub keywords: Vec<String>,
     /// Confirming regex (byte-oriented, ASCII classes) with a named group `secret`.
+    #[serde(default)]
     pub regex: String,
+    /// Binary formats instead of a regex: hex bytes a file starts with (`??` for any),
+    /// any of which identifies it. Examples are then hex too.
+    #[serde(default)]
+    pub magic: Vec<String>,
     /// Minimum Shannon entropy (bits per byte) of the secret.
     #[serde(default)]
     pub entropy: Option<f64>,

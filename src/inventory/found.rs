@@ -1,23 +1,48 @@
 //! Identities of values the scanner found: one per fingerprint (or certificate hash), one
 //! exposure per place, each place typed by its [`Origin`].
 
-use super::{Builder, HistoryRepository, secret_identity_id};
+use super::{Builder, HistoryRepository, context, secret_identity_id};
 use crate::collect::Document;
-use crate::detect::Detector;
 use crate::detect::decode::Fact;
-use crate::model::{Exposure, Identity, Origin, Place, Provider, Status, Timestamp};
+use crate::detect::{Detector, Reason};
+use crate::model::{
+    Confidence, Context, Exposure, ExposureKind, Identity, Origin, Place, Provider,
+    SecretReference, Status, Timestamp,
+};
 use crate::scan::git::attribute::{CommitRef, SecretInHistory};
 use crate::scan::{CertificateMatch, SecretMatch};
 use std::collections::BTreeMap;
 
-/// A new identity for the secret with `fingerprint`, before exposures and facts.
+/// The id of what a match found: a value by its fingerprint, a reference by its store and
+/// name (the same secret referenced from two files is one identity).
+fn found_id(d: &Detector, fingerprint: &str, reference: Option<&str>) -> String {
+    match reference {
+        Some(name) => format!("reference:{}:{name}", d.provider),
+        None => secret_identity_id(fingerprint),
+    }
+}
+
+/// A new identity for what a match found, before exposures and facts.
 fn secret_identity(
     d: &Detector,
     provider: Provider,
     fingerprint: &str,
     preview: &str,
+    reference: Option<&str>,
     location: String,
 ) -> Identity {
+    if let Some(name) = reference {
+        // A secret held in a store: the store is where it lives; its value is not here.
+        let mut identity = Identity::found(
+            found_id(d, fingerprint, reference),
+            Provider::owned(d.provider.clone()),
+            "stored-secret",
+            name,
+            location,
+        );
+        identity.service = Some(d.provider.clone());
+        return identity;
+    }
     let mut identity = Identity::found(
         secret_identity_id(fingerprint),
         provider,
@@ -31,6 +56,33 @@ fn secret_identity(
     identity
 }
 
+/// What a detector's match says about its place: confidence and why, the kind of place,
+/// and whether it is the value or a reference to it.
+fn describe(
+    b: &Builder<'_>,
+    d: &Detector,
+    mut exposure: Exposure,
+    confidence: Confidence,
+    reason: Reason,
+    in_comment: bool,
+    reference: Option<&str>,
+) -> Exposure {
+    exposure.confidence = Some(confidence);
+    exposure.reason = Some(b.set.describe(reason));
+    exposure.context = Some(match exposure.origin.path_in_tree() {
+        Some(path) => context::classify(path, in_comment),
+        None => Context::Source,
+    });
+    if let Some(name) = reference {
+        exposure.kind = ExposureKind::Reference;
+        exposure.reference = Some(SecretReference {
+            store: d.provider.clone(),
+            name: name.to_string(),
+        });
+    }
+    exposure
+}
+
 fn push_exposure(identity: &mut Identity, exposure: Exposure) {
     if !identity.exposures.contains(&exposure) {
         identity.exposures.push(exposure);
@@ -38,19 +90,31 @@ fn push_exposure(identity: &mut Identity, exposure: Exposure) {
 }
 
 /// A secret in a working-tree file; returns its identity's slot.
-pub(super) fn secret_file(b: &mut Builder<'_>, m: &SecretMatch) -> usize {
+pub(super) fn secret_file(b: &mut Builder<'_>, origin: Origin, m: &SecretMatch) -> usize {
     let d = b.set.get(m.detector);
-    let slot = b.slot_or_insert(secret_identity_id(&m.fingerprint), || {
+    let reference = m.reference.as_deref();
+    let slot = b.slot_or_insert(found_id(d, &m.fingerprint, reference), || {
         secret_identity(
             d,
             Provider::FILE,
             &m.fingerprint,
             &m.preview,
+            reference,
             format!("{}:{}", m.path, m.line),
         )
     });
-    let mut exposure = Exposure::new(Origin::file(&m.path), &m.path, &d.id).at(m.line, m.column);
-    exposure.confidence = Some(m.confidence);
+    let mut origin = origin;
+    origin.decoded = m.layers.clone();
+    let exposure = Exposure::new(origin, &m.path, &d.id).at(m.line, m.column);
+    let exposure = describe(
+        b,
+        d,
+        exposure,
+        m.confidence,
+        m.reason,
+        m.in_comment,
+        reference,
+    );
     push_exposure(&mut b.identities[slot], exposure);
     slot
 }
@@ -59,17 +123,19 @@ pub(super) fn secret_file(b: &mut Builder<'_>, m: &SecretMatch) -> usize {
 pub(super) fn secret_document(b: &mut Builder<'_>, doc: &Document, m: &SecretMatch) -> usize {
     let d = b.set.get(m.detector);
     let label = doc.path();
-    let slot = b.slot_or_insert(secret_identity_id(&m.fingerprint), || {
+    let reference = m.reference.as_deref();
+    let slot = b.slot_or_insert(found_id(d, &m.fingerprint, reference), || {
         secret_identity(
             d,
             doc.provider.clone(),
             &m.fingerprint,
             &m.preview,
+            reference,
             format!("{label}:{}", m.line),
         )
     });
-    let mut exposure = Exposure::new(document_origin(doc), label, &d.id).at(m.line, m.column);
-    exposure.confidence = Some(m.confidence);
+    let exposure = Exposure::new(document_origin(doc), label, &d.id).at(m.line, m.column);
+    let exposure = describe(b, d, exposure, m.confidence, m.reason, false, reference);
     push_exposure(&mut b.identities[slot], exposure);
     slot
 }
@@ -98,9 +164,9 @@ pub(super) fn apply_facts(identity: &mut Identity, facts: &[Fact]) {
     }
 }
 
-pub(super) fn certificate_file(b: &mut Builder<'_>, c: &CertificateMatch) {
+pub(super) fn certificate_file(b: &mut Builder<'_>, origin: Origin, c: &CertificateMatch) {
     let detector = b.set.get(c.detector).id.clone();
-    let exposure = Exposure::new(Origin::file(&c.path), &c.path, detector).at(c.line, 1);
+    let exposure = Exposure::new(origin, &c.path, detector).at(c.line, 1);
     let location = format!("{}:{}", c.path, c.line);
     certificate(b, c, Provider::FILE, location, exposure);
 }
@@ -182,7 +248,8 @@ pub(super) fn history(b: &mut Builder<'_>, repo: &HistoryRepository, secret: &Se
     };
     let d = b.set.get(secret.detector);
     let now = b.now;
-    let slot = b.slot_or_insert(secret_identity_id(&secret.fingerprint), || {
+    let reference = secret.reference.as_deref();
+    let slot = b.slot_or_insert(found_id(d, &secret.fingerprint, reference), || {
         let location = secret
             .exposures
             .first()
@@ -193,17 +260,12 @@ pub(super) fn history(b: &mut Builder<'_>, repo: &HistoryRepository, secret: &Se
             Provider::GIT,
             &secret.fingerprint,
             &secret.preview,
+            reference,
             location,
         )
     });
-    let detectors: Vec<String> = secret
-        .exposures
-        .iter()
-        .map(|e| b.set.get(e.detector).id.clone())
-        .collect();
-    let identity = &mut b.identities[slot];
-    apply_facts(identity, &secret.facts);
-    for (e, detector) in secret.exposures.iter().zip(detectors) {
+    let mut exposures = Vec::with_capacity(secret.exposures.len());
+    for e in &secret.exposures {
         let place = match repo {
             HistoryRepository::Local { repository } => Place::Commit {
                 repository: repository.clone(),
@@ -219,16 +281,32 @@ pub(super) fn history(b: &mut Builder<'_>, repo: &HistoryRepository, secret: &Se
                 in_head: e.in_head,
             },
         };
-        identity.exposures.push(Exposure {
+        let ed = b.set.get(e.detector);
+        let origin = Origin {
+            place,
+            decoded: e.layers.clone(),
+        };
+        let exposure = Exposure {
             commit: Some(e.commit.sha.clone()),
             in_head: e.in_head,
             author: Some(e.commit.author_name.clone()),
             author_email: Some(e.commit.author_email.clone()),
             author_date: commit_time(&e.commit),
-            confidence: Some(secret.confidence),
-            ..Exposure::new(Origin::new(place), display(&e.path), detector).at(e.line, e.column)
-        });
+            ..Exposure::new(origin, display(&e.path), &ed.id).at(e.line, e.column)
+        };
+        exposures.push(describe(
+            b,
+            ed,
+            exposure,
+            e.confidence,
+            e.reason,
+            e.in_comment,
+            reference,
+        ));
     }
+    let identity = &mut b.identities[slot];
+    apply_facts(identity, &secret.facts);
+    identity.exposures.extend(exposures);
     let first_date = commit_time(&secret.first);
     if identity.created_at.is_none() || first_date < identity.created_at {
         identity.created_at = first_date;

@@ -15,12 +15,16 @@
 //! [`Origin`](crate::model::Origin). Certificates are identified by the SHA-256 of their DER
 //! encoding. Everything here is a pure function over data: unit-tested without I/O.
 
+pub mod context;
 mod found;
 pub mod merge;
+mod storage;
+
+pub use storage::storage;
 
 use crate::collect::Document;
 use crate::detect::DetectorSet;
-use crate::model::{DetectorInfo, Identity, Status, Timestamp};
+use crate::model::{DetectorInfo, Identity, Origin, Status, Timestamp};
 use crate::scan::git::attribute::SecretInHistory;
 use crate::scan::{FileFindings, ScanOutput};
 use std::collections::{BTreeSet, HashMap};
@@ -68,16 +72,18 @@ impl<'a> Builder<'a> {
     }
 
     /// Secrets and certificates of a working-tree scan, in order of first appearance
-    /// (secrets by path and line, then certificates).
-    pub fn add_files(&mut self, scan: &ScanOutput) {
+    /// (secrets by path and line, then certificates). `roots` are the paths the user named,
+    /// as displayed: each file belongs to the longest one its path is under.
+    pub fn add_files(&mut self, roots: &[String], scan: &ScanOutput) {
         for m in &scan.secrets {
             self.used.insert(m.detector);
-            let slot = found::secret_file(self, m);
+            let origin = file_origin(roots, &m.path);
+            let slot = found::secret_file(self, origin, m);
             found::apply_facts(&mut self.identities[slot], &m.facts);
         }
         for c in &scan.certificates {
             self.used.insert(c.detector);
-            found::certificate_file(self, c);
+            found::certificate_file(self, file_origin(roots, &c.path), c);
         }
     }
 
@@ -162,6 +168,29 @@ impl<'a> Builder<'a> {
         self.index.insert(id, self.identities.len() - 1);
         self.identities.len() - 1
     }
+}
+
+/// A file's place: the root it was found under and its path inside that root.
+fn file_origin(roots: &[String], display: &str) -> Origin {
+    let root = roots
+        .iter()
+        .filter(|r| {
+            r.as_str() == "."
+                || display == r.as_str()
+                || display
+                    .strip_prefix(r.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|r| if r.as_str() == "." { 0 } else { r.len() })
+        .map_or(".", String::as_str);
+    let inner = if root == "." {
+        display
+    } else if display == root {
+        display.rsplit('/').next().unwrap_or(display)
+    } else {
+        &display[root.len() + 1..]
+    };
+    Origin::file_in(root, inner)
 }
 
 /// What the inventory keeps of a detector: enough for policy and reports, never its regex.

@@ -28,6 +28,10 @@ fn secret(set: &DetectorSet, path: &str, line: u64, fp: &str) -> SecretMatch {
         fingerprint: fp.into(),
         preview: "AKIA…01".into(),
         confidence: Confidence::High,
+        reason: crate::detect::Reason::Format,
+        in_comment: false,
+        reference: None,
+        layers: Vec::new(),
         facts: Vec::new(),
     }
 }
@@ -48,6 +52,7 @@ fn in_history(set: &DetectorSet, fp: &str, path: &str) -> SecretInHistory {
         preview: "AKIA…01".into(),
         detector: d,
         confidence: Confidence::High,
+        reference: None,
         first: commit("c1", 1_700_000_000),
         exposures: vec![HistoryExposure {
             path: path.into(),
@@ -56,6 +61,10 @@ fn in_history(set: &DetectorSet, fp: &str, path: &str) -> SecretInHistory {
             commit: commit("c1", 1_700_000_000),
             in_head: false,
             detector: d,
+            confidence: Confidence::High,
+            reason: crate::detect::Reason::Format,
+            in_comment: false,
+            layers: Vec::new(),
         }],
         in_head: false,
         removed_in: Some(commit("c2", 1_700_000_100)),
@@ -75,7 +84,7 @@ fn one_identity_per_value_with_an_exposure_per_place() {
         ..ScanOutput::default()
     };
     let mut b = Builder::new(&set, now());
-    b.add_files(&scan);
+    b.add_files(&[".".to_string()], &scan);
     let built = b.finish();
     assert_eq!(built.identities.len(), 2);
     let first = &built.identities[0];
@@ -171,10 +180,13 @@ fn same_id_from_two_sources_is_one_identity_with_the_union_of_facts() {
 fn a_found_key_joins_the_collected_key_and_is_marked_leaked() {
     let set = set();
     let mut b = Builder::new(&set, now());
-    b.add_files(&ScanOutput {
-        secrets: vec![secret(&set, "deploy/.env", 4, "fp-key")],
-        ..ScanOutput::default()
-    });
+    b.add_files(
+        &[".".to_string()],
+        &ScanOutput {
+            secrets: vec![secret(&set, "deploy/.env", 4, "fp-key")],
+            ..ScanOutput::default()
+        },
+    );
     let mut key = Identity::new(
         "AKIA1",
         Provider::named("aws"),

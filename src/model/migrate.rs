@@ -57,7 +57,7 @@ fn legacy_origin(exposure: &Map<String, Value>) -> Value {
             "commit": commit,
             "in_head": exposure.get("in_head").cloned().unwrap_or(Value::Bool(false)),
         }),
-        None => serde_json::json!({"kind": "file", "path": path}),
+        None => serde_json::json!({"kind": "file", "root": ".", "path": path}),
     }
 }
 

@@ -5,9 +5,13 @@
 //! form of [`Inventory`] is a contract read by CI jobs and auditors, so field names and
 //! `schema_version` change only with a documented migration.
 
+mod inventory;
+mod judgement;
 pub mod migrate;
 pub mod provenance;
 
+pub use inventory::*;
+pub use judgement::*;
 pub use provenance::{Discovery, Encoding, Origin, Place};
 
 use serde::{Deserialize, Serialize};
@@ -67,6 +71,11 @@ impl Provider {
         Provider(Cow::Borrowed(name))
     }
 
+    /// A provider named at run time (a secret store a reference names).
+    pub fn owned(name: String) -> Provider {
+        Provider(Cow::Owned(name))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -122,8 +131,50 @@ pub struct Exposure {
     /// lowers it); absent for collectors' own records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<Confidence>,
+    /// Why that confidence: `checksum verified`, `generic assignment, entropy 3.9`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What kind of place in the tree this is (source, test, docs, vendor, example).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// A value (the secret itself) or a reference to a secret held in a store.
+    #[serde(default, skip_serializing_if = "ExposureKind::is_value")]
+    pub kind: ExposureKind,
+    /// The store and name a reference points to (`kind: reference` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<SecretReference>,
     /// Where the value was seen, typed (see [`provenance`]).
     pub origin: Origin,
+}
+
+/// What was seen at an exposure.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ExposureKind {
+    /// The secret value itself, written where the code is: hard-coded.
+    #[default]
+    Value,
+    /// A reference to a secret held in a store (`${{ secrets.X }}`, `secretKeyRef`,
+    /// `{{resolve:secretsmanager:...}}`): vaulted, not leaked.
+    Reference,
+}
+
+impl ExposureKind {
+    pub fn is_value(&self) -> bool {
+        *self == ExposureKind::Value
+    }
+}
+
+/// A secret held in a store, as code refers to it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SecretReference {
+    /// `github-actions`, `kubernetes`, `vault`, `aws-secrets-manager`, `aws-ssm`,
+    /// `azure-key-vault`, `gcp-secret-manager`, `doppler`, `1password`, `drone`, `sops`.
+    pub store: String,
+    /// The secret's name or path in that store (not its value).
+    pub name: String,
 }
 
 impl Exposure {
@@ -141,6 +192,10 @@ impl Exposure {
             author_email: None,
             author_date: None,
             confidence: None,
+            reason: None,
+            context: None,
+            kind: ExposureKind::Value,
+            reference: None,
             origin,
         }
     }
@@ -281,217 +336,20 @@ impl Identity {
     pub fn is_collected(&self) -> bool {
         self.discovery == Discovery::Collected
     }
-}
 
-/// How serious a finding is, and so what it does to the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Level::Allow => "allow",
-            Level::Warn => "warn",
-            Level::Deny => "deny",
-        })
-    }
-}
-
-/// How sure a detector is that the match is a live credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-/// A policy verdict about one identity (and, for leaks, one place).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Stable policy code, e.g. `leaked-secret`.
-    pub code: String,
-    pub level: Level,
-    pub identity: String,
-    pub message: String,
-    pub controls: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<u64>,
-    /// Commit of the place reported (history findings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detector: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preview: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<Confidence>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ToolInfo {
-    pub name: String,
-    pub version: String,
-}
-
-impl Default for ToolInfo {
-    fn default() -> Self {
-        ToolInfo {
-            name: env!("CARGO_PKG_NAME").to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-        }
-    }
-}
-
-/// What the user asked nhiscan to look at: paths, and per API source the names it was
-/// given (profiles, organisations, contexts), under the source's scope key (`aws`,
-/// `github`, `kubernetes`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scope {
-    pub paths: Vec<String>,
-    #[serde(flatten)]
-    pub sources: BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceState {
-    Ok,
-    Partial,
-    Failed,
-}
-
-/// Outcome of one source (collector) in this scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceStatus {
-    pub id: String,
-    pub status: SourceState,
-    pub items: u64,
-    pub errors: Vec<String>,
-    /// Things the user should know that do not make the source incomplete
-    /// (a shallow clone's truncated history, submodules not followed).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// API calls a collector made (0 for local sources).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub api_calls: u64,
-    /// Wall time of the source, in milliseconds.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub elapsed_ms: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// Counters a user needs to judge how complete the file scan was.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScanSummary {
-    pub files_scanned: u64,
-    pub bytes_scanned: u64,
-    pub skipped_binary: u64,
-    pub skipped_too_large: u64,
-    pub errors: u64,
-    pub suppressed_inline: u64,
-    pub suppressed_baseline: u64,
-    /// Findings hidden by a `[[suppress]]` rule of nhiscan.toml.
-    #[serde(default)]
-    pub suppressed_config: u64,
-    pub findings_deny: u64,
-    pub findings_warn: u64,
-    pub detectors: u64,
-    /// History: commits walked, distinct blobs scanned (or taken from the cache), bytes read.
-    #[serde(default)]
-    pub commits_scanned: u64,
-    #[serde(default)]
-    pub blobs_scanned: u64,
-    #[serde(default)]
-    pub blobs_cached: u64,
-    #[serde(default)]
-    pub history_bytes_scanned: u64,
-    pub elapsed_ms: u64,
-}
-
-/// The whole judged inventory: the JSON contract.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Inventory {
-    pub schema_version: u32,
-    pub tool: ToolInfo,
-    pub generated_at: Timestamp,
-    pub scope: Scope,
-    pub sources: Vec<SourceStatus>,
-    pub identities: Vec<Identity>,
-    pub findings: Vec<Finding>,
-    /// Every detector an exposure names, with what later stages and reports need to know
-    /// about it, so a saved inventory renders without the detector files (a user's own
-    /// detectors included).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub detectors: Vec<DetectorInfo>,
-    pub summary: ScanSummary,
-}
-
-/// What the inventory records about a detector that found something.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DetectorInfo {
-    pub id: String,
-    pub name: String,
-    /// The service whose credential it recognises (`stripe`, `x509`).
-    pub service: String,
-    pub kind: String,
-    /// Level of a finding about a value it found where it should not be.
-    pub level: Level,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// Where it was defined (`embedded:aws.toml` or a user's file).
-    pub origin: String,
-}
-
-impl DetectorInfo {
-    /// A certificate is public material: where it lies is no leak.
-    pub fn finds_public_material(&self) -> bool {
-        self.kind == "certificate"
-    }
-}
-
-impl Inventory {
-    /// Read an inventory written by this or an earlier nhiscan (see [`migrate`]).
-    /// An error names the line and column of the first problem in `text`.
-    pub fn from_json(text: &str) -> Result<Inventory, serde_json::Error> {
-        let current = match serde_json::from_str::<Inventory>(text) {
-            Ok(inventory) => return Ok(inventory),
-            Err(e) => e,
-        };
-        let mut value: serde_json::Value = serde_json::from_str(text)?;
-        migrate::upgrade(&mut value);
-        // Still wrong after the upgrade: the located error of the text as written says more
-        // than one about the upgraded value.
-        serde_json::from_value(value).map_err(|_| current)
+    /// A value its vendor publishes as an example wherever it was seen: not a credential,
+    /// reported once per place at warn and judged by no other rule.
+    pub fn is_published_example(&self) -> bool {
+        !self.exposures.is_empty()
+            && self
+                .exposures
+                .iter()
+                .all(|e| e.confidence == Some(Confidence::Example))
     }
 
-    /// The recorded facts about detector `id`, if an exposure named it.
-    pub fn detector(&self, id: &str) -> Option<&DetectorInfo> {
-        self.detectors.iter().find(|d| d.id == id)
-    }
-
-    pub fn has_deny(&self) -> bool {
-        self.findings.iter().any(|f| f.level == Level::Deny)
-    }
-
-    /// True when some requested source did not answer in full.
-    pub fn is_incomplete(&self) -> bool {
-        self.sources.iter().any(|s| s.status != SourceState::Ok)
+    /// A secret held in a store that code refers to by name (`${{ secrets.X }}`): every
+    /// exposure is a reference, none a value.
+    pub fn is_reference(&self) -> bool {
+        !self.exposures.is_empty() && self.exposures.iter().all(|e| !e.kind.is_value())
     }
 }

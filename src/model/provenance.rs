@@ -44,8 +44,13 @@ pub struct Origin {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Place {
-    /// A file of a scanned working tree (or a file named on the command line).
-    File { path: String },
+    /// A file of a scanned tree (or a file named on the command line).
+    File {
+        /// The path the user named (`.`, `services/api`, `config/app.env`).
+        root: String,
+        /// Path inside `root` (the file's name when the user named the file itself).
+        path: String,
+    },
     /// A blob in the history of a local repository the user named.
     Commit {
         /// The repository as the user named it on the command line.
@@ -97,8 +102,27 @@ impl Origin {
         }
     }
 
+    /// A file of the tree rooted at `.`.
     pub fn file(path: impl Into<String>) -> Origin {
-        Origin::new(Place::File { path: path.into() })
+        Origin::file_in(".", path)
+    }
+
+    /// A file at `path` inside the tree the user named as `root`.
+    pub fn file_in(root: impl Into<String>, path: impl Into<String>) -> Origin {
+        Origin::new(Place::File {
+            root: root.into(),
+            path: path.into(),
+        })
+    }
+
+    /// The tree or repository the place belongs to: the root the user named, the
+    /// repository of a commit or clone, the source of a document.
+    pub fn repository(&self) -> &str {
+        match &self.place {
+            Place::File { root, .. } => root,
+            Place::Commit { repository, .. } | Place::Clone { repository, .. } => repository,
+            Place::Document { source, .. } => source,
+        }
     }
 
     /// True when the value lies where anyone who can read the code can read it: a file,
@@ -121,7 +145,7 @@ impl Origin {
     /// `None` for a collector's document.
     pub fn path_in_tree(&self) -> Option<&str> {
         match &self.place {
-            Place::File { path } | Place::Commit { path, .. } | Place::Clone { path, .. } => {
+            Place::File { path, .. } | Place::Commit { path, .. } | Place::Clone { path, .. } => {
                 Some(path)
             }
             Place::Document { .. } => None,
@@ -172,7 +196,8 @@ mod tests {
         );
         let back: Origin = serde_json::from_value(json).unwrap();
         assert_eq!(back, origin);
-        let file: Origin = serde_json::from_str(r#"{"kind":"file","path":"a.env"}"#).unwrap();
+        let file: Origin =
+            serde_json::from_str(r#"{"kind":"file","root":".","path":"a.env"}"#).unwrap();
         assert_eq!(file, Origin::file("a.env"));
         assert!(file.is_leak() && file.is_working_tree() && !file.is_history());
     }

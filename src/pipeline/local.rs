@@ -93,6 +93,9 @@ fn identities_in(files: &ScanOutput) -> u64 {
 }
 
 pub(super) fn add_history_stats(summary: &mut ScanSummary, stats: &git::HistoryStats) {
+    for (reason, n) in stats.rejected.by_name() {
+        *summary.rejected.entry(reason.to_string()).or_default() += n;
+    }
     summary.commits_scanned += stats.commits;
     summary.blobs_scanned += stats.blobs_scanned;
     summary.blobs_cached += stats.blobs_cached;

@@ -90,8 +90,14 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         });
         (local, collected)
     });
+    let roots: Vec<String> = req
+        .walk
+        .paths
+        .iter()
+        .map(|p| scan::display_path(p))
+        .collect();
     let mut builder = inventory::Builder::new(req.set, req.now);
-    builder.add_files(&local.files);
+    builder.add_files(&roots, &local.files);
     for (repository, secrets) in &local.histories {
         builder.add_history(repository, secrets);
     }
@@ -126,6 +132,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         &req.config.policy,
     );
     let findings = verdict.findings;
+    let storage = inventory::storage(&identities);
     let stats = &local.files.stats;
     let errors = local.files.errors;
     summary = ScanSummary {
@@ -137,6 +144,14 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         suppressed_inline: stats.suppressed_inline,
         suppressed_baseline: verdict.suppressed_baseline,
         suppressed_config: verdict.suppressed_config,
+        below_min_confidence: verdict.below_min_confidence,
+        rejected: {
+            let mut all = summary.rejected.clone();
+            for (reason, n) in stats.rejected.by_name() {
+                *all.entry(reason.to_string()).or_default() += n;
+            }
+            all
+        },
         findings_deny: findings.iter().filter(|f| f.level == Level::Deny).count() as u64,
         findings_warn: findings.iter().filter(|f| f.level == Level::Warn).count() as u64,
         detectors: req.set.len() as u64,
@@ -159,6 +174,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         sources,
         identities,
         findings,
+        storage,
         detectors: built.detectors,
         summary,
     };

@@ -95,12 +95,15 @@ impl Baseline {
             .contains(&(detector.to_string(), fingerprint.to_string()))
     }
 
-    /// The baseline that accepts every `leaked-secret` finding in `findings`.
+    /// The baseline that accepts every `leaked-secret` finding in `findings` about a
+    /// credential (published examples are left out).
     pub fn file_from_findings(findings: &[Finding]) -> BaselineFile {
         let mut seen = HashSet::new();
         let mut entries: Vec<BaselineEntry> = findings
             .iter()
             .filter(|f| f.code == crate::policy::LEAKED_SECRET.code)
+            // A published example is no credential to accept: it never fails a build.
+            .filter(|f| f.confidence != Some(crate::model::Confidence::Example))
             .filter_map(|f| {
                 let detector = f.detector.clone()?;
                 let fingerprint = f.fingerprint.clone()?;

@@ -135,6 +135,8 @@ pub struct Verdict {
     pub suppressed_baseline: u64,
     /// Findings a `[[suppress]]` rule hid.
     pub suppressed_config: u64,
+    /// Secret findings below the configured minimum confidence.
+    pub below_min_confidence: u64,
 }
 
 /// Judge the merged inventory: one `leaked-secret` per working-tree place a secret lies,
@@ -162,11 +164,17 @@ pub fn judge(
             }
         }
     }
-    let (findings, suppressed_config) = settings.apply(findings, now);
+    let collected: std::collections::HashSet<&str> = identities
+        .iter()
+        .filter(|i| i.is_collected())
+        .map(|i| i.id.as_str())
+        .collect();
+    let applied = settings.apply(findings, now, &collected);
     Verdict {
-        findings,
+        findings: applied.findings,
         suppressed_baseline: cx.suppressed_baseline.get(),
-        suppressed_config,
+        suppressed_config: applied.suppressed,
+        below_min_confidence: applied.below_min_confidence,
     }
 }
 
@@ -192,6 +200,8 @@ fn about(rule: &Rule, identity: &Identity, message: String) -> Finding {
         preview: identity.preview.clone(),
         fingerprint: identity.fingerprint.clone(),
         confidence: None,
+        reason: None,
+        context: None,
     }
 }
 

@@ -35,7 +35,7 @@ pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<
         for e in identity
             .exposures
             .iter()
-            .filter(|e| e.origin.is_working_tree())
+            .filter(|e| e.origin.is_working_tree() && e.kind.is_value())
         {
             let Some(rank) = cx.detectors.iter().position(|d| d.id == e.detector) else {
                 continue;
@@ -56,6 +56,11 @@ pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<
             continue;
         }
         let mut message = format!("{} found in {}:{}", d.name, e.path, e.line);
+        if e.confidence == Some(crate::model::Confidence::Example)
+            && let Some(reason) = &e.reason
+        {
+            message.push_str(&format!(": not a credential, an {reason}"));
+        }
         if identity.is_collected() {
             message.push_str(&format!("; {}", live_state(identity, cx.now)));
         }
@@ -74,6 +79,8 @@ pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<
             preview: identity.preview.clone(),
             fingerprint: Some(fingerprint),
             confidence: e.confidence,
+            reason: e.reason.clone(),
+            context: e.context,
         });
     }
     findings
@@ -101,7 +108,8 @@ fn live_state(identity: &Identity, now: Timestamp) -> String {
 
 pub(super) fn reused(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
     let fp = identity.fingerprint.as_deref()?;
-    if identity.kind == "certificate" {
+    if identity.kind == "certificate" || identity.is_reference() || identity.is_published_example()
+    {
         return None;
     }
     let mut paths: Vec<&str> = identity.exposures.iter().map(|e| e.path.as_str()).collect();
@@ -138,6 +146,8 @@ pub(super) fn reused(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
         preview: identity.preview.clone(),
         fingerprint: Some(fp.to_string()),
         confidence: None,
+        reason: None,
+        context: None,
     })
 }
 
@@ -159,7 +169,7 @@ pub(super) fn history(identity: &Identity, cx: &Context<'_>) -> Vec<Finding> {
     let history: Vec<&Exposure> = identity
         .exposures
         .iter()
-        .filter(|e| e.origin.is_history())
+        .filter(|e| e.origin.is_history() && e.kind.is_value())
         .collect();
     let Some(first) = history
         .iter()
@@ -191,7 +201,9 @@ pub(super) fn history(identity: &Identity, cx: &Context<'_>) -> Vec<Finding> {
         kind: Some(identity.kind.clone()),
         preview: identity.preview.clone(),
         fingerprint: Some(fp.to_string()),
-        confidence: None,
+        confidence: e.confidence,
+        reason: e.reason.clone(),
+        context: e.context,
     };
     if !at_head.is_empty() {
         for e in at_head {

@@ -3,7 +3,7 @@
 //! nhiscan.toml into these types; the policy never reads the file itself.
 
 use super::{Rule, controls};
-use crate::model::{Finding, Level, Timestamp};
+use crate::model::{Confidence, Context, Finding, Level, Timestamp};
 use std::collections::BTreeMap;
 
 pub const EXPIRING_SOON_DAYS: i64 = 30;
@@ -89,6 +89,74 @@ impl Suppression {
     }
 }
 
+/// How sure and where: the levels a found secret can reach. `[policy]` `min_confidence`,
+/// `[policy.confidence]` and `[policy.context]` in nhiscan.toml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Precision {
+    /// Findings about values below this confidence are not reported (but counted).
+    pub min_confidence: Confidence,
+    /// The highest level a finding of each confidence reaches (`example` is `warn`).
+    pub by_confidence: BTreeMap<Confidence, Level>,
+    /// The highest level a finding below `context_below` reaches, by where it lies.
+    pub by_context: BTreeMap<Context, Level>,
+    /// From this confidence up a finding ignores its context: a live key in a test file
+    /// is still a leak.
+    pub context_below: Confidence,
+}
+
+impl Default for Precision {
+    fn default() -> Self {
+        Precision {
+            min_confidence: Confidence::Example,
+            by_confidence: Confidence::ALL
+                .iter()
+                .map(|&c| {
+                    let level = if c == Confidence::Example {
+                        Level::Warn
+                    } else {
+                        Level::Deny
+                    };
+                    (c, level)
+                })
+                .collect(),
+            by_context: Context::ALL
+                .iter()
+                .map(|&c| {
+                    let level = if c == Context::Source {
+                        Level::Deny
+                    } else {
+                        Level::Warn
+                    };
+                    (c, level)
+                })
+                .collect(),
+            context_below: Confidence::High,
+        }
+    }
+}
+
+impl Precision {
+    /// The level of a finding about a value at `level` by its detector, found with
+    /// `confidence` in `context`. A value a collector knows to be a live credential
+    /// (`collected`) is judged by its detector alone.
+    pub fn level(
+        &self,
+        level: Level,
+        confidence: Confidence,
+        context: Context,
+        collected: bool,
+    ) -> Level {
+        if collected {
+            return level;
+        }
+        let mut level = level.min(*self.by_confidence.get(&confidence).unwrap_or(&level));
+        if confidence < self.context_below {
+            level = level.min(*self.by_context.get(&context).unwrap_or(&level));
+        }
+        level
+    }
+}
+
 /// Everything the policy is configured with.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -96,17 +164,42 @@ pub struct Settings {
     /// Level of each code that differs from (or restates) its rule's default.
     pub levels: BTreeMap<String, Level>,
     pub suppressions: Vec<Suppression>,
+    pub precision: Precision,
+}
+
+/// What [`Settings::apply`] kept, and what it did not report.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub findings: Vec<Finding>,
+    /// Findings a `[[suppress]]` rule hid.
+    pub suppressed: u64,
+    /// Secret findings below `min_confidence`.
+    pub below_min_confidence: u64,
 }
 
 impl Settings {
-    /// Apply suppressions (an expired one is reported and no longer hides anything) and
-    /// per-code levels (`allow` removes the finding). Returns the findings kept and how
-    /// many a suppression hid.
-    pub fn apply(&self, findings: Vec<Finding>, now: Timestamp) -> (Vec<Finding>, u64) {
+    /// Apply suppressions (an expired one is reported and no longer hides anything),
+    /// per-code levels (`allow` removes the finding), then, for findings about a secret's
+    /// value, the minimum confidence and the levels by confidence and context. `collected`
+    /// are the ids of identities a provider reported: a value of one of them is a known
+    /// live credential, judged by its detector alone.
+    pub fn apply(
+        &self,
+        findings: Vec<Finding>,
+        now: Timestamp,
+        collected: &std::collections::HashSet<&str>,
+    ) -> Applied {
         let mut hidden = 0;
+        let mut below = 0;
         let mut expired_rules: Vec<&Suppression> = Vec::new();
         let mut kept = Vec::with_capacity(findings.len());
         for mut f in findings {
+            if let Some(confidence) = f.confidence
+                && confidence < self.precision.min_confidence
+            {
+                below += 1;
+                continue;
+            }
             match self.suppressions.iter().find(|s| s.matches(&f)) {
                 Some(s) if s.expires.is_some_and(|e| e < now) => {
                     // Expired: the finding is reported again, and the rule once.
@@ -122,6 +215,12 @@ impl Settings {
             if let Some(&level) = self.levels.get(&f.code) {
                 f.level = level;
             }
+            if let (Some(confidence), Some(context)) = (f.confidence, f.context) {
+                let known_live = collected.contains(f.identity.as_str());
+                f.level = self
+                    .precision
+                    .level(f.level, confidence, context, known_live);
+            }
             if f.level != Level::Allow {
                 kept.push(f);
             }
@@ -134,7 +233,11 @@ impl Settings {
         if level != Level::Allow {
             kept.extend(expired_rules.into_iter().map(|s| expired(s, level)));
         }
-        (kept, hidden)
+        Applied {
+            findings: kept,
+            suppressed: hidden,
+            below_min_confidence: below,
+        }
     }
 }
 
@@ -160,5 +263,7 @@ fn expired(s: &Suppression, level: Level) -> Finding {
         preview: None,
         fingerprint: s.fingerprint.clone(),
         confidence: None,
+        reason: None,
+        context: None,
     }
 }

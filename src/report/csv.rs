@@ -13,6 +13,9 @@ const HEADER: &[&str] = &[
     "name",
     "location",
     "exposures",
+    "storage",
+    "confidence",
+    "context",
     "preview",
     "fingerprint",
     "created_at",
@@ -58,6 +61,26 @@ fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {
         .map(|e| format!("{}:{}", e.path, e.line))
         .collect();
     let opt = |v: Option<String>| v.unwrap_or_default();
+    // Found values: where they are kept, how sure, where they lie (the most exposed place).
+    let storage = if identity.is_reference() {
+        let stores: Vec<&str> = identity
+            .exposures
+            .iter()
+            .filter_map(|e| e.reference.as_ref().map(|r| r.store.as_str()))
+            .collect();
+        format!("vaulted ({})", stores.first().copied().unwrap_or("store"))
+    } else if identity.exposures.iter().any(|e| e.origin.is_leak()) && !identity.is_collected()
+        || identity
+            .attributes
+            .get("leaked")
+            .is_some_and(|v| v == "true")
+    {
+        "hard-coded".to_string()
+    } else {
+        String::new()
+    };
+    let confidence = identity.exposures.iter().filter_map(|e| e.confidence).max();
+    let context = identity.exposures.iter().filter_map(|e| e.context).min();
     vec![
         identity.id.clone(),
         identity.provider.to_string(),
@@ -66,6 +89,9 @@ fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {
         identity.name.clone(),
         identity.location.clone(),
         exposures.join("; "),
+        storage,
+        opt(confidence.map(|c| c.to_string())),
+        opt(context.map(|c| c.to_string())),
         opt(identity.preview.clone()),
         opt(identity.fingerprint.clone()),
         opt(identity.created_at.map(|t| t.to_string())),

@@ -31,6 +31,7 @@ pub fn render(inv: &Inventory, _options: &super::Options) -> String {
     let _ = write!(out, "<h1>Non-human identity inventory</h1>");
     meta(&mut out, inv);
     summaries(&mut out, inv);
+    storage(&mut out, inv);
     identities(&mut out, inv);
     findings(&mut out, inv);
     let _ = writeln!(out, "<script>{SCRIPT}</script></body></html>");
@@ -128,6 +129,29 @@ fn summaries(out: &mut String, inv: &Inventory) {
     count_table(out, "age", &by_age);
     count_table(out, "control (findings)", &by_control);
     let _ = write!(out, "</div>");
+}
+
+/// Vaulted vs hard-coded secrets per repository or scanned tree.
+fn storage(out: &mut String, inv: &Inventory) {
+    if inv.storage.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<h2>Secrets by storage</h2><table><thead><tr><th>Repository</th><th>Vaulted (referenced in a store)</th><th>Hard-coded (values in code)</th><th>Stores</th></tr></thead><tbody>"
+    );
+    for r in &inv.storage {
+        let stores: Vec<String> = r.stores.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.repository),
+            r.vaulted,
+            r.hard_coded,
+            esc(&stores.join(", "))
+        );
+    }
+    let _ = write!(out, "</tbody></table>");
 }
 
 fn identities(out: &mut String, inv: &Inventory) {

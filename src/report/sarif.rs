@@ -89,16 +89,16 @@ fn result(f: &Finding, rule_id: &str) -> Value {
         "properties": {"identity": f.identity, "code": f.code, "controls": f.controls},
     });
     if let Some(path) = &f.path {
-        let mut region = json!({"startLine": f.line.unwrap_or(1)});
-        if let Some(c) = f.column {
-            region["startColumn"] = json!(c);
-        }
-        r["locations"] = json!([{
-            "physicalLocation": {
-                "artifactLocation": {"uri": path},
-                "region": region,
+        let mut location = json!({"artifactLocation": {"uri": path}});
+        // Line 0 is the whole file (a binary keystore): no region.
+        if let Some(line) = f.line.filter(|&l| l > 0) {
+            let mut region = json!({"startLine": line});
+            if let Some(c) = f.column.filter(|&c| c > 0) {
+                region["startColumn"] = json!(c);
             }
-        }]);
+            location["region"] = region;
+        }
+        r["locations"] = json!([{ "physicalLocation": location }]);
     }
     if let Some(fp) = &f.fingerprint {
         r["partialFingerprints"] = json!({ "nhiscan/secret/v1": format!("{}:{fp}", f.code) });

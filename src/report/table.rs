@@ -62,6 +62,7 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
     }
     for f in findings {
         let mut location = match (&f.path, f.line) {
+            (Some(p), Some(0)) => p.clone(),
             (Some(p), Some(l)) => format!("{p}:{l}"),
             (Some(p), None) => p.clone(),
             _ => f.identity.clone(),
@@ -200,6 +201,40 @@ fn summary(inv: &Inventory) -> String {
         s.suppressed_baseline,
         s.suppressed_config
     );
+    let rejected: u64 = s.rejected.values().sum();
+    if rejected > 0 || s.below_min_confidence > 0 {
+        let mut reasons: Vec<(&String, &u64)> = s.rejected.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let list: Vec<String> = reasons.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let _ = write!(
+            out,
+            "rejected {rejected} candidates that are no credentials ({})",
+            list.join(", ")
+        );
+        if s.below_min_confidence > 0 {
+            let _ = write!(
+                out,
+                "; {} findings below min_confidence",
+                s.below_min_confidence
+            );
+        }
+        let _ = writeln!(out);
+    }
+    for r in &inv.storage {
+        let stores: Vec<String> = r.stores.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let _ = writeln!(
+            out,
+            "secrets in {}: {} vaulted{}, {} hard-coded",
+            r.repository,
+            r.vaulted,
+            if stores.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", stores.join(", "))
+            },
+            r.hard_coded
+        );
+    }
     if s.commits_scanned > 0 {
         let _ = writeln!(
             out,

@@ -7,9 +7,9 @@
 
 use super::cert::{self, CertificateInfo};
 use super::redact::{self, Fingerprinter};
-use crate::detect::validate::Validator;
-use crate::detect::{DetectorSet, Scratch};
-use crate::model::Confidence;
+use crate::detect::validate::{Validator, Verdict};
+use crate::detect::{Candidate, DetectorSet, Reason, Rejections, Scratch};
+use crate::model::{Confidence, Encoding};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -36,6 +36,14 @@ pub struct SecretMatch {
     pub fingerprint: String,
     pub preview: String,
     pub confidence: Confidence,
+    /// Why that confidence (checksum, provider format, generic assignment, example).
+    pub reason: Reason,
+    /// A generic match on a comment line: documentation rather than configuration.
+    pub in_comment: bool,
+    /// For a reference to a secret store: the secret's name there (not a value).
+    pub reference: Option<String>,
+    /// Decoding layers the value was found under (`base64`), outermost first.
+    pub layers: Vec<Encoding>,
     /// Facts the format gives away (AWS account id, JWT claims); never the value.
     pub facts: Vec<crate::detect::decode::Fact>,
 }
@@ -55,6 +63,8 @@ pub struct FileFindings {
     pub secrets: Vec<SecretMatch>,
     pub certificates: Vec<CertificateMatch>,
     pub suppressed_inline: u64,
+    /// Candidates the detectors rejected, by reason.
+    pub rejected: Rejections,
 }
 
 pub enum FileOutcome {
@@ -107,6 +117,7 @@ impl<'a> FileScanner<'a> {
             let eof = fill(&mut reader, &mut self.buf, CHUNK)?;
             total += (self.buf.len() - before) as u64;
             if first && is_binary(&self.buf) {
+                self.sniff_binary(display, out);
                 return Ok(FileOutcome::Binary);
             }
             first = false;
@@ -134,40 +145,111 @@ impl<'a> FileScanner<'a> {
 
     fn scan_chunk(&mut self, at: &ChunkLocation<'_>, out: &mut FileFindings) {
         self.set.find(&self.buf, &mut self.scratch);
+        out.rejected.merge(&self.scratch.rejected);
+        self.scratch.rejected = Rejections::default();
         let mut counter = LineCounter::new(at.lines_before);
-        for c in &self.scratch.candidates {
-            if !at.owned.contains(&c.secret.start) {
-                continue;
-            }
-            let (line, line_start) = counter.line_of(&self.buf, c.secret.start);
-            if line_has_allow(&self.buf, line_start) {
-                out.suppressed_inline += 1;
-                continue;
-            }
-            let d = self.set.get(c.detector);
-            if d.validator == Some(Validator::X509) {
-                if let Some(info) = cert::parse_pem_block(&self.buf[c.whole.clone()]) {
-                    out.certificates.push(CertificateMatch {
-                        detector: c.detector,
-                        path: at.display.to_string(),
-                        line,
-                        info,
-                    });
-                }
-                continue;
-            }
-            let secret = &self.buf[c.secret.clone()];
-            out.secrets.push(SecretMatch {
-                detector: c.detector,
-                path: at.display.to_string(),
-                line,
-                column: char_column(&self.buf[line_start..c.secret.start]),
-                fingerprint: self.fingerprinter.fingerprint(secret),
-                preview: redact::preview(secret),
-                confidence: c.confidence,
-                facts: crate::detect::decode::facts(&d.id, secret),
-            });
+        let candidates = std::mem::take(&mut self.scratch.candidates);
+        for c in &candidates {
+            self.record(c, at, &mut counter, out);
         }
+        self.scratch.candidates = candidates;
+        // Values under a decoding layer are reported at the encoded run, in order.
+        let mut decoded = std::mem::take(&mut self.scratch.decoded_candidates);
+        decoded.sort_by_key(|c| c.layer.as_ref().map_or(0, |l| l.outer.start));
+        for c in &decoded {
+            self.record(c, at, &mut counter, out);
+        }
+        self.scratch.decoded_candidates = decoded;
+    }
+
+    /// A binary file is not searched, but a keystore is recognised by its first bytes and
+    /// reported for the whole file (line 0), fingerprinted by its content.
+    fn sniff_binary(&self, display: &str, out: &mut FileFindings) {
+        let Some(detector) = self.set.sniff(&self.buf) else {
+            return;
+        };
+        let d = self.set.get(detector);
+        let (confidence, reason) = match d.validator.map(|v| v.check(&self.buf)) {
+            None | Some(Verdict::Unknown) => (d.confidence, Reason::Format),
+            Some(Verdict::Valid) => (d.confidence, Reason::Structure),
+            Some(Verdict::Malformed) => (crate::model::Confidence::Low, Reason::Malformed),
+            // A truststore: certificates only, nothing secret.
+            Some(_) => {
+                out.rejected.add(crate::detect::Rejection::Structure);
+                return;
+            }
+        };
+        out.secrets.push(SecretMatch {
+            detector,
+            path: display.to_string(),
+            line: 0,
+            column: 0,
+            fingerprint: self.fingerprinter.fingerprint(&self.buf),
+            preview: "(binary)".to_string(),
+            confidence,
+            reason,
+            in_comment: false,
+            reference: None,
+            layers: Vec::new(),
+            facts: Vec::new(),
+        });
+    }
+
+    /// Turn one candidate into a redacted match (or a certificate) at its line.
+    fn record(
+        &self,
+        c: &Candidate,
+        at: &ChunkLocation<'_>,
+        counter: &mut LineCounter,
+        out: &mut FileFindings,
+    ) {
+        // Where the value sits in the file: the match, or the encoded run it was inside.
+        let (place, bytes, layers): (usize, &[u8], Vec<Encoding>) = match &c.layer {
+            Some(l) => (
+                l.outer.start,
+                self.scratch.decoded[l.buffer].as_slice(),
+                vec![Encoding::Base64],
+            ),
+            None => (c.secret.start, self.buf.as_slice(), Vec::new()),
+        };
+        if !at.owned.contains(&place) {
+            return;
+        }
+        let (line, line_start) = counter.line_of(&self.buf, place);
+        if line_has_allow(&self.buf, line_start) {
+            out.suppressed_inline += 1;
+            return;
+        }
+        let d = self.set.get(c.detector);
+        if d.validator == Some(Validator::X509) {
+            if let Some(info) = cert::parse_pem_block(&bytes[c.whole.clone()]) {
+                out.certificates.push(CertificateMatch {
+                    detector: c.detector,
+                    path: at.display.to_string(),
+                    line,
+                    info,
+                });
+            }
+            return;
+        }
+        let secret = &bytes[c.secret.clone()];
+        let canonical = d.canonical(secret);
+        out.secrets.push(SecretMatch {
+            detector: c.detector,
+            path: at.display.to_string(),
+            line,
+            column: char_column(&self.buf[line_start..place]),
+            fingerprint: self.fingerprinter.fingerprint(&canonical),
+            preview: redact::preview(&canonical),
+            confidence: c.confidence,
+            reason: c.reason,
+            in_comment: c.in_comment,
+            reference: d
+                .is_reference()
+                .then(|| String::from_utf8_lossy(secret).into_owned()),
+            layers,
+            facts: crate::detect::decode::facts(&d.id, secret),
+        });
     }
 }
 

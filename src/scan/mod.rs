@@ -43,6 +43,8 @@ pub struct ScanStats {
     pub skipped_binary: u64,
     pub skipped_too_large: u64,
     pub suppressed_inline: u64,
+    /// Candidates the detectors rejected, by reason.
+    pub rejected: crate::detect::Rejections,
 }
 
 /// Everything the file scan found, merged from all workers and sorted by path and line.
@@ -166,6 +168,7 @@ fn merge(outputs: Vec<WorkerOutput>) -> ScanOutput {
         all.stats.skipped_binary += o.stats.skipped_binary;
         all.stats.skipped_too_large += o.stats.skipped_too_large;
         all.stats.suppressed_inline += o.findings.suppressed_inline;
+        all.stats.rejected.merge(&o.findings.rejected);
         all.errors.extend(o.errors);
     }
     // Workers finish in any order; sort so output is deterministic.

@@ -47,13 +47,31 @@ pub fn scan_json(dir: &Path, args: &[&str]) -> (i32, Value) {
     (out.status.code().expect("exit code"), inventory)
 }
 
-/// (path, line, detector) of every `leaked-secret` finding, sorted.
+/// (path, line, detector) of every `leaked-secret` finding about a credential, sorted: a
+/// vendor's published example value is reported too, at confidence `example` (see
+/// [`examples`]), and is no credential.
 pub fn leaks(inventory: &Value) -> Vec<(String, u64, String)> {
+    secret_findings(inventory, |f| f["confidence"] != "example")
+}
+
+/// (path, line, detector) of every published example value reported, sorted; each must be
+/// at warn level, never deny.
+pub fn examples(inventory: &Value) -> Vec<(String, u64, String)> {
+    let found = secret_findings(inventory, |f| f["confidence"] == "example");
+    for f in inventory["findings"].as_array().expect("findings array") {
+        if f["confidence"] == "example" {
+            assert_eq!(f["level"], "warn", "an example is never deny: {f}");
+        }
+    }
+    found
+}
+
+fn secret_findings(inventory: &Value, keep: impl Fn(&Value) -> bool) -> Vec<(String, u64, String)> {
     let mut v: Vec<_> = inventory["findings"]
         .as_array()
         .expect("findings array")
         .iter()
-        .filter(|f| f["code"] == "leaked-secret")
+        .filter(|f| f["code"] == "leaked-secret" && keep(f))
         .map(|f| {
             (
                 f["path"].as_str().unwrap().to_string(),

@@ -7,6 +7,7 @@
 //! when it is not, the commit that removed it is the latest departure of such a blob.
 
 use super::HistoryOutput;
+use crate::detect::Reason;
 use crate::model::Confidence;
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,6 +30,10 @@ pub struct HistoryExposure {
     pub commit: CommitRef,
     pub in_head: bool,
     pub detector: u32,
+    pub confidence: Confidence,
+    pub reason: Reason,
+    pub in_comment: bool,
+    pub layers: Vec<crate::model::Encoding>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +42,8 @@ pub struct SecretInHistory {
     pub preview: String,
     pub detector: u32,
     pub confidence: Confidence,
+    /// For a reference to a secret store: the secret's name there.
+    pub reference: Option<String>,
     pub first: CommitRef,
     pub exposures: Vec<HistoryExposure>,
     pub in_head: bool,
@@ -75,8 +82,8 @@ fn attribute_one(
     out: &HistoryOutput,
     matches: &[&super::BlobMatch],
 ) -> Option<(u32, SecretInHistory)> {
-    // (path, line) -> (earliest commit, column, detector, in_head)
-    let mut places: HashMap<(u32, u64), (u32, u64, u32, bool)> = HashMap::new();
+    // (path, line) -> (earliest commit, the match there, in_head)
+    let mut places: HashMap<(u32, u64), (u32, &crate::scan::SecretMatch, bool)> = HashMap::new();
     let mut in_head = false;
     let mut last_departure: Option<u32> = None;
     for m in matches {
@@ -86,16 +93,13 @@ fn attribute_one(
             let path = &out.history.paths[e.path as usize];
             let here = out.head.contains(&(path.clone(), oid));
             in_head |= here;
-            let slot = places.entry((e.path, m.secret.line)).or_insert((
-                e.commit,
-                m.secret.column,
-                m.secret.detector,
-                here,
-            ));
+            let slot = places
+                .entry((e.path, m.secret.line))
+                .or_insert((e.commit, &m.secret, here));
             if e.commit < slot.0 {
                 slot.0 = e.commit;
             }
-            slot.3 |= here;
+            slot.2 |= here;
         }
         for d in &out.history.departed[blob] {
             last_departure = Some(last_departure.map_or(d.commit, |c| c.max(d.commit)));
@@ -105,16 +109,18 @@ fn attribute_one(
     let first_match = &matches.first()?.secret;
     let mut exposures: Vec<HistoryExposure> = places
         .into_iter()
-        .map(
-            |((path, line), (commit, column, detector, here))| HistoryExposure {
-                path: out.history.paths[path as usize].clone(),
-                line,
-                column,
-                commit: commit_ref(out, commit),
-                in_head: here,
-                detector,
-            },
-        )
+        .map(|((path, line), (commit, m, here))| HistoryExposure {
+            path: out.history.paths[path as usize].clone(),
+            line,
+            column: m.column,
+            commit: commit_ref(out, commit),
+            in_head: here,
+            detector: m.detector,
+            confidence: m.confidence,
+            reason: m.reason,
+            in_comment: m.in_comment,
+            layers: m.layers.clone(),
+        })
         .collect();
     exposures.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     let secret = SecretInHistory {
@@ -122,6 +128,7 @@ fn attribute_one(
         preview: first_match.preview.clone(),
         detector: first_match.detector,
         confidence: first_match.confidence,
+        reference: first_match.reference.clone(),
         first: commit_ref(out, first_commit),
         exposures,
         in_head,

@@ -6,7 +6,7 @@
 //! ignored and rewritten. A repeated CI run therefore scans only blobs it has not seen.
 
 use super::BlobMatch;
-use crate::detect::DetectorSet;
+use crate::detect::{DetectorSet, Reason};
 use crate::model::Confidence;
 use crate::scan::SecretMatch;
 use crate::scan::redact::Fingerprinter;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CachedMatch {
@@ -25,6 +25,13 @@ pub struct CachedMatch {
     pub fingerprint: String,
     pub preview: String,
     pub confidence: Confidence,
+    pub reason: Reason,
+    #[serde(default)]
+    pub in_comment: bool,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub layers: Vec<crate::model::Encoding>,
     #[serde(default)]
     pub facts: Vec<(String, String)>,
     #[serde(skip)]
@@ -41,6 +48,10 @@ impl CachedMatch {
             fingerprint: s.fingerprint.clone(),
             preview: s.preview.clone(),
             confidence: s.confidence,
+            reason: s.reason,
+            in_comment: s.in_comment,
+            reference: s.reference.clone(),
+            layers: s.layers.clone(),
             facts: s.facts.clone(),
             detector_index: s.detector,
         }
@@ -57,6 +68,10 @@ impl CachedMatch {
                 fingerprint: self.fingerprint.clone(),
                 preview: self.preview.clone(),
                 confidence: self.confidence,
+                reason: self.reason,
+                in_comment: self.in_comment,
+                reference: self.reference.clone(),
+                layers: self.layers.clone(),
                 facts: self.facts.clone(),
             },
         }

@@ -58,6 +58,8 @@ pub struct BlobMatch {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryStats {
+    /// Candidates the detectors rejected in scanned blobs, by reason.
+    pub rejected: crate::detect::Rejections,
     pub commits: u64,
     pub blobs: u64,
     pub blobs_scanned: u64,
@@ -338,6 +340,7 @@ fn scan_selected(
     out.stats.bytes_scanned += result.bytes;
     out.stats.skipped_binary += result.binary;
     out.stats.skipped_too_large += result.too_large;
+    out.stats.rejected.merge(&result.rejected);
     out.matches.extend(result.matches);
     out.errors.extend(result.errors);
     out.matches.sort_by(|a, b| {
@@ -358,6 +361,7 @@ struct ParallelResult {
     bytes: u64,
     binary: u64,
     too_large: u64,
+    rejected: crate::detect::Rejections,
 }
 
 fn scan_parallel(
@@ -398,6 +402,7 @@ fn scan_parallel(
                 m.bytes += local.bytes;
                 m.binary += local.binary;
                 m.too_large += local.too_large;
+                m.rejected.merge(&local.rejected);
             });
         }
     });
@@ -433,6 +438,7 @@ fn scan_one(
         Ok(FileOutcome::Binary) => out.binary += 1,
         Err(e) => out.errors.push(format!("blob {oid}: {e}")),
     }
+    out.rejected.merge(&findings.rejected);
     out.matches.extend(
         findings
             .secrets

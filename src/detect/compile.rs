@@ -1,0 +1,278 @@
+//! Detector files as written -> the compiled [`DetectorSet`]: every definition validated
+//! (every problem reported at once, with its file and id), known examples indexed, one
+//! keyword prefilter built over all detectors.
+
+use super::magic::Magic;
+use super::syntax::{DetectorFile, DetectorSyntax};
+use super::validate::Validator;
+use super::{
+    DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem, DetectorSet,
+    DetectorSource, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample, LazyRegex, Span, layers,
+};
+use crate::model::{Confidence, Level};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+impl DetectorSet {
+    /// Parse, validate and compile `sources`, reporting every problem found.
+    pub fn compile(sources: &[DetectorSource]) -> Result<DetectorSet, DetectorError> {
+        let mut problems = Vec::new();
+        let mut detectors = Vec::new();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut known: HashMap<Box<[u8]>, u32> = HashMap::new();
+        let mut known_accounts: HashMap<String, u32> = HashMap::new();
+        let mut examples: Vec<KnownExample> = Vec::new();
+        for source in sources {
+            let file: DetectorFile = match toml::from_str(&source.text) {
+                Ok(f) => f,
+                Err(e) => {
+                    problems.push(DetectorProblem {
+                        origin: source.origin.clone(),
+                        detector: None,
+                        message: e.to_string().trim_end().to_string(),
+                    });
+                    continue;
+                }
+            };
+            for e in file.known_examples {
+                let problem = match (&e.value, &e.aws_account) {
+                    (Some(_), Some(_)) | (None, None) => {
+                        Some("known_example needs exactly one of value and aws_account")
+                    }
+                    (Some(v), None) if v.len() < 8 => {
+                        Some("known_example value shorter than 8 bytes would match common words")
+                    }
+                    (Some(v), None) if known.contains_key(v.as_bytes()) => {
+                        Some("known_example listed twice")
+                    }
+                    (None, Some(a)) if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) => {
+                        Some("known_example aws_account must be a 12-digit account id")
+                    }
+                    _ if e.source.trim().is_empty() || e.vendor.trim().is_empty() => {
+                        Some("known_example needs the vendor and the source publishing it")
+                    }
+                    _ => None,
+                };
+                if let Some(message) = problem {
+                    problems.push(DetectorProblem {
+                        origin: source.origin.clone(),
+                        detector: None,
+                        message: format!("{message} (source {})", e.source),
+                    });
+                    continue;
+                }
+                let index = examples.len() as u32;
+                match (&e.value, &e.aws_account) {
+                    (Some(v), _) => known.insert(v.as_bytes().into(), index),
+                    (_, Some(a)) => known_accounts.insert(a.clone(), index),
+                    _ => None,
+                };
+                examples.push(KnownExample {
+                    vendor: e.vendor,
+                    source: e.source,
+                    origin: source.origin.clone(),
+                });
+            }
+            for syntax in file.detectors {
+                if let Some(first) = seen.insert(syntax.id.clone(), source.origin.clone()) {
+                    problems.push(DetectorProblem {
+                        origin: source.origin.clone(),
+                        detector: Some(syntax.id.clone()),
+                        message: format!("duplicate id (first defined in {first})"),
+                    });
+                    continue;
+                }
+                match compile_one(syntax, &source.origin, source.embedded) {
+                    Ok(d) => detectors.push(d),
+                    Err(mut p) => problems.append(&mut p),
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(DetectorError::Invalid(problems));
+        }
+        let hash = {
+            let mut h = blake3::Hasher::new();
+            for s in sources {
+                h.update(s.origin.as_bytes());
+                h.update(s.text.as_bytes());
+            }
+            h.finalize().to_hex()[..16].to_string()
+        };
+        let (prefilter, keyword_owners, base64_markers) = build_prefilter(&detectors)?;
+        Ok(DetectorSet {
+            detectors,
+            known,
+            known_accounts,
+            examples,
+            prefilter,
+            keyword_owners,
+            base64_markers,
+            hash,
+        })
+    }
+}
+
+type Prefilter = (AhoCorasick, Vec<Vec<u32>>, std::ops::Range<usize>);
+
+fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut patterns: Vec<String> = Vec::new();
+    let mut owners: Vec<Vec<u32>> = Vec::new();
+    for (i, d) in detectors.iter().enumerate() {
+        let unique: BTreeSet<String> = d.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+        for kw in unique {
+            let slot = *index.entry(kw.clone()).or_insert_with(|| {
+                patterns.push(kw);
+                owners.push(Vec::new());
+                patterns.len() - 1
+            });
+            owners[slot].push(i as u32);
+        }
+    }
+    let markers_start = patterns.len();
+    for m in layers::BASE64_MARKERS {
+        patterns.push(m.to_string());
+        owners.push(Vec::new());
+    }
+    let prefilter = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&patterns)
+        .map_err(|e| DetectorError::Prefilter(e.to_string()))?;
+    Ok((prefilter, owners, markers_start..patterns.len()))
+}
+
+fn compile_one(
+    s: DetectorSyntax,
+    origin: &str,
+    embedded: bool,
+) -> Result<Detector, Vec<DetectorProblem>> {
+    let mut problems = Vec::new();
+    let mut problem = |message: String| {
+        problems.push(DetectorProblem {
+            origin: origin.to_string(),
+            detector: Some(s.id.clone()),
+            message,
+        })
+    };
+    if !valid_id(&s.id) {
+        problem("id must be `<provider>.<name>` in lowercase letters, digits and `-`".into());
+    }
+    if !KINDS.contains(&s.kind.as_str()) {
+        problem(format!(
+            "unknown kind `{}`; expected one of {}",
+            s.kind,
+            KINDS.join(", ")
+        ));
+    }
+    let binary = !s.magic.is_empty();
+    let mut magic = Vec::new();
+    for m in &s.magic {
+        match Magic::parse(m) {
+            Ok(parsed) => magic.push(parsed),
+            Err(message) => problem(message),
+        }
+    }
+    if binary {
+        if !s.keywords.is_empty() || !s.regex.is_empty() {
+            problem("a binary (magic) detector has no keywords and no regex".into());
+        }
+        let not_hex = s
+            .examples
+            .iter()
+            .chain(&s.negative_examples)
+            .any(|e| super::magic::hex_bytes(e).is_none());
+        if not_hex {
+            problem("a binary (magic) detector's examples are hex bytes".into());
+        }
+    } else if s.keywords.is_empty() || s.keywords.iter().any(|k| k.len() < 2) {
+        problem("needs at least one keyword, each at least 2 bytes long".into());
+    }
+    if s.examples.is_empty() || s.negative_examples.is_empty() {
+        problem("needs at least one example and one negative_example".into());
+    }
+    if s.kind == "reference" && s.generic {
+        problem("a reference detector names a store; it cannot be generic".into());
+    }
+    let validator = match s.validate.as_deref() {
+        None => None,
+        Some(name) => match Validator::from_name(name) {
+            Some(v) => Some(v),
+            None => {
+                problem(format!(
+                    "unknown validator `{name}`; expected one of {}",
+                    Validator::NAMES.join(", ")
+                ));
+                None
+            }
+        },
+    };
+    let compiled = OnceLock::new();
+    if binary {
+        // No regex: the file's first bytes decide.
+    } else if embedded {
+        if !s.regex.contains("(?P<secret>") {
+            problem("regex has no named group `secret`".into());
+        }
+    } else {
+        match LazyRegex::build(&s.regex) {
+            Ok(built) => {
+                let _ = compiled.set(built);
+            }
+            Err(message) => problem(message),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let entropy = s.entropy.or(if s.generic {
+        Some(GENERIC_DEFAULT_ENTROPY)
+    } else {
+        None
+    });
+    let default_confidence = if s.generic {
+        Confidence::Low
+    } else {
+        Confidence::Medium
+    };
+    Ok(Detector {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        provider: s.provider.clone(),
+        kind: s.kind.clone(),
+        keywords: s.keywords.clone(),
+        confirm: LazyRegex {
+            pattern: s.regex.clone(),
+            compiled,
+        },
+        entropy,
+        validator,
+        generic: s.generic,
+        confidence: s.confidence.unwrap_or(default_confidence),
+        level: s.level.unwrap_or(Level::Deny),
+        span: match (s.window, s.lookback) {
+            (None, None) => Span::Line,
+            (window, lookback) => Span::Bytes {
+                lookback: lookback.unwrap_or(DEFAULT_LOOKBACK),
+                window: window.unwrap_or(DEFAULT_WINDOW),
+            },
+        },
+        reference: s.reference.clone(),
+        origin: origin.to_string(),
+        magic,
+        syntax: s,
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut parts = id.splitn(2, '.');
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    };
+    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if ok(a) && ok(b))
+}
