@@ -4,6 +4,7 @@
     python3 benches/compare.py                 # ~500 MB tree, 3 timed runs each
     python3 benches/compare.py --size-mb 1024  # 1 GB, also reports peak RSS
     python3 benches/compare.py --files 50      # small-tree latency (start-up included)
+    python3 benches/compare.py --tree target/precision/repos   # a real directory instead
 
 The tree is source-like text (Python, JS, Go, YAML, JSON, Terraform, Markdown, .env) with a
 planted synthetic secret every ~200 files. ripgrep runs the regexes of every nhiscan
@@ -124,19 +125,29 @@ def main():
     ap.add_argument('--files', type=int, default=0, help='number of files (default: size-mb * 10)')
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--dir', default=os.path.join(ROOT, 'bench-data'))
+    ap.add_argument('--tree', help='scan this existing directory (real code) instead of a generated tree')
     args = ap.parse_args()
     files = args.files or args.size_mb * 10
     if not os.path.exists(NHISCAN):
         sys.exit('build first: cargo build --release')
     if not shutil.which('rg'):
         sys.exit('ripgrep not found: apt-get install ripgrep')
-    tree = os.path.join(args.dir, f'tree-{args.size_mb}mb-{files}f')
-    meta = os.path.join(tree, '.meta')
-    if not os.path.exists(meta):
-        shutil.rmtree(tree, ignore_errors=True)
-        print(f'generating {args.size_mb} MB in {files} files under {tree} ...', flush=True)
-        generate(tree, args.size_mb, files)
-    info = json.load(open(meta))
+    os.makedirs(args.dir, exist_ok=True)
+    if args.tree:
+        tree = os.path.abspath(args.tree)
+        # Bytes and files of what both tools read: rg lists the same files nhiscan walks
+        # (hidden files in, .gitignore honoured).
+        listed = subprocess.run(['rg', '--hidden', '--files', '--null', tree], capture_output=True).stdout.split(b'\0')
+        listed = [p for p in listed if p]
+        info = {'files': len(listed), 'bytes': sum(os.path.getsize(p) for p in listed), 'planted': 'unknown'}
+    else:
+        tree = os.path.join(args.dir, f'tree-{args.size_mb}mb-{files}f')
+        meta = os.path.join(tree, '.meta')
+        if not os.path.exists(meta):
+            shutil.rmtree(tree, ignore_errors=True)
+            print(f'generating {args.size_mb} MB in {files} files under {tree} ...', flush=True)
+            generate(tree, args.size_mb, files)
+        info = json.load(open(meta))
     mb = info['bytes'] / 1e6
     pats = os.path.join(args.dir, 'patterns.txt')
     skipped = patterns_file(pats)
@@ -145,7 +156,7 @@ def main():
     out = subprocess.run([NHISCAN, 'detectors', 'list', '--format', 'json'], check=True, capture_output=True)
     with open(kws, 'w') as f:
         f.write('\n'.join(sorted({k for d in json.loads(out.stdout) for k in d['keywords']})) + '\n')
-    nh = [NHISCAN, 'scan', tree, '--format', 'json', '-o', os.devnull, '--no-progress']
+    nh = [NHISCAN, 'scan', tree, '--no-history', '--format', 'json', '-o', os.devnull, '--no-progress']
     rg = ['rg', '--hidden', '--count', '--no-messages', '-f', pats, tree]
     # Not a fair equivalent (no confirmation at all), but a floor: the time ripgrep needs
     # just to find every keyword nhiscan's prefilter looks for.

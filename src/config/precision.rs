@@ -5,20 +5,15 @@
 use super::parse_level;
 use crate::model::{Confidence, Context};
 use crate::policy::Precision;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-/// The precision keys of `[policy]` as written.
-#[derive(Debug, Default, Deserialize)]
+/// The precision keys of `[policy]` as written (serde reads them into `RawPolicy`).
+#[derive(Debug)]
 pub(super) struct RawPrecision {
-    #[serde(default)]
     pub min_confidence: Option<Spanned<String>>,
-    #[serde(default)]
     pub context_applies_below: Option<Spanned<String>>,
-    #[serde(default)]
     pub confidence: BTreeMap<String, Spanned<String>>,
-    #[serde(default)]
     pub context: BTreeMap<String, Spanned<String>>,
 }
 

@@ -258,6 +258,11 @@ impl DetectorSet {
         if d.generic && d.provider == "generic" && filter::is_non_secret_name(name) {
             return Err(Rejection::Metadata);
         }
+        // `Confirm\ password=...`: a Java properties key with escaped spaces names a label
+        // of translated text, not a setting.
+        if d.generic && is_properties_label(buf, span.start) {
+            return Err(Rejection::Metadata);
+        }
         let entropy = filter::shannon_entropy(secret);
         if let Some(min) = d.entropy
             && entropy < min
@@ -287,6 +292,13 @@ fn inside_longer_run(buf: &[u8], span: &Range<usize>) -> bool {
     let before = span.start.checked_sub(1).map(|i| buf[i]);
     let after = buf.get(span.end).copied();
     matches!((before, after), (Some(b), Some(a)) if b.is_ascii_alphanumeric() && a.is_ascii_alphanumeric())
+}
+
+/// True when the key before `at` on its line holds an escaped space (`a\ b=`).
+fn is_properties_label(buf: &[u8], at: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
+    let key_end = memchr::memchr(b'=', &buf[start..at]).map_or(at, |i| start + i);
+    memchr::memmem::find(&buf[start..key_end], b"\\ ").is_some()
 }
 
 /// True when the line holding `at` starts (after indentation) with a comment marker.

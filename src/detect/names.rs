@@ -109,9 +109,7 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
 /// the value as metadata about a secret rather than the secret itself. The name is split
 /// into words (`nextPageToken` -> next, page, token) so `admin` never matches `min`.
 pub fn is_non_secret_name(name: &[u8]) -> bool {
-    // `Confirm\ password=`: a Java properties key with escaped spaces is a label of text.
-    memchr::memmem::find(name, b"\\ ").is_some()
-        || name_words(name).any(|w| NON_SECRET_NAME_WORDS.contains(&w.as_str()))
+    name_words(name).any(|w| NON_SECRET_NAME_WORDS.contains(&w.as_str()))
 }
 
 fn name_words(name: &[u8]) -> impl Iterator<Item = String> + '_ {

@@ -329,3 +329,138 @@ fn a_managed_certificate_is_not_expiring_soon_but_is_expired() {
     cert.expires_at = Some(at("2026-11-01T00:00:00Z"));
     assert_eq!(codes(cert), ["expired"], "renewal failed");
 }
+
+/// A found secret of `confidence` at `path`, in the working tree.
+fn found_at(path: &str, detector: &str, confidence: crate::model::Confidence) -> Identity {
+    let mut i = Identity::found(
+        format!("secret:{path}"),
+        Provider::FILE,
+        "token",
+        "a token",
+        path,
+    );
+    i.fingerprint = Some(format!("fp-{path}"));
+    let mut e = Exposure::new(Origin::file(path), path, detector).at(1, 1);
+    e.confidence = Some(confidence);
+    e.context = Some(crate::inventory::context::classify(path, false));
+    i.exposures.push(e);
+    i.owner = key().owner;
+    i
+}
+
+fn leak_level(identity: Identity, settings: &Settings) -> Option<Level> {
+    let set = DetectorSet::builtin().unwrap();
+    let detectors: Vec<_> = set
+        .detectors()
+        .iter()
+        .map(crate::inventory::detector_info)
+        .collect();
+    judge(&[identity], &detectors, None, at(NOW), settings)
+        .findings
+        .into_iter()
+        .find(|f| f.code == "leaked-secret")
+        .map(|f| f.level)
+}
+
+#[test]
+fn below_high_confidence_a_test_or_docs_place_makes_a_leak_a_warning() {
+    use crate::model::Confidence::*;
+    let s = Settings::default();
+    // A generic value: deny in code that runs, warn in a test or a README.
+    let generic = "generic.password-assignment";
+    assert_eq!(
+        leak_level(found_at("app/settings.py", generic, Low), &s),
+        Some(Level::Deny)
+    );
+    assert_eq!(
+        leak_level(found_at("tests/test_api.py", generic, Low), &s),
+        Some(Level::Warn)
+    );
+    assert_eq!(
+        leak_level(found_at("README.md", generic, Low), &s),
+        Some(Level::Warn)
+    );
+    // A provider's credential proven by its checksum is a leak anywhere.
+    let github = "github.pat-classic";
+    assert_eq!(
+        leak_level(found_at("tests/fixture.env", github, High), &s),
+        Some(Level::Deny)
+    );
+    // A published example is never deny, even in code that runs.
+    assert_eq!(
+        leak_level(found_at("app/config.py", "aws.access-key-id", Example), &s),
+        Some(Level::Warn)
+    );
+}
+
+#[test]
+fn the_precision_settings_move_the_caps_and_the_floor() {
+    use crate::model::Confidence::*;
+    let mut s = Settings::default();
+    s.precision
+        .by_context
+        .insert(crate::model::Context::Test, Level::Deny);
+    let generic = "generic.password-assignment";
+    assert_eq!(
+        leak_level(found_at("tests/test_api.py", generic, Low), &s),
+        Some(Level::Deny)
+    );
+    s.precision.min_confidence = Medium;
+    assert_eq!(
+        leak_level(found_at("app/settings.py", generic, Low), &s),
+        None,
+        "below the floor"
+    );
+    let set = DetectorSet::builtin().unwrap();
+    let detectors: Vec<_> = set
+        .detectors()
+        .iter()
+        .map(crate::inventory::detector_info)
+        .collect();
+    let verdict = judge(
+        &[found_at("app/settings.py", generic, Low)],
+        &detectors,
+        None,
+        at(NOW),
+        &s,
+    );
+    assert_eq!(
+        verdict.below_min_confidence, 1,
+        "what is dropped is counted"
+    );
+}
+
+#[test]
+fn a_reference_to_a_store_is_no_leak_and_nobody_is_asked_to_own_it() {
+    let mut r = Identity::found(
+        "reference:github-actions:DEPLOY_TOKEN",
+        Provider::named("github-actions"),
+        "stored-secret",
+        "DEPLOY_TOKEN",
+        ".github/workflows/ci.yml:9",
+    );
+    let mut e = Exposure::new(
+        Origin::file(".github/workflows/ci.yml"),
+        ".github/workflows/ci.yml",
+        "reference.github-actions",
+    )
+    .at(9, 20);
+    e.kind = crate::model::ExposureKind::Reference;
+    e.reference = Some(crate::model::SecretReference {
+        store: "github-actions".into(),
+        name: "DEPLOY_TOKEN".into(),
+    });
+    e.confidence = Some(crate::model::Confidence::Medium);
+    e.context = Some(crate::model::Context::Source);
+    r.exposures.push(e.clone());
+    r.exposures.push(
+        Exposure::new(
+            Origin::file("deploy.yml"),
+            "deploy.yml",
+            "reference.github-actions",
+        )
+        .at(3, 1),
+    );
+    r.exposures[1].kind = crate::model::ExposureKind::Reference;
+    assert!(codes(r).is_empty(), "no leak, no reuse, no unowned");
+}

@@ -194,7 +194,7 @@ fn identities(out: &mut String, inv: &Inventory) {
 fn findings(out: &mut String, inv: &Inventory) {
     let _ = write!(
         out,
-        "<h2>Findings ({})</h2><table class=\"sortable\"><thead><tr><th>Level</th><th>Code</th><th>Message</th><th>Location</th><th>Controls</th></tr></thead><tbody>",
+        "<h2>Findings ({})</h2><table class=\"sortable\"><thead><tr><th>Level</th><th>Code</th><th>Message</th><th>Location</th><th>Confidence</th><th>Controls</th></tr></thead><tbody>",
         inv.findings.len()
     );
     let mut sorted: Vec<_> = inv.findings.iter().collect();
@@ -206,17 +206,19 @@ fn findings(out: &mut String, inv: &Inventory) {
             Level::Allow => "",
         };
         let location = match (&f.path, f.line) {
+            (Some(p), Some(0)) | (Some(p), None) => p.clone(),
             (Some(p), Some(l)) => format!("{p}:{l}"),
-            (Some(p), None) => p.clone(),
             _ => f.identity.clone(),
         };
         let _ = write!(
             out,
-            "<tr><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            "<tr><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td title=\"{}\">{}</td><td>{}</td></tr>",
             esc(&f.level.to_string()),
             esc(&f.code),
             esc(&f.message),
             esc(&location),
+            esc(f.reason.as_deref().unwrap_or("")),
+            esc(&super::confidence_label(f)),
             esc(&f.controls.join(", "))
         );
     }

@@ -52,6 +52,16 @@ formats! {
     Html => html::render,
 }
 
+/// `low, test`: how sure a secret finding is and, outside source, where it lies; `-` for
+/// findings about an identity rather than a value.
+fn confidence_label(f: &crate::model::Finding) -> String {
+    match (f.confidence, f.context) {
+        (Some(c), Some(x)) if x != crate::model::Context::Source => format!("{c}, {x}"),
+        (Some(c), _) => c.to_string(),
+        (None, _) => "-".into(),
+    }
+}
+
 /// Render `inventory` in `format`. `color` applies to the table only.
 pub fn render(inventory: &Inventory, format: Format, color: bool) -> String {
     render_with(inventory, format, &Options { color })

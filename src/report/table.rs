@@ -53,7 +53,14 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header([
-            "Level", "Code", "Detector", "Kind", "Location", "Preview", "Message",
+            "Level",
+            "Code",
+            "Detector",
+            "Kind",
+            "Location",
+            "Preview",
+            "Confidence",
+            "Message",
         ]);
     if !color {
         table.force_no_tty();
@@ -78,6 +85,7 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
             Cell::new(f.kind.as_deref().unwrap_or("-")),
             Cell::new(location),
             Cell::new(f.preview.as_deref().unwrap_or("-")),
+            Cell::new(super::confidence_label(f)),
             Cell::new(&f.message),
         ]);
     }
