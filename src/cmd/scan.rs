@@ -93,12 +93,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     for e in &result.errors {
         eprintln!("warning: skipped {e}");
     }
-    for source in result.inventory.sources.iter().filter(|s| s.id != "files") {
+    for source in &result.inventory.sources {
         for w in &source.warnings {
             eprintln!("note: {}: {w}", source.id);
         }
-        for e in &source.errors {
-            eprintln!("warning: {}: {e}", source.id);
+        // The file scan's errors were listed above, path by path.
+        if source.id != "files" {
+            for e in &source.errors {
+                eprintln!("warning: {}: {e}", source.id);
+            }
         }
     }
     if let Some(path) = &args.suppress.write_baseline {

@@ -94,6 +94,14 @@ pub struct ScanSummary {
     pub blobs_cached: u64,
     #[serde(default)]
     pub history_bytes_scanned: u64,
+    /// History blobs not searched: binary, or over `--max-file-size`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub blobs_skipped_binary: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub blobs_skipped_too_large: u64,
+    /// FIFOs, sockets and devices met while walking (not files; never opened).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_special: u64,
     pub elapsed_ms: u64,
 }
 

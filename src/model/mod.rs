@@ -9,6 +9,7 @@ mod inventory;
 mod judgement;
 pub mod migrate;
 pub mod provenance;
+pub mod text;
 
 pub use inventory::*;
 pub use judgement::*;

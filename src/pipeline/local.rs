@@ -56,7 +56,11 @@ pub(super) fn scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> LocalScan 
             },
             items: identities_in(&files),
             errors: files.errors.iter().map(|e| e.to_string()).collect(),
-            warnings: Vec::new(),
+            warnings: files
+                .special
+                .iter()
+                .map(|s| format!("skipped {s}: not a regular file, never opened"))
+                .collect(),
             api_calls: 0,
             elapsed_ms: started.elapsed().as_millis() as u64,
         }],
@@ -100,6 +104,8 @@ pub(super) fn add_history_stats(summary: &mut ScanSummary, stats: &git::HistoryS
     summary.blobs_scanned += stats.blobs_scanned;
     summary.blobs_cached += stats.blobs_cached;
     summary.history_bytes_scanned += stats.bytes_scanned;
+    summary.blobs_skipped_binary += stats.skipped_binary;
+    summary.blobs_skipped_too_large += stats.skipped_too_large;
 }
 
 /// Scan one repository's history; a failure is a failed source, never a clean result.

@@ -140,6 +140,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         bytes_scanned: stats.bytes_scanned,
         skipped_binary: stats.skipped_binary,
         skipped_too_large: stats.skipped_too_large,
+        skipped_special: stats.skipped_special,
         errors: errors.len() as u64,
         suppressed_inline: stats.suppressed_inline,
         suppressed_baseline: verdict.suppressed_baseline,

@@ -198,13 +198,18 @@ fn summary(inv: &Inventory) -> String {
     };
     let _ = writeln!(
         out,
-        "scanned {} files ({}) with {} detectors in {} ms; skipped {} binary, {} too large; suppressed {} inline, {} by baseline, {} by config",
+        "scanned {} files ({}) with {} detectors in {} ms; skipped {} binary, {} too large{}; suppressed {} inline, {} by baseline, {} by config",
         s.files_scanned,
-        human_bytes(s.bytes_scanned),
+        crate::model::text::human_size(s.bytes_scanned),
         s.detectors,
         s.elapsed_ms,
         s.skipped_binary,
         s.skipped_too_large,
+        if s.skipped_special > 0 {
+            format!(", {} special (FIFOs, sockets, devices)", s.skipped_special)
+        } else {
+            String::new()
+        },
         s.suppressed_inline,
         s.suppressed_baseline,
         s.suppressed_config
@@ -244,14 +249,22 @@ fn summary(inv: &Inventory) -> String {
         );
     }
     if s.commits_scanned > 0 {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "history: {} commits, {} blobs scanned ({}), {} from cache",
             s.commits_scanned,
             s.blobs_scanned,
-            human_bytes(s.history_bytes_scanned),
+            crate::model::text::human_size(s.history_bytes_scanned),
             s.blobs_cached
         );
+        if s.blobs_skipped_binary + s.blobs_skipped_too_large > 0 {
+            let _ = write!(
+                out,
+                "; skipped {} binary, {} too large",
+                s.blobs_skipped_binary, s.blobs_skipped_too_large
+            );
+        }
+        let _ = writeln!(out);
     }
     for source in inv.sources.iter().filter(|s| s.api_calls > 0) {
         let _ = writeln!(
@@ -285,17 +298,3 @@ fn summary(inv: &Inventory) -> String {
     out
 }
 
-fn human_bytes(n: u64) -> String {
-    const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}

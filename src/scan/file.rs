@@ -68,7 +68,13 @@ pub struct FileFindings {
 }
 
 pub enum FileOutcome {
-    Scanned { bytes: u64 },
+    Scanned {
+        bytes: u64,
+    },
+    /// The input held more than the limit: its first `bytes` were scanned.
+    Truncated {
+        bytes: u64,
+    },
     Binary,
 }
 
@@ -90,14 +96,23 @@ impl<'a> FileScanner<'a> {
         }
     }
 
+    /// Scan at most `limit` bytes of the file at `path` (a file that grows while it is read,
+    /// or a stream, stops there and is [`FileOutcome::Truncated`]).
     pub fn scan_path(
         &mut self,
         path: &Path,
         display: &str,
+        limit: u64,
         out: &mut FileFindings,
     ) -> io::Result<FileOutcome> {
-        let file = File::open(path)?;
-        self.scan_reader(file, display, out)
+        let mut file = File::open(path)?;
+        let outcome = self.scan_reader((&mut file).take(limit), display, out)?;
+        match outcome {
+            FileOutcome::Scanned { bytes } if bytes == limit && has_more(&mut file)? => {
+                Ok(FileOutcome::Truncated { bytes })
+            }
+            other => Ok(other),
+        }
     }
 
     /// Scan everything `reader` yields; `display` is the path shown in findings.
@@ -260,6 +275,18 @@ struct ChunkLocation<'a> {
     owned: std::ops::Range<usize>,
 }
 
+/// True when `reader` has at least one more byte.
+fn has_more<R: Read>(reader: &mut R) -> io::Result<bool> {
+    let mut byte = [0u8; 1];
+    loop {
+        match reader.read(&mut byte) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Read until `buf` holds `cap` bytes or the reader is exhausted; true at end of input.
 fn fill<R: Read>(reader: &mut R, buf: &mut Vec<u8>, cap: usize) -> io::Result<bool> {
     let want = cap - buf.len();
@@ -267,7 +294,8 @@ fn fill<R: Read>(reader: &mut R, buf: &mut Vec<u8>, cap: usize) -> io::Result<bo
     Ok(got < want)
 }
 
-fn is_binary(buf: &[u8]) -> bool {
+/// A NUL byte in the first [`BINARY_SNIFF`] bytes: binary, as git and ripgrep decide.
+pub fn is_binary(buf: &[u8]) -> bool {
     memchr::memchr(0, &buf[..buf.len().min(BINARY_SNIFF)]).is_some()
 }
 
@@ -312,5 +340,32 @@ impl LineCounter {
         }
         self.pos = offset;
         (self.line, self.line_start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{DetectorSet, DetectorSource};
+
+    #[test]
+    fn a_file_larger_than_the_limit_is_read_only_up_to_it() {
+        // The walker checks sizes before reading, but a file may grow in between (a log
+        // being written): the read itself is bounded.
+        let set = DetectorSet::compile(&DetectorSource::embedded()).unwrap();
+        let fingerprinter = Fingerprinter::default();
+        let mut scanner = FileScanner::new(&set, &fingerprinter);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, "GET /health 200\n".repeat(200_000)).unwrap(); // 3.2 MB
+        let mut out = FileFindings::default();
+        let outcome = scanner
+            .scan_path(&path, "app.log", 1 << 20, &mut out)
+            .unwrap();
+        assert!(matches!(outcome, FileOutcome::Truncated { bytes } if bytes == 1 << 20));
+        let outcome = scanner
+            .scan_path(&path, "app.log", 3_200_000, &mut out)
+            .unwrap();
+        assert!(matches!(outcome, FileOutcome::Scanned { bytes } if bytes == 3_200_000));
     }
 }

@@ -43,6 +43,8 @@ pub struct ScanStats {
     pub skipped_binary: u64,
     pub skipped_too_large: u64,
     pub suppressed_inline: u64,
+    /// FIFOs, sockets and devices met while walking, never opened.
+    pub skipped_special: u64,
     /// Candidates the detectors rejected, by reason.
     pub rejected: crate::detect::Rejections,
 }
@@ -54,6 +56,8 @@ pub struct ScanOutput {
     pub certificates: Vec<CertificateMatch>,
     pub stats: ScanStats,
     pub errors: Vec<ScanError>,
+    /// Special files met while walking (`path (FIFO)`), sorted.
+    pub special: Vec<String>,
 }
 
 /// Called after each file, from worker threads (for a progress display).
@@ -95,6 +99,7 @@ struct WorkerOutput {
     findings: FileFindings,
     stats: ScanStats,
     errors: Vec<ScanError>,
+    special: Vec<String>,
 }
 
 struct Worker<'a> {
@@ -114,11 +119,26 @@ impl Worker<'_> {
                 return;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(kind) = entry.file_type() else {
+            return; // stdin as a path is not something the walker yields
+        };
+        let path = entry.path();
+        if kind.is_dir() {
             return;
         }
-        let path = entry.path();
         let display = walk::display_path(path);
+        if !kind.is_file() {
+            if entry.depth() == 0 {
+                // Named on the command line: a FIFO, `<(cmd)`, `/dev/stdin`, a symbolic
+                // link. The user asked for it, so it is read, or said to be unreadable.
+                self.visit_named_special(path, display);
+            } else if let Some(what) = special_kind(&kind) {
+                // Met while walking: never opened (a FIFO would block the scan).
+                self.out.stats.skipped_special += 1;
+                self.out.special.push(format!("{display} ({what})"));
+            }
+            return;
+        }
         let size = match entry.metadata() {
             Ok(m) => m.len(),
             Err(err) => {
@@ -130,22 +150,113 @@ impl Worker<'_> {
             self.out.stats.skipped_too_large += 1;
             return;
         }
+        self.read(path, display, false);
+    }
+
+    /// A path the user named that is not a regular file or directory.
+    fn visit_named_special(&mut self, path: &std::path::Path, display: String) {
+        match std::fs::metadata(path) {
+            // A symbolic link to a directory is walked by the walker itself.
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.is_file() && m.len() > self.max_file_size => {
+                self.out.stats.skipped_too_large += 1;
+            }
+            Ok(m) if m.is_file() => self.read(path, display, false),
+            Ok(m) if is_socket(&m) => self.out.errors.push(ScanError {
+                path: display,
+                message: "is a socket, which cannot be read as a file; scan what it serves another way".into(),
+            }),
+            // A FIFO, process substitution, `/dev/stdin`, a character device: a stream.
+            Ok(_) => self.read(path, display, true),
+            Err(err) => self.out.errors.push(ScanError {
+                path: display,
+                message: format!("cannot read it: {err}; check the path"),
+            }),
+        }
+    }
+
+    /// Scan one file or stream, reading at most `max_file_size` bytes whatever it does
+    /// while being read.
+    fn read(&mut self, path: &std::path::Path, display: String, stream: bool) {
+        let limit = self.max_file_size;
         match self
             .scanner
-            .scan_path(path, &display, &mut self.out.findings)
+            .scan_path(path, &display, limit, &mut self.out.findings)
         {
             Ok(FileOutcome::Scanned { bytes }) => {
                 self.out.stats.files_scanned += 1;
                 self.out.stats.bytes_scanned += bytes;
                 self.progress.file_done(bytes);
             }
+            Ok(FileOutcome::Truncated { bytes }) => {
+                self.out.stats.files_scanned += 1;
+                self.out.stats.bytes_scanned += bytes;
+                self.progress.file_done(bytes);
+                let what = if stream {
+                    "the stream is longer than"
+                } else {
+                    "the file grew past"
+                };
+                self.out.errors.push(ScanError {
+                    path: display,
+                    message: format!(
+                        "{what} --max-file-size ({}) while being read; only its first {} were scanned. Raise --max-file-size to scan it whole",
+                        crate::model::text::human_size(limit),
+                        crate::model::text::human_size(bytes)
+                    ),
+                });
+            }
             Ok(FileOutcome::Binary) => self.out.stats.skipped_binary += 1,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                self.out.errors.push(ScanError {
+                    path: display,
+                    message: format!(
+                        "cannot read file: {err}; it vanished while the scan ran, check the path"
+                    ),
+                })
+            }
             Err(err) => self.out.errors.push(ScanError {
                 path: display,
                 message: format!("cannot read file: {err}; check its permissions"),
             }),
         }
     }
+}
+
+/// What kind of special file this is, for the skip list; `None` for symbolic links (not
+/// followed without `--follow`, like ripgrep).
+#[cfg(unix)]
+fn special_kind(kind: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_symlink() {
+        None
+    } else if kind.is_fifo() {
+        Some("FIFO")
+    } else if kind.is_socket() {
+        Some("socket")
+    } else if kind.is_char_device() {
+        Some("character device")
+    } else if kind.is_block_device() {
+        Some("block device")
+    } else {
+        Some("special file")
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(kind: &std::fs::FileType) -> Option<&'static str> {
+    (!kind.is_symlink()).then_some("special file")
+}
+
+#[cfg(unix)]
+fn is_socket(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_socket()
+}
+
+#[cfg(not(unix))]
+fn is_socket(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 impl Drop for Worker<'_> {
@@ -167,6 +278,8 @@ fn merge(outputs: Vec<WorkerOutput>) -> ScanOutput {
         all.stats.bytes_scanned += o.stats.bytes_scanned;
         all.stats.skipped_binary += o.stats.skipped_binary;
         all.stats.skipped_too_large += o.stats.skipped_too_large;
+        all.stats.skipped_special += o.stats.skipped_special;
+        all.special.extend(o.special);
         all.stats.suppressed_inline += o.findings.suppressed_inline;
         all.stats.rejected.merge(&o.findings.rejected);
         all.errors.extend(o.errors);
@@ -178,5 +291,6 @@ fn merge(outputs: Vec<WorkerOutput>) -> ScanOutput {
     all.certificates
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     all.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    all.special.sort();
     all
 }

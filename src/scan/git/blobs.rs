@@ -93,6 +93,7 @@ pub fn collect(
                 scope.spawn(move || {
                     let mut repo = sync.to_thread_local();
                     repo.object_cache_size_if_unset(32 * 1024 * 1024);
+                    repo.objects.ignore_replacements = true;
                     let mut differ = TreeDiff {
                         repo: &repo,
                         buf: Vec::new(),

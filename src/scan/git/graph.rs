@@ -3,11 +3,18 @@
 //!
 //! Attribution depends on this order: walking commits parents-first and recording the
 //! first commit in which each blob appears gives every blob the commit that introduced it.
+//!
+//! A parent that cannot be read is only a shallow boundary when git says so (the commit is
+//! listed in `.git/shallow`); any other missing or unreadable commit is a [`GraphProblem`]
+//! naming the object, because history behind it went unscanned. Replace refs are not
+//! applied (the scanner opens the object database with replacements off, as
+//! `GIT_NO_REPLACE_OBJECTS` does), so the graph is the one the objects record and a
+//! `git replace --graft` can neither hide a commit nor make a cycle.
 
 use gix::ObjectId;
-use gix::prelude::FindExt;
+use gix::prelude::Find;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// What the history scanner needs to know about one commit.
 #[derive(Debug, Clone)]
@@ -15,7 +22,7 @@ pub struct CommitInfo {
     pub id: ObjectId,
     pub tree: ObjectId,
     /// Indices into [`CommitGraph::commits`]; parents missing from the repository (shallow
-    /// clones) are left out.
+    /// boundaries, or missing objects reported in [`CommitGraph::problems`]) are left out.
     pub parents: Vec<u32>,
     pub author_name: String,
     pub author_email: String,
@@ -27,8 +34,33 @@ pub struct CommitInfo {
 pub struct CommitGraph {
     /// Parents before children.
     pub commits: Vec<CommitInfo>,
-    /// Some parent commit is absent (a shallow clone): history is truncated.
+    /// A commit listed in the shallow file has parents the clone does not have: history is
+    /// truncated by design.
     pub truncated: bool,
+    /// Commits that should be there and could not be read: the history behind them was
+    /// not scanned.
+    pub problems: Vec<GraphProblem>,
+}
+
+/// A commit the graph needed and could not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphProblem {
+    #[error(
+        "commit {id} ({needed_by}) is missing from the object database; history behind it was not scanned. Run `git fsck` and restore the object (e.g. `git fetch` from a complete clone)"
+    )]
+    Missing { id: ObjectId, needed_by: String },
+    #[error(
+        "commit {id} ({needed_by}) cannot be read: {message}; history behind it was not scanned. Run `git fsck` to find the damaged pack or object"
+    )]
+    Unreadable {
+        id: ObjectId,
+        needed_by: String,
+        message: String,
+    },
+    #[error(
+        "{count} commits form a cycle and cannot be ordered (first: {first}); they were not scanned"
+    )]
+    Cycle { count: usize, first: ObjectId },
 }
 
 impl CommitGraph {
@@ -84,37 +116,69 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), 
     Ok((tips, skipped))
 }
 
-/// Load every commit reachable from `tips` and order them parents-first.
-pub fn load(repo: &gix::Repository, tips: &[ObjectId]) -> Result<CommitGraph, GraphError> {
+/// Load every commit reachable from `tips` and order them parents-first. `shallow` is the
+/// shallow file's list: only their parents may be absent without a problem.
+pub fn load(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    shallow: &HashSet<ObjectId>,
+) -> Result<CommitGraph, GraphError> {
     let mut index: HashMap<ObjectId, u32> = HashMap::new();
     let mut raw: Vec<(CommitInfo, Vec<ObjectId>)> = Vec::new();
-    let mut stack: Vec<ObjectId> = tips.to_vec();
+    // Each commit to read, with who needs it (for messages).
+    let mut stack: Vec<(ObjectId, Option<ObjectId>)> = tips.iter().map(|&t| (t, None)).collect();
     let mut buf = Vec::new();
-    let mut truncated = false;
-    while let Some(id) = stack.pop() {
-        if index.contains_key(&id) {
+    let mut graph = CommitGraph::default();
+    let mut failed: HashSet<ObjectId> = HashSet::new();
+    while let Some((id, child)) = stack.pop() {
+        if index.contains_key(&id) || failed.contains(&id) {
             continue;
         }
-        let data = match repo.objects.find(&id, &mut buf) {
-            Ok(d) => d,
-            Err(_) if !tips.contains(&id) => {
-                // A parent we do not have: the boundary of a shallow clone.
-                truncated = true;
+        let needed_by = match child {
+            Some(c) => format!("parent of {c}"),
+            None => "a ref points at it".to_string(),
+        };
+        let found = repo.objects.try_find(&id, &mut buf);
+        let data = match found {
+            Ok(Some(d)) => d,
+            Ok(None) if child.is_some_and(|c| shallow.contains(&c)) => {
+                // The boundary of a shallow clone, as the shallow file records it.
+                graph.truncated = true;
+                continue;
+            }
+            Ok(None) => {
+                failed.insert(id);
+                graph.problems.push(GraphProblem::Missing { id, needed_by });
                 continue;
             }
             Err(e) => {
-                return Err(GraphError::Commit {
+                failed.insert(id);
+                graph.problems.push(GraphProblem::Unreadable {
+                    id,
+                    needed_by,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let commit = match gix::objs::CommitRef::from_bytes(data.data, id.kind()) {
+            Ok(c) => c,
+            Err(e) if child.is_none() => {
+                return Err(GraphError::Malformed {
                     id,
                     message: e.to_string(),
                 });
             }
-        };
-        let commit = gix::objs::CommitRef::from_bytes(data.data, id.kind()).map_err(|e| {
-            GraphError::Malformed {
-                id,
-                message: e.to_string(),
+            Err(e) => {
+                failed.insert(id);
+                graph.problems.push(GraphProblem::Unreadable {
+                    id,
+                    needed_by,
+                    message: format!("not a valid commit ({e})"),
+                });
+                continue;
             }
-        })?;
+        };
         let author = commit.author().ok();
         let parents: Vec<ObjectId> = commit.parents().collect();
         let info = CommitInfo {
@@ -126,34 +190,55 @@ pub fn load(repo: &gix::Repository, tips: &[ObjectId]) -> Result<CommitGraph, Gr
             author_time: author.map(|a| a.seconds()).unwrap_or_default(),
         };
         index.insert(id, raw.len() as u32);
-        stack.extend(parents.iter().copied());
+        stack.extend(parents.iter().map(|&p| (p, Some(id))));
         raw.push((info, parents));
     }
     for (info, parents) in &mut raw {
         for p in parents.iter() {
-            match index.get(p) {
-                Some(&i) => info.parents.push(i),
-                None => truncated = true,
+            if let Some(&i) = index.get(p) {
+                info.parents.push(i);
             }
         }
     }
     let order = parents_first(&raw);
-    let mut remap = vec![0u32; raw.len()];
+    if order.len() < raw.len() {
+        // Impossible in a content-addressed graph without replacements; said, never silent.
+        let placed: HashSet<u32> = order.iter().copied().collect();
+        let first = (0..raw.len() as u32)
+            .find(|i| !placed.contains(i))
+            .map(|i| raw[i as usize].0.id)
+            .unwrap_or_else(|| ObjectId::null(gix::hash::Kind::Sha1));
+        graph.problems.push(GraphProblem::Cycle {
+            count: raw.len() - order.len(),
+            first,
+        });
+    }
+    let mut remap = vec![u32::MAX; raw.len()];
     for (new, &old) in order.iter().enumerate() {
         remap[old as usize] = new as u32;
     }
     let mut slots: Vec<Option<CommitInfo>> = raw.into_iter().map(|(c, _)| Some(c)).collect();
-    let commits = order
+    graph.commits = order
         .iter()
-        .map(|&old| {
-            let mut c = slots[old as usize].take().expect("each commit placed once");
+        .filter_map(|&old| {
+            let mut c = slots[old as usize].take()?;
+            c.parents.retain(|p| remap[*p as usize] != u32::MAX);
             for p in &mut c.parents {
                 *p = remap[*p as usize];
             }
-            c
+            Some(c)
         })
         .collect();
-    Ok(CommitGraph { commits, truncated })
+    Ok(graph)
+}
+
+/// The shallow boundary: commits whose parents a shallow clone leaves out.
+pub fn shallow_commits(repo: &gix::Repository) -> Result<HashSet<ObjectId>, GraphError> {
+    match repo.shallow_commits() {
+        Ok(Some(list)) => Ok(list.iter().copied().collect()),
+        Ok(None) => Ok(HashSet::new()),
+        Err(e) => Err(GraphError::Refs(format!("cannot read the shallow file: {e}"))),
+    }
 }
 
 /// Kahn's algorithm; among commits whose parents are all placed, the oldest author date

@@ -82,6 +82,8 @@ pub struct HistoryOutput {
     /// Commits of the requested range (all commits when no range was given).
     pub in_range: Option<HashSet<u32>>,
     pub stats: HistoryStats,
+    /// Text blobs over `--max-file-size` (blob, size): history that went unscanned.
+    pub skipped_text: Vec<(u32, u64)>,
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
 }
@@ -114,13 +116,24 @@ pub fn scan_history(
     })?;
     // Trees of consecutive commits share most objects and delta bases.
     repo.object_cache_size_if_unset(64 * 1024 * 1024);
+    // The history the objects record, not the one replace refs paint over it.
+    repo.objects.ignore_replacements = true;
     let (tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
     let mut out = HistoryOutput {
         repo: display.clone(),
         ..HistoryOutput::default()
     };
     out.warnings.extend(skipped_refs);
-    out.graph = graph::load(&repo, &tips).map_err(history_err)?;
+    let replaced = replace_refs(&repo);
+    if replaced > 0 {
+        out.warnings.push(format!(
+            "{replaced} replace ref(s) under refs/replace/ rewrite this repository's history for git commands; nhiscan scanned the history the objects record (as with GIT_NO_REPLACE_OBJECTS), plus the replacement commits themselves"
+        ));
+    }
+    let shallow = graph::shallow_commits(&repo).map_err(history_err)?;
+    out.graph = graph::load(&repo, &tips, &shallow).map_err(history_err)?;
+    out.errors
+        .extend(out.graph.problems.iter().map(ToString::to_string));
     if out.graph.truncated {
         out.warnings.push(
             "history is truncated (shallow clone): secrets older than the shallow boundary are not seen; run `git fetch --unshallow` for a full scan".into(),
@@ -160,7 +173,46 @@ pub fn scan_history(
     if out.in_range.is_some() {
         trace_back_in_range_secrets(set, fingerprinter, &sync, opts, &mut out);
     }
+    report_skipped_blobs(opts, &mut out);
     Ok(out)
+}
+
+/// Blobs not scanned are counted and said: binary ones as a note, text over the size limit
+/// as an error (history went unscanned), naming the largest and where it first appeared.
+fn report_skipped_blobs(opts: &HistoryOptions, out: &mut HistoryOutput) {
+    if out.stats.skipped_binary > 0 {
+        out.warnings.push(format!(
+            "{} binary blob(s) were not searched (a NUL byte in their first 8 KiB); keystores among them are still recognised",
+            out.stats.skipped_binary
+        ));
+    }
+    let binary_large = out.stats.skipped_too_large - out.skipped_text.len() as u64;
+    if binary_large > 0 {
+        out.warnings.push(format!(
+            "{binary_large} binary blob(s) over --max-file-size ({}) were not read",
+            crate::model::text::human_size(opts.max_file_size)
+        ));
+    }
+    let Some(&(largest, size)) = out.skipped_text.iter().max_by_key(|(b, size)| (*size, *b)) else {
+        return;
+    };
+    let first = out.history.introduced[largest as usize].first().copied();
+    let place = match first {
+        Some(e) => format!(
+            "{} in commit {}",
+            out.history.paths[e.path as usize],
+            out.graph.commits[e.commit as usize].id
+        ),
+        None => "not on any path".to_string(),
+    };
+    out.errors.push(format!(
+        "{} text blob(s) over --max-file-size ({}) were not scanned; the largest is {} ({}, blob {}); raise --max-file-size to scan them",
+        out.skipped_text.len(),
+        crate::model::text::human_size(opts.max_file_size),
+        place,
+        crate::model::text::human_size(size),
+        out.history.blobs[largest as usize]
+    ));
 }
 
 /// `.nhiscanignore` at the repository root applies to history as it does to the tree:
@@ -185,6 +237,19 @@ fn drop_ignored_paths(root: &Path, out: &mut HistoryOutput) {
     for events in &mut out.history.introduced {
         events.retain(|e| !ignored[e.path as usize]);
     }
+}
+
+/// How many refs under `refs/replace/` the repository has.
+fn replace_refs(repo: &gix::Repository) -> usize {
+    repo.references()
+        .ok()
+        .and_then(|platform| {
+            platform
+                .prefixed("refs/replace/")
+                .ok()
+                .map(|refs| refs.count())
+        })
+        .unwrap_or(0)
 }
 
 fn thread_count(requested: usize) -> usize {
@@ -340,6 +405,7 @@ fn scan_selected(
     out.stats.bytes_scanned += result.bytes;
     out.stats.skipped_binary += result.binary;
     out.stats.skipped_too_large += result.too_large;
+    out.skipped_text.extend(result.too_large_text);
     out.stats.rejected.merge(&result.rejected);
     out.matches.extend(result.matches);
     out.errors.extend(result.errors);
@@ -361,6 +427,8 @@ struct ParallelResult {
     bytes: u64,
     binary: u64,
     too_large: u64,
+    /// Text blobs over the size limit: (blob, size).
+    too_large_text: Vec<(u32, u64)>,
     rejected: crate::detect::Rejections,
 }
 
@@ -378,7 +446,8 @@ fn scan_parallel(
     std::thread::scope(|scope| {
         for _ in 0..threads.min(todo.len().max(1)) {
             scope.spawn(|| {
-                let repo = sync.to_thread_local();
+                let mut repo = sync.to_thread_local();
+                repo.objects.ignore_replacements = true;
                 let mut scanner = FileScanner::new(set, fingerprinter);
                 let mut local = ParallelResult::default();
                 let mut buf = Vec::new();
@@ -402,6 +471,7 @@ fn scan_parallel(
                 m.bytes += local.bytes;
                 m.binary += local.binary;
                 m.too_large += local.too_large;
+                m.too_large_text.append(&mut local.too_large_text);
                 m.rejected.merge(&local.rejected);
             });
         }
@@ -427,11 +497,15 @@ fn scan_one(
     };
     if data.len() as u64 > opts.max_file_size {
         out.too_large += 1;
+        if !super::file::is_binary(data) {
+            out.too_large_text.push((blob, data.len() as u64));
+        }
         return;
     }
     let mut findings = FileFindings::default();
     match scanner.scan_reader(data, "", &mut findings) {
-        Ok(FileOutcome::Scanned { bytes }) => {
+        // A blob is in memory and already within the limit: never truncated.
+        Ok(FileOutcome::Scanned { bytes } | FileOutcome::Truncated { bytes }) => {
             out.scanned += 1;
             out.bytes += bytes;
         }

@@ -1,0 +1,332 @@
+//! A clean result must mean nothing was missed: each way the scanner used to report "clean"
+//! while secrets went unscanned (damaged git objects, replace refs, streams named on the
+//! command line, blobs over the size limit, files that keep growing) is tried here against
+//! real git repositories, FIFOs and shells.
+
+mod common;
+
+use common::git::Repo;
+use common::*;
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+
+/// A synthetic DigitalOcean token, distinct per `n`.
+fn token(n: u32) -> String {
+    let body = format!("{n:x}7f3a9c1e5b2d8f4a6c0e2b9d").repeat(3);
+    format!("dop_v1_{}", &body[..64])
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
+    run_json(
+        nhiscan()
+            .current_dir(dir)
+            .args(["scan", ".", "--format", "json"])
+            .args(extra),
+    )
+}
+
+/// Fingerprint-free view of what was found: (identity kind, number of exposures).
+fn secret_count(inv: &Value) -> usize {
+    inv["identities"].as_array().unwrap().len()
+}
+
+/// c1: README; c2: adds a secret; c3: removes it; c4: edits README. Returns the shas.
+fn secret_in_the_middle(root: &Path) -> (Repo, Vec<String>) {
+    let repo = Repo::new(root, "r");
+    repo.write("README.md", "# service\n");
+    let c1 = repo.commit("readme", "2024-01-02T00:00:00Z", "Alice Admin");
+    repo.write("deploy/prod.env", &format!("DO_TOKEN={}\n", token(1)));
+    let c2 = repo.commit("add deploy config", "2024-01-03T00:00:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("deploy/prod.env")).unwrap();
+    let c3 = repo.commit("remove secret", "2024-01-04T00:00:00Z", "Alice Admin");
+    repo.write("README.md", "# service\n\nmore\n");
+    let c4 = repo.commit("docs", "2024-01-05T00:00:00Z", "Alice Admin");
+    (repo, vec![c1, c2, c3, c4])
+}
+
+#[test]
+fn a_missing_commit_object_is_an_error_naming_it_not_a_shallow_boundary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, shas) = secret_in_the_middle(tmp.path());
+    // Delete the loose object of the commit that added the secret.
+    let c2 = &shas[1];
+    std::fs::remove_file(repo.dir.join(format!(".git/objects/{}/{}", &c2[..2], &c2[2..])))
+        .unwrap();
+    let (code, inv, stderr) = scan(&repo.dir, &[]);
+    assert_eq!(code, 3, "history went unscanned: incomplete, not clean");
+    let git = source(&inv, "git:.");
+    assert_eq!(git["status"], "partial");
+    let errors = source_errors(&inv, "git:.");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains(c2.as_str()) && e.contains("missing")),
+        "{errors:?}"
+    );
+    assert!(!stderr.contains("shallow"), "not a shallow clone: {stderr}");
+    assert!(!git["warnings"].to_string().contains("truncated"), "{git}");
+}
+
+#[test]
+fn a_corrupted_pack_region_makes_the_history_partial_naming_the_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, shas) = secret_in_the_middle(tmp.path());
+    repo.git(&["repack", "-adq"], "2024-01-06T00:00:00Z", "Alice Admin");
+    let pack_dir = repo.dir.join(".git/objects/pack");
+    let idx = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .unwrap();
+    // `sha type size size-in-pack offset`: damage the middle of c2's compressed data.
+    let listing = repo.git(
+        &["verify-pack", "-v", idx.to_str().unwrap()],
+        "2024-01-06T00:00:00Z",
+        "Alice Admin",
+    );
+    let c2 = &shas[1];
+    let fields: Vec<u64> = listing
+        .lines()
+        .find(|l| l.starts_with(c2.as_str()))
+        .unwrap()
+        .split_whitespace()
+        .skip(3)
+        .take(2)
+        .map(|f| f.parse().unwrap())
+        .collect();
+    let (in_pack, offset) = (fields[0], fields[1]);
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for b in &mut bytes[(offset + in_pack / 2) as usize..(offset + in_pack - 2) as usize] {
+        *b ^= 0x5a;
+    }
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+
+    let (code, inv, _) = scan(&repo.dir, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(source(&inv, "git:.")["status"], "partial");
+    let errors = source_errors(&inv, "git:.");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains(c2.as_str()) && e.contains("cannot be read")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_graft_cannot_hide_the_commit_that_added_a_secret_and_replace_refs_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, shas) = secret_in_the_middle(tmp.path());
+    // Make c3 (the removal) a root commit for git: c1 and c2 vanish from `git log`.
+    repo.git(
+        &["replace", "--graft", &shas[2]],
+        "2024-01-06T00:00:00Z",
+        "Mallory",
+    );
+    let log = repo.git(
+        &["log", "--format=%H"],
+        "2024-01-06T00:00:00Z",
+        "Alice Admin",
+    );
+    assert!(!log.contains(&shas[1]), "git itself no longer shows c2");
+
+    let (code, inv, stderr) = scan(&repo.dir, &[]);
+    assert_eq!(code, 1, "the secret c2 added is found: {stderr}");
+    assert_eq!(secret_count(&inv), 1);
+    let id = &inv["identities"][0];
+    assert_eq!(id["attributes"]["first_commit"], shas[1].as_str());
+    assert!(inv["summary"]["commits_scanned"].as_u64().unwrap() >= 4);
+    let git = source(&inv, "git:.");
+    assert_eq!(git["status"], "ok");
+    assert!(
+        git["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("replace ref")),
+        "{git}"
+    );
+    assert!(stderr.contains("GIT_NO_REPLACE_OBJECTS"), "{stderr}");
+}
+
+#[test]
+fn a_graft_cycle_does_not_empty_the_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, shas) = secret_in_the_middle(tmp.path());
+    // c1's parent becomes c4: for git, history is now a cycle.
+    repo.git(
+        &["replace", "--graft", &shas[0], &shas[3]],
+        "2024-01-06T00:00:00Z",
+        "Mallory",
+    );
+    let (code, inv, _) = scan(&repo.dir, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(inv["summary"]["commits_scanned"].as_u64().unwrap(), 5);
+    assert_eq!(secret_count(&inv), 1);
+    assert_eq!(source(&inv, "git:.")["status"], "ok");
+}
+
+#[test]
+fn a_text_blob_over_the_size_limit_makes_the_history_partial_and_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    let mut big = "log line without anything secret\n".repeat(40_000); // ~1.3 MB
+    big.push_str(&format!("DO_TOKEN={}\n", token(2)));
+    repo.write("dump/export.sql", &big);
+    let mut binary = vec![0u8; 1_500_000];
+    binary[100] = 7;
+    std::fs::write(repo.dir.join("image.bin"), &binary).unwrap();
+    let added = repo.commit("big files", "2024-02-01T00:00:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("dump/export.sql")).unwrap();
+    repo.commit("remove dump", "2024-02-02T00:00:00Z", "Alice Admin");
+
+    let (code, inv, stderr) = scan(&repo.dir, &["--max-file-size", "1M"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(inv["summary"]["blobs_skipped_too_large"], 2);
+    let errors = source_errors(&inv, "git:.");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = errors[0];
+    assert!(e.contains("1 text blob(s) over --max-file-size (1.0 MiB)"), "{e}");
+    assert!(e.contains("dump/export.sql"), "{e}");
+    assert!(e.contains(&added), "{e}");
+    assert!(e.contains("raise --max-file-size"), "{e}");
+    let warnings = source(&inv, "git:.")["warnings"].to_string();
+    assert!(warnings.contains("1 binary blob(s) over --max-file-size"), "{warnings}");
+
+    // Raised, the secret is found and the scan is complete.
+    let (code, inv, _) = scan(&repo.dir, &["--max-file-size", "2M"]);
+    assert_eq!(code, 1);
+    assert_eq!(secret_count(&inv), 1);
+    assert_eq!(source(&inv, "git:.")["status"], "ok");
+}
+
+#[test]
+fn binary_blobs_are_counted_without_making_the_history_incomplete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    std::fs::write(repo.dir.join("logo.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    repo.commit("logo", "2024-02-01T00:00:00Z", "Alice Admin");
+    let (code, inv, _) = scan(&repo.dir, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(inv["summary"]["blobs_skipped_binary"], 1);
+    assert_eq!(source(&inv, "git:.")["status"], "ok");
+}
+
+fn nhiscan_bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("nhiscan")
+}
+
+#[test]
+fn process_substitution_named_on_the_command_line_is_read() {
+    let script = format!(
+        "exec \"$NHISCAN\" scan <(printf 'DO_TOKEN=%s\\n' {}) --no-history --format json",
+        token(3)
+    );
+    let out = Process::new("bash")
+        .args(["-c", &script])
+        .env("NHISCAN", nhiscan_bin())
+        .env("NHISCAN_NOW", NOW)
+        .output()
+        .unwrap();
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "a deny finding, not 'No findings'");
+    assert_eq!(inv["summary"]["files_scanned"], 1);
+    assert_eq!(leaks(&inv).len(), 1, "{inv}");
+}
+
+#[test]
+fn dev_stdin_named_on_the_command_line_is_read() {
+    let mut child = Process::new(nhiscan_bin())
+        .args(["scan", "/dev/stdin", "--no-history", "--format", "json"])
+        .env("NHISCAN_NOW", NOW)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "token: {}", token(3)).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(leaks(&inv).len(), 1, "{inv}");
+}
+
+fn mkfifo(path: &Path) {
+    let status = Process::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_fifo_named_on_the_command_line_is_read_and_one_met_while_walking_is_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let named = tmp.path().join("secrets.fifo");
+    mkfifo(&named);
+    let writer = {
+        let named = named.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(named).unwrap();
+            writeln!(f, "GITHUB_TOKEN={}", token(3)).unwrap();
+        })
+    };
+    let (code, inv, _) = run_json(nhiscan().args([
+        "scan",
+        named.to_str().unwrap(),
+        "--no-history",
+        "--format",
+        "json",
+    ]));
+    // Had nhiscan not opened the FIFO, the writer would wait forever: open it here too.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NONBLOCK: i32 = 0o4000;
+        let _reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&named);
+        writer.join().unwrap();
+    }
+    assert_eq!(code, 1);
+    assert_eq!(leaks(&inv).len(), 1);
+
+    // In a tree, a FIFO is never opened (it would block), but it is counted and listed.
+    let tree = tmp.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    std::fs::write(tree.join("app.env"), "REGION=eu\n").unwrap();
+    mkfifo(&tree.join("queue"));
+    let started = Instant::now();
+    let (code, inv, stderr) = scan(&tree, &["--no-history"]);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(code, 0);
+    assert_eq!(inv["summary"]["skipped_special"], 1);
+    assert!(
+        stderr.contains("skipped queue (FIFO): not a regular file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_stream_longer_than_the_limit_is_scanned_up_to_it_and_the_scan_is_incomplete() {
+    let script = "exec \"$NHISCAN\" scan <(yes 'aws_region = eu-west-1') --no-history --max-file-size 1M --format json";
+    let out = Process::new("bash")
+        .args(["-c", script])
+        .env("NHISCAN", nhiscan_bin())
+        .env("NHISCAN_NOW", NOW)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(inv["summary"]["bytes_scanned"], 1024 * 1024);
+    assert!(
+        stderr.contains("the stream is longer than --max-file-size (1.0 MiB)"),
+        "{stderr}"
+    );
+}
