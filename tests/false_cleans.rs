@@ -13,7 +13,6 @@ use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-
 /// A synthetic DigitalOcean token, distinct per `n`.
 fn token(n: u32) -> String {
     let body = format!("{n:x}7f3a9c1e5b2d8f4a6c0e2b9d").repeat(3);
@@ -54,8 +53,11 @@ fn a_missing_commit_object_is_an_error_naming_it_not_a_shallow_boundary() {
     let (repo, shas) = secret_in_the_middle(tmp.path());
     // Delete the loose object of the commit that added the secret.
     let c2 = &shas[1];
-    std::fs::remove_file(repo.dir.join(format!(".git/objects/{}/{}", &c2[..2], &c2[2..])))
-        .unwrap();
+    std::fs::remove_file(
+        repo.dir
+            .join(format!(".git/objects/{}/{}", &c2[..2], &c2[2..])),
+    )
+    .unwrap();
     let (code, inv, stderr) = scan(&repo.dir, &[]);
     assert_eq!(code, 3, "history went unscanned: incomplete, not clean");
     let git = source(&inv, "git:.");
@@ -195,12 +197,18 @@ fn a_text_blob_over_the_size_limit_makes_the_history_partial_and_names_it() {
     let errors = source_errors(&inv, "git:.");
     assert_eq!(errors.len(), 1, "{errors:?}");
     let e = errors[0];
-    assert!(e.contains("1 text blob(s) over --max-file-size (1.0 MiB)"), "{e}");
+    assert!(
+        e.contains("1 text blob(s) over --max-file-size (1.0 MiB)"),
+        "{e}"
+    );
     assert!(e.contains("dump/export.sql"), "{e}");
     assert!(e.contains(&added), "{e}");
     assert!(e.contains("raise --max-file-size"), "{e}");
     let warnings = source(&inv, "git:.")["warnings"].to_string();
-    assert!(warnings.contains("1 binary blob(s) over --max-file-size"), "{warnings}");
+    assert!(
+        warnings.contains("1 binary blob(s) over --max-file-size"),
+        "{warnings}"
+    );
 
     // Raised, the secret is found and the scan is complete.
     let (code, inv, _) = scan(&repo.dir, &["--max-file-size", "2M"]);
@@ -238,7 +246,11 @@ fn process_substitution_named_on_the_command_line_is_read() {
         .output()
         .unwrap();
     let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "a deny finding, not 'No findings'");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a deny finding, not 'No findings'"
+    );
     assert_eq!(inv["summary"]["files_scanned"], 1);
     assert_eq!(leaks(&inv).len(), 1, "{inv}");
 }

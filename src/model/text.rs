@@ -83,10 +83,7 @@ mod tests {
         );
         assert_eq!(printable("a\tb\nc\rd\u{7f}"), "a\\x09b\\x0ac\\x0dd\\x7f");
         assert_eq!(printable("C1 \u{9b}31m"), "C1 \\u{9b}31m");
-        assert_eq!(
-            printable("admin\u{202e}txt.exe"),
-            "admin\\u{202e}txt.exe"
-        );
+        assert_eq!(printable("admin\u{202e}txt.exe"), "admin\\u{202e}txt.exe");
         assert_eq!(printable("ünïcödé 名前"), "ünïcödé 名前");
         assert_eq!(printable_lines("one\ntwo\u{1b}[1m"), "one\ntwo\\x1b[1m");
     }

@@ -297,4 +297,3 @@ fn summary(inv: &Inventory) -> String {
     }
     out
 }
-

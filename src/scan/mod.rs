@@ -164,7 +164,9 @@ impl Worker<'_> {
             Ok(m) if m.is_file() => self.read(path, display, false),
             Ok(m) if is_socket(&m) => self.out.errors.push(ScanError {
                 path: display,
-                message: "is a socket, which cannot be read as a file; scan what it serves another way".into(),
+                message:
+                    "is a socket, which cannot be read as a file; scan what it serves another way"
+                        .into(),
             }),
             // A FIFO, process substitution, `/dev/stdin`, a character device: a stream.
             Ok(_) => self.read(path, display, true),

@@ -237,7 +237,9 @@ pub fn shallow_commits(repo: &gix::Repository) -> Result<HashSet<ObjectId>, Grap
     match repo.shallow_commits() {
         Ok(Some(list)) => Ok(list.iter().copied().collect()),
         Ok(None) => Ok(HashSet::new()),
-        Err(e) => Err(GraphError::Refs(format!("cannot read the shallow file: {e}"))),
+        Err(e) => Err(GraphError::Refs(format!(
+            "cannot read the shallow file: {e}"
+        ))),
     }
 }
 
