@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            cmd::out::say!("error: {err:#}");
             ExitCode::from(exit::USAGE)
         }
     }

@@ -2,7 +2,7 @@
 
 use super::{exit, load_detectors};
 use crate::cli::{DetectorsAction, ListFormat};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use nhiscan::detect::{DetectorSet, self_test};
 
 pub fn run(action: DetectorsAction) -> Result<u8> {
@@ -13,7 +13,7 @@ pub fn run(action: DetectorsAction) -> Result<u8> {
                 ListFormat::Json => detector_list_json(&set),
                 ListFormat::Table => detector_list_table(&set),
             };
-            print!("{text}");
+            super::out::stdout(&text).context("cannot write to standard output")?;
             Ok(exit::CLEAN)
         }
         DetectorsAction::Check { detectors } => {
@@ -28,16 +28,19 @@ pub fn run(action: DetectorsAction) -> Result<u8> {
                 .iter()
                 .map(|d| d.syntax.examples.len() + d.syntax.negative_examples.len())
                 .sum();
+            let mut text = String::new();
             for f in &failures {
-                println!("FAIL {f}");
+                text.push_str(&format!("FAIL {f}\n"));
             }
-            println!(
-                "{} detectors, {} examples: {} passed, {} failed",
+            text.push_str(&format!(
+                "{} detectors, {} examples: {} passed, {} failed\n",
                 set.len(),
                 examples,
                 examples - failures.len(),
                 failures.len()
-            );
+            ));
+            super::out::stdout(&nhiscan::model::text::printable_lines(&text))
+                .context("cannot write to standard output")?;
             Ok(if failures.is_empty() {
                 exit::CLEAN
             } else {

@@ -2,7 +2,7 @@
 
 use super::exit;
 use crate::cli::ListFormat;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use nhiscan::drift;
 use nhiscan::scan_history::ScanHistory;
 use std::path::Path;
@@ -36,7 +36,7 @@ pub fn run(
             t
         }
     };
-    print!("{text}");
+    super::out::stdout(&text).context("cannot write to standard output")?;
     Ok(if drift.has_new_deny() {
         exit::DENY
     } else {

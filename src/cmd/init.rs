@@ -14,6 +14,6 @@ pub fn run(dir: &Path, force: bool) -> Result<u8> {
     }
     std::fs::write(&path, nhiscan::config::DEFAULT_CONFIG)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!("wrote {}", path.display());
+    super::out::say!("wrote {}", path.display());
     Ok(exit::CLEAN)
 }

@@ -4,13 +4,13 @@
 pub mod detectors;
 pub mod diff;
 pub mod init;
+pub mod out;
 pub mod report;
 pub mod scan;
 
 use crate::cli::DetectorArgs;
 use anyhow::{Context, Result};
 use nhiscan::detect::{DetectorSet, DetectorSource, self_test};
-use std::io::Write;
 use std::path::Path;
 
 /// Exit codes a CI job can rely on.
@@ -51,19 +51,13 @@ fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
 /// Write a rendered report to `-o FILE`, or to standard output.
 fn emit(text: &str, output: Option<&Path>) -> Result<()> {
     match output {
-        Some(path) => std::fs::write(path, text).with_context(|| {
-            format!(
-                "cannot write the report to {}; check the directory exists and is writable",
-                path.display()
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the report to {}: {e}; {}",
+                path.display(),
+                out::write_advice(&e)
             )
         }),
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                // A closed pipe (`nhiscan scan | head`) is not an error worth reporting.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.context("cannot write the report to standard output"),
-            }
-        }
+        None => out::stdout(text).context("cannot write the report to standard output"),
     }
 }

@@ -39,6 +39,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             anyhow::bail!("cannot scan {}: no such file or directory", p.display());
         }
     }
+    let threads = thread_count(args.walk.threads);
     let request = ScanRequest {
         set: &set,
         walk: WalkOptions {
@@ -46,14 +47,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             no_ignore: args.walk.no_ignore,
             follow_links: args.walk.follow,
             max_file_size: args.walk.max_file_size,
-            threads: args.walk.threads,
+            threads,
         },
         baseline: baseline.as_ref(),
         fingerprinter: Fingerprinter::from_env(),
         config,
         history: (!args.history.no_history).then(|| HistoryOptions {
             max_file_size: args.walk.max_file_size,
-            threads: args.walk.threads,
+            threads,
             range: args.history.rev_range.clone().or_else(|| {
                 args.history
                     .since_commit
@@ -79,7 +80,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     if let Some(path) = &args.output.history {
         let recorded =
             nhiscan::scan_history::ScanHistory::open(path)?.record(&mut result.inventory)?;
-        eprintln!(
+        super::out::say!(
             "recorded scan {} in {} ({} identities seen for the first time)",
             recorded.id,
             path.display(),
@@ -91,33 +92,54 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     }
 
     for e in &result.errors {
-        eprintln!("warning: skipped {e}");
+        super::out::say!("warning: skipped {e}");
     }
     for source in &result.inventory.sources {
         for w in &source.warnings {
-            eprintln!("note: {}: {w}", source.id);
+            super::out::say!("note: {}: {w}", source.id);
         }
         // The file scan's errors were listed above, path by path.
         if source.id != "files" {
             for e in &source.errors {
-                eprintln!("warning: {}: {e}", source.id);
+                super::out::say!("warning: {}: {e}", source.id);
             }
         }
     }
+    // Every output is attempted: a baseline or evidence directory that cannot be written
+    // does not cost the report, and each failure is said.
+    let mut unwritten = 0;
     if let Some(path) = &args.suppress.write_baseline {
         let file = Baseline::file_from_findings(&result.inventory.findings);
-        Baseline::write(&file, path)?;
-        eprintln!(
-            "wrote baseline with {} entries to {}",
-            file.entries.len(),
-            path.display()
-        );
+        match Baseline::write(&file, path) {
+            Ok(()) => super::out::say!(
+                "wrote baseline with {} entries to {}",
+                file.entries.len(),
+                path.display()
+            ),
+            Err(e) => {
+                super::out::say!("error: {e:#}");
+                unwritten += 1;
+            }
+        }
     }
     if let Some(dir) = &args.output.evidence {
-        let files = nhiscan::evidence::write_evidence(dir, &result.inventory)?;
-        eprintln!("wrote {} evidence files to {}", files.len(), dir.display());
+        match nhiscan::evidence::write_evidence(dir, &result.inventory) {
+            Ok(files) => {
+                super::out::say!("wrote {} evidence files to {}", files.len(), dir.display())
+            }
+            Err(e) => {
+                super::out::say!("error: {e}");
+                unwritten += 1;
+            }
+        }
     }
-    write_report(&args, &result.inventory)?;
+    if let Err(e) = write_report(&args, &result.inventory) {
+        super::out::say!("error: {e:#}");
+        unwritten += 1;
+    }
+    if unwritten > 0 {
+        return Ok(exit::USAGE);
+    }
     Ok(if result.inventory.has_deny() {
         exit::DENY
     } else if result.inventory.is_incomplete() {
@@ -127,16 +149,38 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     })
 }
 
+/// More threads than this many per CPU only add contention (and `--threads 100000` would
+/// spawn them all).
+const THREADS_PER_CPU: usize = 4;
+
+/// `--threads`, capped at [`THREADS_PER_CPU`] per CPU with a note; 0 stays "one per CPU".
+fn thread_count(requested: usize) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cpus * THREADS_PER_CPU;
+    if requested > cap {
+        super::out::say!(
+            "note: --threads {requested} is more than {THREADS_PER_CPU} per CPU ({cpus} CPUs); using {cap}"
+        );
+        cap
+    } else {
+        requested
+    }
+}
+
 /// `--stats`: one line per source, then the file-scan counters.
 fn print_stats(inventory: &nhiscan::model::Inventory) {
     for s in &inventory.sources {
-        eprintln!(
+        super::out::say!(
             "stats: source {}: {:?}, {} items, {} API calls, {} ms",
-            s.id, s.status, s.items, s.api_calls, s.elapsed_ms
+            s.id,
+            s.status,
+            s.items,
+            s.api_calls,
+            s.elapsed_ms
         );
     }
     let sum = &inventory.summary;
-    eprintln!(
+    super::out::say!(
         "stats: {} files, {} bytes, {} commits, {} blobs, {} identities, {} findings, {} ms",
         sum.files_scanned,
         sum.bytes_scanned,
@@ -147,10 +191,10 @@ fn print_stats(inventory: &nhiscan::model::Inventory) {
         sum.elapsed_ms
     );
     for (reason, n) in &sum.rejected {
-        eprintln!("stats: {n} candidates rejected as {reason}");
+        super::out::say!("stats: {n} candidates rejected as {reason}");
     }
     if sum.below_min_confidence > 0 {
-        eprintln!(
+        super::out::say!(
             "stats: {} findings below min_confidence",
             sum.below_min_confidence
         );

@@ -4,11 +4,17 @@
 //! - AWS access key ids (`AKIA`/`ASIA`...) encode the owning account id: base32-decode the
 //!   16 characters after the prefix; bits 1..=40 of the first six bytes are the account.
 //! - JWTs carry `iss`, `sub`, `aud` and `exp` in their payload; `exp` becomes `expires_at`.
+//!   Whoever minted the token chose those claims: each is cut to [`MAX_CLAIM`] characters
+//!   with control characters removed, and the file scanner withholds any claim that itself
+//!   holds a secret (see `scan::file`).
 
 use super::validate::jwt_claims;
 
 /// A fact about a secret: a name and a value that are safe to report.
 pub type Fact = (String, String);
+
+/// Longest claim value reported, in characters.
+pub const MAX_CLAIM: usize = 200;
 
 /// Facts for a value found by `detector_id`; empty when the format carries none.
 pub fn facts(detector_id: &str, secret: &[u8]) -> Vec<Fact> {
@@ -50,7 +56,9 @@ fn jwt_facts(secret: &[u8]) -> Vec<Fact> {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            out.push((format!("jwt_{key}"), text));
+            let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+            let bounded = crate::model::text::bounded(&clean, MAX_CLAIM).into_owned();
+            out.push((format!("jwt_{key}"), bounded));
         }
     }
     if let Some(exp) = claims.get("exp").and_then(|v| v.as_i64()) {
@@ -87,5 +95,29 @@ mod tests {
         assert!(f.contains(&("jwt_iss".into(), "https://auth.internal.test".into())));
         assert!(f.contains(&("jwt_sub".into(), "svc-billing".into())));
         assert!(f.contains(&("jwt_exp".into(), "1924992000".into())));
+    }
+
+    #[test]
+    fn jwt_claims_are_bounded_and_stripped_of_control_characters() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let long = "x".repeat(5000);
+        let token = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"RS256"}"#),
+            b64(&format!(
+                r#"{{"iss":"evil\u001b]0;owned\u0007\u001b[2J","sub":"{long}"}}"#
+            ))
+        );
+        let f = facts("jwt.token", token.as_bytes());
+        assert!(
+            f.contains(&("jwt_iss".into(), "evil]0;owned[2J".into())),
+            "{f:?}"
+        );
+        let sub = &f.iter().find(|(k, _)| k == "jwt_sub").unwrap().1;
+        assert_eq!(
+            sub.chars().count(),
+            MAX_CLAIM + 1,
+            "200 characters and an ellipsis"
+        );
     }
 }

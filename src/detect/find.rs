@@ -65,6 +65,20 @@ impl DetectorSet {
         }
     }
 
+    /// The first detector that finds a credential in `text` (a reference to a secret store
+    /// does not count): for values copied out of a finding, such as a JWT's claims, which
+    /// must not carry a secret into the report.
+    pub fn secret_in(&self, text: &[u8]) -> Option<u32> {
+        let mut scratch = Scratch::default();
+        self.find(text, &mut scratch);
+        scratch
+            .candidates
+            .iter()
+            .chain(&scratch.decoded_candidates)
+            .find(|c| !self.get(c.detector).is_reference())
+            .map(|c| c.detector)
+    }
+
     /// Look inside every base64 run that holds an encoded PEM header (one layer deep).
     fn find_encoded(&self, buf: &[u8], scratch: &mut Scratch) {
         let hits = std::mem::take(&mut scratch.encoded_hits);
@@ -347,6 +361,7 @@ fn extend_to_line_end(buf: &[u8], pos: usize) -> usize {
 
 /// Drop exact duplicates and generic matches that overlap a specific match; when two
 /// detectors report the same secret span, the earlier-defined specific detector wins.
+/// One sort and a sweep: a buffer dense with matches (a dump of keys) stays O(n log n).
 fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
     if candidates.len() < 2 {
         return;
@@ -359,25 +374,107 @@ fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
             c.detector,
         )
     });
-    let specific: Vec<Range<usize>> = candidates
-        .iter()
-        .filter(|c| !set.get(c.detector).generic)
-        .map(|c| c.secret.clone())
-        .collect();
+    // Specific spans in start order, with the furthest end among each prefix: a generic
+    // span [s, e) overlaps one iff some specific start < e has its end > s.
+    let mut starts: Vec<usize> = Vec::new();
+    let mut furthest_end: Vec<usize> = Vec::new();
+    for c in candidates.iter().filter(|c| !set.get(c.detector).generic) {
+        starts.push(c.secret.start);
+        let end = furthest_end.last().copied().unwrap_or(0).max(c.secret.end);
+        furthest_end.push(end);
+    }
+    let overlaps_specific = |span: &Range<usize>| {
+        let before_end = starts.partition_point(|&s| s < span.end);
+        before_end > 0 && furthest_end[before_end - 1] > span.start
+    };
     let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
     for c in candidates.drain(..) {
         if kept.last().is_some_and(|k| k.secret == c.secret) {
             continue;
         }
-        let generic = set.get(c.detector).generic;
-        if generic
-            && specific
-                .iter()
-                .any(|r| r.start < c.secret.end && c.secret.start < r.end)
-        {
+        if set.get(c.detector).generic && overlaps_specific(&c.secret) {
             continue;
         }
         kept.push(c);
     }
     *candidates = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::DetectorSource;
+
+    /// The pairwise rule the sweep must give the same answer as.
+    fn resolve_pairwise(set: &DetectorSet, mut candidates: Vec<Candidate>) -> Vec<Range<usize>> {
+        candidates.sort_by_key(|c| {
+            (
+                c.secret.start,
+                c.secret.end,
+                set.get(c.detector).generic,
+                c.detector,
+            )
+        });
+        let specific: Vec<Range<usize>> = candidates
+            .iter()
+            .filter(|c| !set.get(c.detector).generic)
+            .map(|c| c.secret.clone())
+            .collect();
+        let mut kept: Vec<Candidate> = Vec::new();
+        for c in candidates {
+            if kept.last().is_some_and(|k| k.secret == c.secret) {
+                continue;
+            }
+            let generic = set.get(c.detector).generic;
+            if generic
+                && specific
+                    .iter()
+                    .any(|r| r.start < c.secret.end && c.secret.start < r.end)
+            {
+                continue;
+            }
+            kept.push(c);
+        }
+        kept.into_iter().map(|c| c.secret).collect()
+    }
+
+    #[test]
+    fn overlap_resolution_by_sweep_matches_the_pairwise_rule() {
+        let set = DetectorSet::compile(&DetectorSource::embedded()).unwrap();
+        let generic = (0..set.len() as u32).find(|&i| set.get(i).generic).unwrap();
+        let specific = (0..set.len() as u32)
+            .find(|&i| !set.get(i).generic)
+            .unwrap();
+        // A deterministic pseudo-random mix of overlapping spans of both kinds.
+        let mut seed = 0x2545_f491_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        for _ in 0..200 {
+            let count = 1 + next(60);
+            let candidates: Vec<Candidate> = (0..count)
+                .map(|_| {
+                    let start = next(300);
+                    let end = start + 1 + next(40);
+                    Candidate {
+                        detector: if next(2) == 0 { generic } else { specific },
+                        secret: start..end,
+                        whole: start..end,
+                        confidence: Confidence::Low,
+                        reason: Reason::Format,
+                        in_comment: false,
+                        layer: None,
+                    }
+                })
+                .collect();
+            let expected = resolve_pairwise(&set, candidates.clone());
+            let mut swept = candidates;
+            resolve_overlaps(&set, &mut swept);
+            let got: Vec<Range<usize>> = swept.into_iter().map(|c| c.secret).collect();
+            assert_eq!(got, expected);
+        }
+    }
 }

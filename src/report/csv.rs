@@ -2,6 +2,11 @@
 //!
 //! The `reviewed_by`, `review_decision` and `review_date` columns are deliberately empty:
 //! reviewers fill them in, and the completed sheet is the review evidence.
+//!
+//! Every cell is guarded against formula injection: file names, identity names and tags
+//! come from whoever controls the scanned thing, and a spreadsheet runs a cell that starts
+//! with `=`, `+`, `-`, `@`, tab or carriage return as a formula. Such a cell is written with
+//! a leading `'`, as OWASP recommends, so it is shown as text.
 
 use crate::model::{Identity, Inventory, Level};
 
@@ -34,11 +39,18 @@ pub fn render(inventory: &Inventory, _options: &super::Options) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER).expect("write to memory");
     for identity in &inventory.identities {
-        writer
-            .write_record(row(inventory, identity))
-            .expect("write to memory");
+        let cells: Vec<String> = row(inventory, identity).into_iter().map(inert).collect();
+        writer.write_record(cells).expect("write to memory");
     }
     String::from_utf8(writer.into_inner().expect("flush to memory")).expect("csv is utf-8")
+}
+
+/// A cell a spreadsheet will show as text, never evaluate.
+fn inert(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
 }
 
 fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {

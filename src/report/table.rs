@@ -43,7 +43,7 @@ pub fn render(inventory: &Inventory, options: &super::Options) -> String {
             out.push_str("\n\n");
         }
     }
-    out.push_str(&summary(inventory));
+    out.push_str(&crate::model::text::printable_lines(&summary(inventory)));
     out
 }
 
@@ -80,16 +80,22 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
         }
         table.add_row(vec![
             level_cell(f.level, color),
-            Cell::new(&f.code),
-            Cell::new(f.detector.as_deref().unwrap_or("-")),
-            Cell::new(f.kind.as_deref().unwrap_or("-")),
-            Cell::new(location),
-            Cell::new(f.preview.as_deref().unwrap_or("-")),
-            Cell::new(super::confidence_label(f)),
-            Cell::new(&f.message),
+            text_cell(&f.code),
+            text_cell(f.detector.as_deref().unwrap_or("-")),
+            text_cell(f.kind.as_deref().unwrap_or("-")),
+            text_cell(location),
+            text_cell(f.preview.as_deref().unwrap_or("-")),
+            text_cell(super::confidence_label(f)),
+            text_cell(&f.message),
         ]);
     }
     table
+}
+
+/// A cell of text from the inventory: file names, author names and API messages come from
+/// whoever controls the scanned thing, so control characters are shown, never obeyed.
+fn text_cell(text: impl AsRef<str>) -> Cell {
+    Cell::new(crate::model::text::printable(text.as_ref()))
 }
 
 fn identity_table(inv: &Inventory, color: bool) -> Table {
@@ -136,16 +142,16 @@ fn identity_table(inv: &Inventory, color: bool) -> Table {
             _ => i.provider.to_string(),
         };
         table.add_row(vec![
-            Cell::new(&i.kind),
-            Cell::new(provider),
-            Cell::new(&i.name),
-            Cell::new(&i.location),
-            Cell::new(owner),
-            Cell::new(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
-            Cell::new(date(i.last_used_at)),
-            Cell::new(date(i.expires_at)),
-            Cell::new(format!("{:?}", i.status).to_lowercase()),
-            Cell::new(if codes.is_empty() {
+            text_cell(&i.kind),
+            text_cell(provider),
+            text_cell(&i.name),
+            text_cell(&i.location),
+            text_cell(owner),
+            text_cell(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
+            text_cell(date(i.last_used_at)),
+            text_cell(date(i.expires_at)),
+            text_cell(format!("{:?}", i.status).to_lowercase()),
+            text_cell(if codes.is_empty() {
                 "-".into()
             } else {
                 codes.join(", ")

@@ -23,6 +23,9 @@ pub const OVERLAP: usize = 64 * 1024;
 const CONTEXT: usize = 4096;
 /// A NUL byte in this many leading bytes marks a file as binary (as git and ripgrep do).
 const BINARY_SNIFF: usize = 8 * 1024;
+/// Secrets reported from one file (or blob, or stream) at most; a file with more is a dump
+/// or a word list, and the rest are counted in [`FileFindings::capped`] instead of held.
+pub const MAX_SECRETS_PER_FILE: usize = 1000;
 /// Marker that suppresses every match on its line.
 pub const INLINE_ALLOW: &[u8] = b"nhiscan:allow";
 
@@ -65,6 +68,8 @@ pub struct FileFindings {
     pub suppressed_inline: u64,
     /// Candidates the detectors rejected, by reason.
     pub rejected: Rejections,
+    /// Files with more than [`MAX_SECRETS_PER_FILE`] secrets: (path, secrets not reported).
+    pub capped: Vec<(String, u64)>,
 }
 
 pub enum FileOutcome {
@@ -84,6 +89,9 @@ pub struct FileScanner<'a> {
     pub fingerprinter: &'a Fingerprinter,
     pub scratch: Scratch,
     pub buf: Vec<u8>,
+    /// Secrets reported from the current file, and those over the cap.
+    reported: std::cell::Cell<usize>,
+    over_cap: std::cell::Cell<u64>,
 }
 
 impl<'a> FileScanner<'a> {
@@ -93,6 +101,8 @@ impl<'a> FileScanner<'a> {
             fingerprinter,
             scratch: Scratch::default(),
             buf: Vec::new(),
+            reported: std::cell::Cell::new(0),
+            over_cap: std::cell::Cell::new(0),
         }
     }
 
@@ -117,6 +127,21 @@ impl<'a> FileScanner<'a> {
 
     /// Scan everything `reader` yields; `display` is the path shown in findings.
     pub fn scan_reader<R: Read>(
+        &mut self,
+        reader: R,
+        display: &str,
+        out: &mut FileFindings,
+    ) -> io::Result<FileOutcome> {
+        self.reported.set(0);
+        self.over_cap.set(0);
+        let outcome = self.scan_chunks(reader, display, out);
+        if self.over_cap.get() > 0 {
+            out.capped.push((display.to_string(), self.over_cap.get()));
+        }
+        outcome
+    }
+
+    fn scan_chunks<R: Read>(
         &mut self,
         mut reader: R,
         display: &str,
@@ -247,6 +272,11 @@ impl<'a> FileScanner<'a> {
             }
             return;
         }
+        if self.reported.get() >= MAX_SECRETS_PER_FILE {
+            self.over_cap.set(self.over_cap.get() + 1);
+            return;
+        }
+        self.reported.set(self.reported.get() + 1);
         let secret = &bytes[c.secret.clone()];
         let canonical = d.canonical(secret);
         out.secrets.push(SecretMatch {
@@ -263,8 +293,22 @@ impl<'a> FileScanner<'a> {
                 .is_reference()
                 .then(|| String::from_utf8_lossy(secret).into_owned()),
             layers,
-            facts: crate::detect::decode::facts(&d.id, secret),
+            facts: self.safe_facts(&d.id, secret),
         });
+    }
+}
+
+impl FileScanner<'_> {
+    /// The facts a value's format gives away, each withheld when it holds a secret itself
+    /// (a JWT whose `sub` claim carries an API key).
+    fn safe_facts(&self, detector_id: &str, secret: &[u8]) -> Vec<crate::detect::decode::Fact> {
+        let mut facts = crate::detect::decode::facts(detector_id, secret);
+        for (_, value) in &mut facts {
+            if let Some(inner) = self.set.secret_in(value.as_bytes()) {
+                *value = format!("(withheld: holds a {} value)", self.set.get(inner).name);
+            }
+        }
+        facts
     }
 }
 

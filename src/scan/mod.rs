@@ -271,6 +271,15 @@ impl Drop for Worker<'_> {
     }
 }
 
+/// Why a file's secrets were not all reported.
+pub fn capped_message(not_reported: u64) -> String {
+    format!(
+        "holds more than {} secrets; the first {} are reported and {not_reported} more were found but not kept. A file like this is a dump or a word list: review it whole, or exclude it in .nhiscanignore",
+        file::MAX_SECRETS_PER_FILE,
+        file::MAX_SECRETS_PER_FILE
+    )
+}
+
 fn merge(outputs: Vec<WorkerOutput>) -> ScanOutput {
     let mut all = ScanOutput::default();
     for o in outputs {
@@ -284,6 +293,11 @@ fn merge(outputs: Vec<WorkerOutput>) -> ScanOutput {
         all.special.extend(o.special);
         all.stats.suppressed_inline += o.findings.suppressed_inline;
         all.stats.rejected.merge(&o.findings.rejected);
+        all.errors
+            .extend(o.findings.capped.into_iter().map(|(path, n)| ScanError {
+                path,
+                message: capped_message(n),
+            }));
         all.errors.extend(o.errors);
     }
     // Workers finish in any order; sort so output is deterministic.

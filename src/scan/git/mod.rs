@@ -512,6 +512,10 @@ fn scan_one(
         Err(e) => out.errors.push(format!("blob {oid}: {e}")),
     }
     out.rejected.merge(&findings.rejected);
+    for (_, n) in findings.capped {
+        out.errors
+            .push(format!("blob {oid}: {}", crate::scan::capped_message(n)));
+    }
     out.matches.extend(
         findings
             .secrets

@@ -1,0 +1,50 @@
+//! Writing to the terminal and to pipes without ever panicking.
+//!
+//! `println!` and `eprintln!` panic when the write fails: `nhiscan detectors list | head -1`
+//! closes the pipe early, and a full disk behind `2>log` fails every write. Here a closed
+//! standard output ends the output quietly (the command still finishes and exits with its
+//! verdict, as other command-line tools do), and a failing standard error is ignored: the
+//! report and the exit code matter more than a diagnostic nobody can read. Everything on
+//! standard error is made printable first, since paths, author names and API messages come
+//! from whoever controls the scanned thing.
+
+use std::io::Write;
+
+/// Write `text` to standard output; a reader that went away (`| head`) is not an error.
+pub fn stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// What to do about a file that could not be written.
+pub fn write_advice(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "check that the directory exists",
+        std::io::ErrorKind::PermissionDenied => "check that it is writable by this user",
+        std::io::ErrorKind::StorageFull => {
+            "free some space on that file system, or write elsewhere"
+        }
+        std::io::ErrorKind::IsADirectory => "give a file name, not a directory",
+        _ => "check the path and the file system",
+    }
+}
+
+/// One message on standard error, control characters escaped; never fails.
+pub fn say_line(message: &str) {
+    let text = nhiscan::model::text::printable_lines(message);
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(text.as_bytes())
+        .and_then(|_| err.write_all(b"\n"));
+}
+
+/// `say!("...", args)`: [`say_line`] with `format!` arguments.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cmd::out::say_line(&format!($($arg)*))
+    };
+}
+pub(crate) use say;
