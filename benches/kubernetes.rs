@@ -204,16 +204,18 @@ fn bench_collect(c: &mut Criterion) {
     unsafe { std::env::set_var("KUBECONFIG", server.kubeconfig(dir.path())) };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let collector = nhiscan::collect::kubernetes::KubernetesCollector::new(None, None);
-    let cx = nhiscan::collect::Context {
+    // A fresh budget per run: the deadline counts from the collector's start.
+    let cx = || nhiscan::collect::Context {
         now: nhiscan::model::Timestamp::now(),
         fingerprinter: nhiscan::scan::redact::Fingerprinter::default(),
         calls_in_flight: 8,
+        budget: Default::default(),
     };
     let mut group = c.benchmark_group("collect");
     group.sample_size(10);
     group.bench_function("5,000 accounts, 10,000 secrets, 10,550 RBAC objects", |b| {
         b.iter(|| {
-            let batch = runtime.block_on(collector.collect(&cx)).unwrap();
+            let batch = runtime.block_on(collector.collect(&cx())).unwrap();
             assert!(batch.errors.is_empty(), "{:?}", batch.errors);
             black_box((batch.identities.len(), batch.documents.len()))
         })

@@ -67,6 +67,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         collectors,
         collect: nhiscan::collect::RunOptions {
             timeout: std::time::Duration::from_secs(args.sources.source_timeout),
+            request_timeout: std::time::Duration::from_secs(args.sources.request_timeout),
             ..Default::default()
         },
         scope: nhiscan::model::Scope {

@@ -8,6 +8,7 @@
 //! source, one whose calls partly failed a `partial` source; either way the other sources
 //! still land in the inventory and the exit code says it is incomplete.
 
+pub mod budget;
 pub mod calls;
 pub mod clone;
 #[macro_use]
@@ -37,6 +38,9 @@ pub struct Context {
     pub fingerprinter: Fingerprinter,
     /// API calls one collector may have in flight at once.
     pub calls_in_flight: usize,
+    /// The collector's time: set by the runner when the collector starts, so its deadline
+    /// is its own `--source-timeout` from then.
+    pub budget: budget::Budget,
 }
 
 /// What one collector found.
@@ -144,6 +148,8 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Deadline for one collector, from its start.
     pub timeout: Duration,
+    /// Limit of one API call (a page, with its body) inside a collector.
+    pub request_timeout: Duration,
 }
 
 impl Default for RunOptions {
@@ -151,6 +157,7 @@ impl Default for RunOptions {
         RunOptions {
             concurrency: 4,
             timeout: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -202,7 +209,17 @@ async fn run_all(
                 // The semaphore is never closed, so acquiring only waits.
                 let _permit = permits.acquire_owned().await;
                 let started = Instant::now();
-                let outcome = tokio::time::timeout(opts.timeout, collector.collect(&cx)).await;
+                let cx = Context {
+                    budget: budget::Budget::starting_now(opts.timeout, opts.request_timeout),
+                    ..(*cx).clone()
+                };
+                // A collector stops at its budget's deadline and returns what it has; the
+                // hard timeout only catches one that does not.
+                let outcome = tokio::time::timeout(
+                    opts.timeout + grace(opts.timeout),
+                    collector.collect(&cx),
+                )
+                .await;
                 (outcome, started.elapsed())
             });
             (id, task)
@@ -216,8 +233,8 @@ async fn run_all(
             Ok((Err(_), elapsed)) => Collected::failed(
                 id,
                 format!(
-                    "timed out after {:?}; nothing from this source is in the inventory. Raise --source-timeout or narrow the scope",
-                    opts.timeout
+                    "did not stop at its deadline (--source-timeout {}); nothing from this source is in the inventory. This is a bug in nhiscan, please report it; meanwhile raise --source-timeout or narrow the scope",
+                    budget::seconds(opts.timeout)
                 ),
                 elapsed.as_millis() as u64,
             ),
@@ -229,6 +246,11 @@ async fn run_all(
         });
     }
     out
+}
+
+/// How long after its deadline a collector may take to hand back what it collected.
+fn grace(timeout: Duration) -> Duration {
+    (timeout / 10).clamp(Duration::from_millis(500), Duration::from_secs(10))
 }
 
 fn finished(id: String, batch: Batch, elapsed: Duration) -> Collected {
@@ -338,6 +360,7 @@ mod tests {
             now: Timestamp::now(),
             fingerprinter: Fingerprinter::default(),
             calls_in_flight: 8,
+            budget: budget::Budget::default(),
         }
     }
 
@@ -373,6 +396,7 @@ mod tests {
         let opts = RunOptions {
             concurrency: 8,
             timeout: Duration::from_millis(200),
+            request_timeout: Duration::from_secs(30),
         };
         let out = run(collectors, cx(), opts);
         let states: Vec<(&str, SourceState)> = out
@@ -393,7 +417,10 @@ mod tests {
         assert_eq!(out[0].status.api_calls, 3);
         assert_eq!(out[1].status.errors, ["iam:ListRoles denied"]);
         assert_eq!(out[2].status.errors, ["no credentials"]);
-        assert!(out[3].status.errors[0].contains("timed out after 200ms"));
+        assert!(
+            out[3].status.errors[0]
+                .contains("did not stop at its deadline (--source-timeout 200ms)")
+        );
         assert!(out[4].status.errors[0].contains("bug in nhiscan"));
     }
 
@@ -407,6 +434,7 @@ mod tests {
         let opts = RunOptions {
             concurrency: 2,
             timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
         };
         let out = run(collectors, cx(), opts);
         assert_eq!(out.len(), 6);

@@ -33,10 +33,15 @@ macro_rules! sources {
                 #[command(flatten)]
                 pub $field: $field::$flags,
             )*
-            /// Give up on an API source after this many seconds; it is reported as failed
-            /// and the exit code says the inventory is incomplete
+            /// Stop an API source after this many seconds; what it collected by then is kept,
+            /// the source is reported as partial and the exit code says the inventory is
+            /// incomplete
             #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sources")]
             pub source_timeout: u64,
+            /// Give up on one API call (a page, with its body) after this many seconds: a
+            /// hung or dripping server costs that call, not the source
+            #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sources")]
+            pub request_timeout: u64,
         }
 
         impl SourceFlags {

@@ -70,6 +70,8 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         now: req.now,
         fingerprinter: req.fingerprinter.clone(),
         calls_in_flight: 8,
+        // Replaced per collector by the runner, when it starts.
+        budget: collect::budget::Budget::default(),
     };
     // Collectors wait on the network; the file scan keeps the CPUs busy meanwhile.
     let (local, collected) = std::thread::scope(|s| {

@@ -103,12 +103,18 @@ impl KubeServer {
     /// A kubeconfig with context `test-cluster` (current) pointing here with the token,
     /// `wrong-token` with a token the server refuses, and `unreachable` at a closed port.
     pub fn kubeconfig(&self, dir: &Path) -> std::path::PathBuf {
+        self.kubeconfig_via(dir, &self.url)
+    }
+
+    /// Like [`KubeServer::kubeconfig`], with `test-cluster` reaching this server through
+    /// `url` (a fault-injecting proxy in front of it).
+    pub fn kubeconfig_via(&self, dir: &Path, url: &str) -> std::path::PathBuf {
         let closed = TcpListener::bind("127.0.0.1:0").unwrap();
         let dead = format!("http://{}", closed.local_addr().unwrap());
         drop(closed);
         let text = format!(
             "apiVersion: v1\nkind: Config\ncurrent-context: test-cluster\nclusters:\n- name: local\n  cluster:\n    server: {}\n- name: dead\n  cluster:\n    server: {dead}\nusers:\n- name: scanner\n  user:\n    token: {TOKEN}\n- name: stranger\n  user:\n    token: not-the-token\ncontexts:\n- name: test-cluster\n  context:\n    cluster: local\n    user: scanner\n- name: wrong-token\n  context:\n    cluster: local\n    user: stranger\n- name: unreachable\n  context:\n    cluster: dead\n    user: scanner\n",
-            self.url
+            url
         );
         let path = dir.join("kubeconfig");
         std::fs::write(&path, text).unwrap();

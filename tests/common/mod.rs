@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod faults;
 pub mod git;
 pub mod github;
 pub mod moto;

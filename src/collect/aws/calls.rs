@@ -3,6 +3,7 @@
 //! [`calls::CallLog`], and stops calling an operation that was denied or is not available,
 //! so 1,000 users do not mean 1,000 identical AccessDenied round trips.
 
+use crate::collect::budget::{Budget, OutOfTime};
 use crate::collect::calls::{self, Failure};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
@@ -13,6 +14,7 @@ use std::future::Future;
 #[derive(Debug, Default)]
 pub struct CallLog {
     log: calls::CallLog,
+    budget: Budget,
 }
 
 /// Error codes after which the same operation will fail for every other input too.
@@ -26,6 +28,18 @@ const STICKY: &[&str] = &[
 ];
 
 impl CallLog {
+    /// A log whose calls are bounded by `budget`.
+    pub fn new(budget: Budget) -> CallLog {
+        CallLog {
+            log: calls::CallLog::default(),
+            budget,
+        }
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
     pub fn calls(&self) -> u64 {
         self.log.calls()
     }
@@ -41,12 +55,37 @@ impl CallLog {
             return None;
         }
         self.log.count();
-        match fut.await {
-            Ok(v) => Some(v),
-            Err(e) => {
+        match self.budget.call(fut).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
                 self.record(op, &e);
                 None
             }
+            Err(out_of_time) => {
+                self.out_of_time(op, out_of_time);
+                None
+            }
+        }
+    }
+
+    /// A call cut off by the budget: the deadline is one line for the whole source, a
+    /// request timeout one line per operation.
+    pub fn out_of_time(&self, op: &'static str, out_of_time: OutOfTime) {
+        match out_of_time {
+            OutOfTime::Source(_) => self
+                .log
+                .fail(self.budget.deadline_failure(&operation(op)), false),
+            OutOfTime::Request(_) => self.log.fail(
+                calls::FailedCall {
+                    operation: operation(op),
+                    failure: Failure::Other,
+                    message: format!("iam:{op} failed ({out_of_time})"),
+                    fix: "the data this call returns is missing from the inventory".into(),
+                    affected: 1,
+                    count_affected: true,
+                },
+                true,
+            ),
         }
     }
 
@@ -56,23 +95,45 @@ impl CallLog {
     }
 
     /// Every page of a paginated operation, each counted as a call; stops at the first
-    /// failed page (recorded like a failed call) and keeps the pages before it.
+    /// failed page (recorded like a failed call) and keeps the pages before it. A marker
+    /// handed back twice is a pagination loop, an error of the list: the SDK's paginator
+    /// would otherwise just stop there, and the rest of the list would be silently missing.
     pub async fn pages<O, E>(
         &self,
         op: &'static str,
         mut stream: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
     ) -> Vec<O>
     where
+        O: Page,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let mut out = Vec::new();
+        let mut markers = std::collections::HashSet::new();
         if self.log.is_disabled(&operation(op)) {
             return out;
         }
-        while let Some(page) = stream.next().await {
+        loop {
+            let page = match self.budget.call(stream.next()).await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                Err(out_of_time) => {
+                    self.count();
+                    self.out_of_time(op, out_of_time);
+                    break;
+                }
+            };
             self.count();
             match page {
-                Ok(page) => out.push(page),
+                Ok(page) => {
+                    let repeated = page
+                        .next_marker()
+                        .is_some_and(|m| !markers.insert(m.to_string()));
+                    out.push(page);
+                    if repeated {
+                        self.pagination_loop(op);
+                        break;
+                    }
+                }
                 Err(e) => {
                     self.record(op, &e);
                     break;
@@ -80,6 +141,23 @@ impl CallLog {
             }
         }
         out
+    }
+
+    /// A list whose marker came back a second time.
+    pub fn pagination_loop(&self, op: &'static str) {
+        self.log.fail(
+            calls::FailedCall {
+                operation: operation(op),
+                failure: Failure::Other,
+                message: format!(
+                    "iam:{op} failed (the endpoint handed back a marker already used, a pagination loop; the list was cut there)"
+                ),
+                fix: "the rest of this list is missing from the inventory".into(),
+                affected: 1,
+                count_affected: false,
+            },
+            true,
+        );
     }
 
     pub fn record<E>(&self, op: &'static str, e: &SdkError<E, HttpResponse>)
@@ -92,8 +170,9 @@ impl CallLog {
         let sticky = STICKY.contains(&code.as_str())
             || matches!(e, SdkError::ResponseError(_))
             || code == "ServiceFailure"
+            || code == "ServerError"
             || code == "UnparseableError";
-        let denied = code.starts_with("AccessDenied") || code == "UnauthorizedOperation";
+        let denied = is_denied(&code);
         let fix = if denied {
             format!("grant iam:{op} to the scanning principal (see README, minimal IAM policy)")
         } else {
@@ -120,6 +199,31 @@ impl CallLog {
     }
 }
 
+/// A page of a paginated IAM list: its marker for the next page, when it is truncated.
+pub trait Page {
+    fn next_marker(&self) -> Option<&str>;
+}
+
+macro_rules! paged {
+    ($($output:ty),* $(,)?) => {
+        $(impl Page for $output {
+            fn next_marker(&self) -> Option<&str> {
+                if self.is_truncated() { self.marker() } else { None }
+            }
+        })*
+    };
+}
+
+paged!(
+    aws_sdk_iam::operation::list_roles::ListRolesOutput,
+    aws_sdk_iam::operation::list_instance_profiles::ListInstanceProfilesOutput,
+    aws_sdk_iam::operation::list_server_certificates::ListServerCertificatesOutput,
+    aws_sdk_iam::operation::list_user_tags::ListUserTagsOutput,
+    aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput,
+    aws_sdk_iam::operation::list_ssh_public_keys::ListSshPublicKeysOutput,
+    aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput,
+);
+
 fn operation(op: &str) -> String {
     format!("iam:{op}")
 }
@@ -138,14 +242,19 @@ where
             // The body was not IAM's error XML (a proxy, an HTML 5xx page, an emulator):
             // the HTTP status still says what happened.
             None => {
-                let status = s.raw().status().as_u16();
-                let code = match status {
+                let status = s.raw().status();
+                let code = match status.as_u16() {
                     401 | 403 => "AccessDenied",
+                    429 => "Throttling",
+                    500..=599 => "ServerError",
                     _ => "UnparseableError",
                 };
                 (
                     code.to_string(),
-                    format!("HTTP {status}, response body not in IAM's error format"),
+                    format!(
+                        "HTTP {}, response body not in IAM's error format",
+                        status_words(status)
+                    ),
                 )
             }
         },
@@ -153,9 +262,24 @@ where
             "InvalidResponse".into(),
             "the endpoint answered with something that is not an IAM response".into(),
         ),
-        other => (
-            "RequestFailed".into(),
-            aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
-        ),
+        other => ("RequestFailed".into(), crate::collect::budget::one_line(other)),
     }
+}
+
+/// `500 Internal Server Error`.
+fn status_words(status: aws_smithy_runtime_api::http::StatusCode) -> String {
+    let code = status.as_u16();
+    match http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{code} {reason}"),
+        None => code.to_string(),
+    }
+}
+
+/// Whether an error code says the principal lacks a permission (so the advice is to grant
+/// it) rather than that the endpoint failed.
+pub fn is_denied(code: &str) -> bool {
+    code.starts_with("AccessDenied") || code == "UnauthorizedOperation"
 }

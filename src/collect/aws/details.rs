@@ -22,6 +22,7 @@ pub struct Details {
 
 pub async fn fetch(iam: &aws_sdk_iam::Client, log: &CallLog) -> Result<Details, (String, String)> {
     let mut details = Details::default();
+    let mut markers = std::collections::HashSet::new();
     let mut groups: Vec<GroupDetail> = Vec::new();
     let mut pages = iam
         .get_account_authorization_details()
@@ -31,9 +32,22 @@ pub async fn fetch(iam: &aws_sdk_iam::Client, log: &CallLog) -> Result<Details, 
         .filter(EntityType::LocalManagedPolicy)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    loop {
+        let page = match log.budget().call(pages.next()).await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(out_of_time) => return Err(("Timeout".into(), out_of_time.to_string())),
+        };
         log.count();
         let page = page.map_err(|e| super::calls::describe(&e))?;
+        if let Some(marker) = super::calls::Page::next_marker(&page)
+            && !markers.insert(marker.to_string())
+        {
+            return Err((
+                "PaginationLoop".into(),
+                "the endpoint handed back a marker already used".into(),
+            ));
+        }
         details
             .users
             .extend(page.user_detail_list().iter().cloned());

@@ -70,7 +70,7 @@ impl Collector for AwsCollector {
 
     async fn collect(&self, cx: &Context) -> Result<Batch, CollectError> {
         let conf = self.sdk_config().await;
-        let log = CallLog::default();
+        let log = CallLog::new(cx.budget);
         let aws = Aws {
             iam: aws_sdk_iam::Client::new(&conf),
             log: &log,
@@ -78,8 +78,13 @@ impl Collector for AwsCollector {
         };
         let account = self.account(&conf, &log).await?;
         let details = details::fetch(&aws.iam, &log).await.map_err(|(code, message)| {
+            let advice = if calls::is_denied(&code) {
+                "grant it to the scanning principal (see README, minimal IAM policy)"
+            } else {
+                "the endpoint failed, not the permissions: re-run later, or check AWS_ENDPOINT_URL and the service health"
+            };
             CollectError::Api(format!(
-                "iam:GetAccountAuthorizationDetails failed ({code}: {message}); nhiscan needs it to list users and roles: grant it to the scanning principal (see README, minimal IAM policy)"
+                "iam:GetAccountAuthorizationDetails failed ({code}: {message}); nhiscan needs it to list users and roles: {advice}"
             ))
         })?;
         let mut warnings = Vec::new();
@@ -142,10 +147,15 @@ impl AwsCollector {
     ) -> Result<String, CollectError> {
         log.count();
         let sts = aws_sdk_sts::Client::new(conf);
-        match sts.get_caller_identity().send().await {
-            Ok(out) => Ok(out.account().unwrap_or_default().to_string()),
-            Err(e) => {
-                let detail = aws_smithy_types::error::display::DisplayErrorContext(&e);
+        let answer = log.budget().call(sts.get_caller_identity().send()).await;
+        match answer {
+            Ok(Ok(out)) => Ok(out.account().unwrap_or_default().to_string()),
+            Err(out_of_time) => Err(CollectError::Api(format!(
+                "sts:GetCallerIdentity: {out_of_time}; check AWS_ENDPOINT_URL and that `aws sts get-caller-identity` answers"
+            ))),
+            Ok(Err(e)) => {
+                let (code, message) = calls::describe(&e);
+                let detail = format!("{code}: {message}");
                 Err(CollectError::Setup(format!(
                     "cannot authenticate to AWS with {} ({detail}); check `aws sts get-caller-identity{}` works, or set AWS_PROFILE / AWS_ACCESS_KEY_ID",
                     match &self.profile {

@@ -337,6 +337,7 @@ mod tests {
             now: crate::model::Timestamp::now(),
             fingerprinter: Default::default(),
             calls_in_flight: 1,
+            budget: Default::default(),
         };
         let aws = Aws {
             iam: aws_sdk_iam::Client::from_conf(config),

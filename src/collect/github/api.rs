@@ -8,13 +8,22 @@
 //!   is under a minute away; otherwise the call fails with a message saying when to retry.
 //! - 403/404 on an endpoint: [`ApiError::Denied`] / [`ApiError::NotFound`], which callers
 //!   record (the source becomes `partial`) or accept (a repository without environments).
+//! - Every call (request and body) is bounded by the collector's [`Budget`]: a hung or
+//!   dripping server costs that call, and at the source deadline every call not yet made
+//!   fails at once with [`ApiError::Deadline`], so the collector returns what it has.
+//! - A list keeps the pages read before a failure; a page of the wrong shape (an object
+//!   where a list was expected, a wrapper without its array) or a `next` link already
+//!   followed is an error of that list, never an empty or endless one.
 
+use crate::collect::budget::{self, Budget, MAX_RETRY_WAIT as MAX_WAIT, OutOfTime, one_line};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-const MAX_WAIT: Duration = Duration::from_secs(60);
 const RETRIES: usize = 3;
+/// Pages of one list before it is taken for endless (100 items each: a million items).
+const MAX_PAGES: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -30,19 +39,51 @@ pub enum ApiError {
     RateLimited { path: String, reset: String },
     #[error("{path}: {message}")]
     Other { path: String, message: String },
+    /// The source's deadline passed before this call could finish.
+    #[error("{path}: {out_of_time}")]
+    Deadline {
+        path: String,
+        out_of_time: OutOfTime,
+    },
+}
+
+impl ApiError {
+    /// The call's path, as messages name it.
+    pub fn path(&self) -> &str {
+        match self {
+            ApiError::Denied { path, .. }
+            | ApiError::NotFound { path }
+            | ApiError::RateLimited { path, .. }
+            | ApiError::Other { path, .. }
+            | ApiError::Deadline { path, .. } => path,
+        }
+    }
+}
+
+/// What a list endpoint gave: every item read, and the error that ended it early.
+#[derive(Debug, Default)]
+pub struct Listed {
+    pub items: Vec<Value>,
+    pub error: Option<ApiError>,
 }
 
 pub struct Api {
     client: octocrab::Octocrab,
     calls: AtomicU64,
+    budget: Budget,
 }
 
 impl Api {
-    pub fn new(client: octocrab::Octocrab) -> Api {
+    pub fn new(client: octocrab::Octocrab, budget: Budget) -> Api {
         Api {
             client,
             calls: AtomicU64::new(0),
+            budget,
         }
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     pub fn calls(&self) -> u64 {
@@ -56,43 +97,65 @@ impl Api {
 
     /// Every item of a list endpoint, following `Link: <...>; rel="next"`. `field` names the
     /// array in wrapped responses (`{"total_count": N, "secrets": [...]}`); `None` for plain
-    /// arrays.
-    pub async fn list(&self, path: &str, field: Option<&str>) -> Result<Vec<Value>, ApiError> {
+    /// arrays. The items of the pages read before a failure are kept.
+    pub async fn list(&self, path: &str, field: Option<&str>) -> Listed {
         let sep = if path.contains('?') { '&' } else { '?' };
         let mut next = Some(format!("{path}{sep}per_page=100"));
-        let mut items = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut listed = Listed::default();
         while let Some(url) = next.take() {
-            let (body, link) = self.get_page(&url).await?;
-            let page = match field {
-                Some(f) => body.get(f).cloned().unwrap_or(Value::Null),
-                None => body,
+            if !seen.insert(url.clone()) || seen.len() > MAX_PAGES {
+                let message = if seen.len() > MAX_PAGES {
+                    format!("more than {MAX_PAGES} pages; the list was cut there")
+                } else {
+                    "the next-page link points back to a page already read (a pagination loop); the list was cut there".to_string()
+                };
+                listed.error = Some(ApiError::Other {
+                    path: strip_origin(&url),
+                    message,
+                });
+                break;
+            }
+            let (body, link) = match self.get_page(&url).await {
+                Ok(page) => page,
+                Err(e) => {
+                    listed.error = Some(e);
+                    break;
+                }
             };
-            if let Value::Array(list) = page {
-                items.extend(list);
+            match page_items(body, field) {
+                Ok(items) => listed.items.extend(items),
+                Err(message) => {
+                    listed.error = Some(ApiError::Other {
+                        path: strip_origin(&url),
+                        message,
+                    });
+                    break;
+                }
             }
             next = link;
         }
-        Ok(items)
+        listed
     }
 
     async fn get_page(&self, url: &str) -> Result<(Value, Option<String>), ApiError> {
         let path = strip_origin(url);
         for attempt in 0..=RETRIES {
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let response = self.client._get(url).await.map_err(|e| ApiError::Other {
-                path: path.clone(),
-                message: format!("request failed: {e}"),
-            })?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let text = self
-                .client
-                .body_to_string(response)
+            let (status, headers, text) = self
+                .budget
+                .call(self.exchange(url, &path))
                 .await
-                .map_err(|e| ApiError::Other {
-                    path: path.clone(),
-                    message: format!("cannot read the response: {e}"),
-                })?;
+                .map_err(|out_of_time| match out_of_time {
+                    OutOfTime::Source(_) => ApiError::Deadline {
+                        path: path.clone(),
+                        out_of_time,
+                    },
+                    OutOfTime::Request(_) => ApiError::Other {
+                        path: path.clone(),
+                        message: out_of_time.to_string(),
+                    },
+                })??;
             if (200..300).contains(&status) {
                 let body = serde_json::from_str(&text).map_err(|e| ApiError::Other {
                     path: path.clone(),
@@ -103,13 +166,16 @@ impl Api {
             if let Some(wait) = rate_limit_wait(status, &headers, &path)?
                 && attempt < RETRIES
             {
+                if !self.budget.can_wait(wait) {
+                    return Err(ApiError::Other {
+                        path,
+                        message: budget::refused_wait(wait, &self.budget),
+                    });
+                }
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let message = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_else(|| text.chars().take(200).collect());
+            let message = budget::body_summary(&text, "message");
             return Err(match status {
                 403 | 401 => ApiError::Denied {
                     path,
@@ -128,7 +194,70 @@ impl Api {
             message: "still rate limited after 3 retries".into(),
         })
     }
+
+    /// One request and its whole body.
+    async fn exchange(
+        &self,
+        url: &str,
+        path: &str,
+    ) -> Result<(u16, http::HeaderMap, String), ApiError> {
+        let response = self.client._get(url).await.map_err(|e| ApiError::Other {
+            path: path.to_string(),
+            message: format!("request failed: {}", one_line(&e)),
+        })?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = self
+            .client
+            .body_to_string(response)
+            .await
+            .map_err(|e| ApiError::Other {
+                path: path.to_string(),
+                message: format!(
+                    "cannot read the response (cut short?): {}",
+                    one_line(&e)
+                ),
+            })?;
+        Ok((status, headers, text))
+    }
 }
+
+/// The items of one page, or why the page is not a list.
+fn page_items(body: Value, field: Option<&str>) -> Result<Vec<Value>, String> {
+    let page = match field {
+        Some(f) => match body {
+            Value::Object(mut map) => map
+                .remove(f)
+                .ok_or_else(|| format!("unexpected answer: no `{f}` list in it"))?,
+            other => {
+                return Err(format!(
+                    "unexpected answer: {} where an object with a `{f}` list was expected",
+                    json_kind(&other)
+                ));
+            }
+        },
+        None => body,
+    };
+    match page {
+        Value::Array(items) => Ok(items),
+        other => Err(format!(
+            "unexpected answer: {} where a list was expected",
+            json_kind(&other)
+        )),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 
 /// How long to wait before retrying a rate-limited answer; `None` when it is not one.
 fn rate_limit_wait(
@@ -141,7 +270,8 @@ fn rate_limit_wait(
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
-        return Ok(Some(Duration::from_secs(secs).min(MAX_WAIT)));
+        // Longer waits are refused by the caller, which says when to retry.
+        return Ok(Some(Duration::from_secs(secs)));
     }
     if header("x-ratelimit-remaining") == Some("0") {
         let reset = header("x-ratelimit-reset")

@@ -14,12 +14,14 @@
 pub mod api;
 mod flags;
 pub mod items;
+mod ownership;
 
 use super::clone::CloneDepth;
 use super::{Batch, CollectError, Collector, Context, RemoteRepository};
 use crate::collect::calls::{CallLog, FailedCall, Failure};
 use crate::model::{Identity, Owner};
 use api::{Api, ApiError};
+use ownership::{codeowners_owner, property_owner};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -73,9 +75,9 @@ pub fn token_from_env() -> Option<String> {
     (out.status.success() && !t.trim().is_empty()).then(|| t.trim().to_string())
 }
 
-/// Failed calls of one scan on the shared record, each said once per endpoint kind.
-#[derive(Default)]
-struct Problems(CallLog);
+/// Failed calls of one scan on the shared record, each said once per endpoint kind; every
+/// call the source deadline cut off is one line.
+struct Problems(CallLog, super::budget::Budget);
 
 impl Problems {
     fn add(&self, e: &ApiError, need: &str) {
@@ -84,6 +86,10 @@ impl Problems {
             ApiError::NotFound { .. } => (Failure::NotFound, need),
             ApiError::RateLimited { .. } => (Failure::RateLimited, ""),
             ApiError::Other { .. } => (Failure::Other, ""),
+            ApiError::Deadline { path, .. } => {
+                self.0.fail(self.1.deadline_failure(path), false);
+                return;
+            }
         };
         let message = e.to_string();
         let call = FailedCall {
@@ -111,25 +117,32 @@ impl Collector for GithubCollector {
         format!("github:{}", self.org)
     }
 
-    async fn collect(&self, _cx: &Context) -> Result<Batch, CollectError> {
+    async fn collect(&self, cx: &Context) -> Result<Batch, CollectError> {
         let client = self.client()?;
         let scan = Scan {
-            api: Api::new(client),
+            api: Api::new(client, cx.budget),
             org: &self.org,
-            problems: Problems::default(),
+            problems: Problems(CallLog::default(), cx.budget),
             warnings: Mutex::new(Vec::new()),
         };
         let org = &self.org;
         scan.api.get(&format!("/orgs/{org}")).await.map_err(|e| {
-            CollectError::Api(format!(
-                "cannot read organisation {org}: {e}; check the name and that the token can see it"
-            ))
+            let advice = match e {
+                ApiError::Denied { .. } | ApiError::NotFound { .. } => {
+                    "check the name and that the token can see it"
+                }
+                _ => "check --github-url and that the server answers",
+            };
+            CollectError::Api(format!("cannot read organisation {org}: {e}; {advice}"))
         })?;
+        // The repositories listed before a failure are still scanned.
         let repos = scan
-            .api
-            .list(&format!("/orgs/{org}/repos"), None)
-            .await
-            .map_err(|e| CollectError::Api(format!("cannot list repositories of {org}: {e}")))?;
+            .list_or_note(
+                &format!("/orgs/{org}/repos"),
+                None,
+                "listing repositories needs organization 'Metadata' read",
+            )
+            .await;
         let mut identities = scan.org_identities().await;
         let properties = scan.custom_properties().await;
         let (scan_ref, props_ref, repos_ref) = (&scan, &properties, &repos);
@@ -201,14 +214,25 @@ impl GithubCollector {
 }
 
 impl Scan<'_> {
+    /// Every item of a list the collector can read; what was read before a failure is
+    /// kept and the failure recorded (a 404 too: `list_or_absent` accepts it).
     async fn list_or_note(&self, path: &str, field: Option<&str>, need: &str) -> Vec<Value> {
-        match self.api.list(path, field).await {
-            Ok(v) => v,
-            Err(e) => {
-                self.problems.add(&e, need);
-                Vec::new()
-            }
+        let listed = self.api.list(path, field).await;
+        if let Some(e) = &listed.error {
+            self.problems.add(e, need);
         }
+        listed.items
+    }
+
+    /// Like [`Scan::list_or_note`] for lists that do not exist everywhere (SAML
+    /// authorizations without SAML SSO, environments on some plans): a 404 is no list.
+    async fn list_or_absent(&self, path: &str, field: Option<&str>, need: &str) -> Vec<Value> {
+        let listed = self.api.list(path, field).await;
+        match &listed.error {
+            None | Some(ApiError::NotFound { .. }) => {}
+            Some(e) => self.problems.add(e, need),
+        }
+        listed.items
     }
 
     /// The Actions, Dependabot and Codespaces secrets under `base` (`/orgs/o`, `/repos/o/r`).
@@ -312,21 +336,18 @@ impl Scan<'_> {
             );
         }
         // Only organisations with SAML SSO have credential authorizations; others answer 404.
-        match self
-            .api
-            .list(&format!("/orgs/{org}/credential-authorizations"), None)
-            .await
-        {
-            Ok(list) => out.extend(
-                list.iter()
-                    .filter_map(|a| items::saml_authorization(org, a)),
-            ),
-            Err(ApiError::NotFound { .. }) => {}
-            Err(e) => self.problems.add(
-                &e,
+        let authorizations = self
+            .list_or_absent(
+                &format!("/orgs/{org}/credential-authorizations"),
+                None,
                 "SAML credential authorizations need an org owner's token (admin:org)",
-            ),
-        }
+            )
+            .await;
+        out.extend(
+            authorizations
+                .iter()
+                .filter_map(|a| items::saml_authorization(org, a)),
+        );
         match self
             .api
             .get(&format!("/orgs/{org}/actions/oidc/customization/sub"))
@@ -463,20 +484,14 @@ impl Scan<'_> {
     }
 
     async fn environment_secrets(&self, full: &str) -> Vec<Identity> {
-        let envs = match self
-            .api
-            .list(&format!("/repos/{full}/environments"), Some("environments"))
-            .await
-        {
-            Ok(e) => e,
-            // A repository without environments answers 404 on some plans: nothing to list.
-            Err(ApiError::NotFound { .. }) => return Vec::new(),
-            Err(e) => {
-                self.problems
-                    .add(&e, "environments need repository 'Environments' read");
-                return Vec::new();
-            }
-        };
+        // A repository without environments answers 404 on some plans: nothing to list.
+        let envs = self
+            .list_or_absent(
+                &format!("/repos/{full}/environments"),
+                Some("environments"),
+                "environments need repository 'Environments' read",
+            )
+            .await;
         let mut out = Vec::new();
         for env in envs {
             let Some(name) = env.get("name").and_then(Value::as_str) else {
@@ -548,45 +563,4 @@ impl Scan<'_> {
             evidence: format!("team {first} has admin on {full}"),
         })
     }
-}
-
-/// The owner a repository's custom property `owner` (or `team`) names.
-fn property_owner(full: &str, props: &HashMap<String, String>) -> Option<Owner> {
-    let (key, value) = ["owner", "team"]
-        .iter()
-        .find_map(|k| Some((*k, props.get(*k).filter(|v| !v.trim().is_empty())?)))?;
-    Some(Owner {
-        team: value.trim().to_string(),
-        backup: None,
-        source: "tag".into(),
-        evidence: format!("custom property `{key}={value}` on {full}"),
-    })
-}
-
-/// The owners of the rule that covers the whole repository (`*` or `/`), last one winning.
-fn codeowners_owner(full: &str, path: &str, file: &Value) -> Option<Owner> {
-    use base64::Engine;
-    let content = file.get("content")?.as_str()?.replace(['\n', '\r'], "");
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(content)
-        .ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    let (line, owners) = text
-        .lines()
-        .enumerate()
-        .filter_map(|(n, l)| {
-            let l = l.split('#').next()?.trim();
-            let mut parts = l.split_whitespace();
-            let pattern = parts.next()?;
-            matches!(pattern, "*" | "/" | "/*" | "**")
-                .then(|| (n + 1, parts.map(str::to_string).collect::<Vec<_>>()))
-        })
-        .last()?;
-    let first = owners.first()?.clone();
-    Some(Owner {
-        team: first,
-        backup: owners.get(1).cloned(),
-        source: "codeowners".into(),
-        evidence: format!("{full}:{path}:{line} `*` {}", owners.join(" ")),
-    })
 }

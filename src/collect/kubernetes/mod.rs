@@ -11,16 +11,17 @@
 
 mod flags;
 pub mod items;
+mod lister;
 pub mod rbac;
 
 use super::{Batch, CollectError, Collector, Context, Document};
-use crate::collect::calls::{CallLog, FailedCall, Failure};
+use crate::collect::calls::{CallLog, Failure};
 use crate::model::{Identity, attr};
 use items::{AccountContext, Cluster};
 use k8s_openapi::api::core::v1::{Namespace, Pod, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use kube::api::{Api, ListParams};
-use serde::de::DeserializeOwned;
+use kube::api::ListParams;
+use lister::Lister;
 use std::collections::{BTreeMap, HashMap};
 
 pub use flags::KubernetesFlags;
@@ -28,10 +29,9 @@ pub use flags::KubernetesFlags;
 /// The provider of every identity this source reports.
 pub const PROVIDER: crate::model::Provider = crate::model::Provider::named("kubernetes");
 
-/// Objects per list page: the API server's own default cap for a consistent snapshot.
-const PAGE: u32 = 500;
 /// Resource types listed per cluster.
 const LISTS: usize = 8;
+
 
 pub struct KubernetesCollector {
     /// `None`: the current kubeconfig context, or in-cluster configuration.
@@ -68,6 +68,9 @@ impl KubernetesCollector {
                 ))
             })?,
         };
+        // Throttling is retried by the lister, which knows the source's budget.
+        let mut config = config;
+        config.default_retry = false;
         kube::Client::try_from(config)
             .map_err(|e| CollectError::Setup(format!("cannot build the Kubernetes client: {e}")))
     }
@@ -87,6 +90,13 @@ struct Resource {
     plural: &'static str,
     group: &'static str,
     namespaced: bool,
+}
+
+impl Resource {
+    /// `secret` from `secrets`, for messages about one object.
+    fn singular(&self) -> &str {
+        self.plural.strip_suffix('s').unwrap_or(self.plural)
+    }
 }
 
 const NAMESPACES: Resource = Resource {
@@ -131,140 +141,6 @@ const CLUSTER_ROLES: Resource = Resource {
     namespaced: false,
 };
 
-struct Lister<'a> {
-    client: kube::Client,
-    namespace: Option<&'a str>,
-    context: &'a str,
-    log: CallLog,
-}
-
-impl Lister<'_> {
-    fn api<K>(&self) -> Api<K>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-        K::DynamicType: Default,
-    {
-        match self.namespace {
-            Some(ns) => Api::namespaced(self.client.clone(), ns),
-            None => Api::all(self.client.clone()),
-        }
-    }
-
-    fn cluster_api<K>(&self) -> Api<K>
-    where
-        K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>,
-        K::DynamicType: Default,
-    {
-        Api::all(self.client.clone())
-    }
-
-    /// Every object of one list, page by page; on failure the error is recorded and the
-    /// list is empty.
-    async fn list<K>(&self, api: Api<K>, resource: &Resource) -> Vec<K>
-    where
-        K: Clone + DeserializeOwned + std::fmt::Debug,
-    {
-        self.try_list(api, resource).await.unwrap_or_default()
-    }
-
-    /// Like [`Lister::list`], `None` when the list could not be read.
-    async fn try_list<K>(&self, api: Api<K>, resource: &Resource) -> Option<Vec<K>>
-    where
-        K: Clone + DeserializeOwned + std::fmt::Debug,
-    {
-        match self.pages(&api).await {
-            Ok(items) => Some(items),
-            Err(e) => {
-                self.log.fail(self.explain(resource, e), false);
-                None
-            }
-        }
-    }
-
-    async fn pages<K>(&self, api: &Api<K>) -> Result<Vec<K>, kube::Error>
-    where
-        K: Clone + DeserializeOwned + std::fmt::Debug,
-    {
-        let mut items = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut params = ListParams::default().limit(PAGE);
-            if let Some(t) = &token {
-                params = params.continue_token(t);
-            }
-            let page = self.page(api, &params).await?;
-            items.extend(page.items);
-            match page.metadata.continue_ {
-                Some(t) if !t.is_empty() => token = Some(t),
-                _ => return Ok(items),
-            }
-        }
-    }
-
-    /// One page. A throttled request (429, and 503/504) is retried by kube's client itself,
-    /// with exponential backoff, inside this call; the source deadline bounds it.
-    async fn page<K>(
-        &self,
-        api: &Api<K>,
-        params: &ListParams,
-    ) -> Result<kube::core::ObjectList<K>, kube::Error>
-    where
-        K: Clone + DeserializeOwned + std::fmt::Debug,
-    {
-        self.log.count();
-        api.list(params).await
-    }
-
-    /// A failed list, in words that say what to do.
-    fn explain(&self, r: &Resource, e: kube::Error) -> FailedCall {
-        let scope = match (r.namespaced, self.namespace) {
-            (true, Some(ns)) => format!("in namespace {ns}"),
-            (true, None) => "in all namespaces".to_string(),
-            (false, _) => "(cluster-scoped)".to_string(),
-        };
-        let group = if r.group.is_empty() {
-            "\"\"".to_string()
-        } else {
-            r.group.to_string()
-        };
-        let what = format!("cannot list {} {scope}", r.plural);
-        let cluster_wide = if r.namespaced && self.namespace.is_none() {
-            " in a ClusterRole bound cluster-wide"
-        } else {
-            ""
-        };
-        let (failure, message) = match e {
-            kube::Error::Api(s) if s.code == 403 => (
-                Failure::Denied,
-                format!(
-                    "{what}: forbidden ({}); grant the scanning identity `list` on `{}` (apiGroups: [{group}]){cluster_wide}",
-                    s.message, r.plural
-                ),
-            ),
-            kube::Error::Api(s) if s.code == 401 => (
-                Failure::Unauthorized,
-                format!(
-                    "{what}: the API server rejected the credentials of context {} (401 {}); check `kubectl --context {} auth whoami`",
-                    self.context, s.message, self.context
-                ),
-            ),
-            kube::Error::Api(s) => (
-                Failure::Other,
-                format!("{what}: HTTP {} {} {}", s.code, s.reason, s.message),
-            ),
-            other => (Failure::Other, format!("{what}: {other}")),
-        };
-        FailedCall {
-            operation: what,
-            failure,
-            message,
-            fix: String::new(),
-            affected: 1,
-            count_affected: false,
-        }
-    }
-}
-
 /// Everything listed from one cluster.
 #[derive(Default)]
 struct Listed {
@@ -289,6 +165,7 @@ impl Collector for KubernetesCollector {
             namespace: self.namespace.as_deref(),
             context: &context,
             log: CallLog::default(),
+            budget: cx.budget,
         };
         let listed = list_everything(&lister).await;
         let errors = lister.log.failures();
@@ -305,7 +182,7 @@ impl Collector for KubernetesCollector {
         }
         let cluster = Cluster { context };
         let (identities, documents, mut problems) = build(&cluster, &listed, cx);
-        let mut messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+        let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
         messages.append(&mut problems);
         Ok(Batch {
             identities,
@@ -323,19 +200,18 @@ async fn list_everything(l: &Lister<'_>) -> Listed {
             // With --namespace, only that namespace's labels are needed (and perhaps the
             // only Namespace the scanner may read): list it by field selector.
             Some(ns) => {
-                let api: Api<Namespace> = l.cluster_api();
                 let params = ListParams::default().fields(&format!("metadata.name={ns}"));
-                l.log.count();
-                match api.list(&params).await {
-                    Ok(list) => list.items,
-                    Err(e) => {
-                        l.log.fail(l.explain(&NAMESPACES, e), false);
-                        Vec::new()
-                    }
-                }
+                l.try_list(l.cluster_path::<Namespace>(), &NAMESPACES, params)
+                    .await
+                    .unwrap_or_else(|partial| partial)
             }
-            None => l.list(l.cluster_api(), &NAMESPACES).await,
+            None => l.list(l.cluster_path::<Namespace>(), &NAMESPACES).await,
         }
+    };
+    let pods = async {
+        l.try_list(l.path::<Pod>(), &PODS, ListParams::default())
+            .await
+            .ok()
     };
     let (
         namespaces,
@@ -348,16 +224,16 @@ async fn list_everything(l: &Lister<'_>) -> Listed {
         cluster_roles,
     ) = tokio::join!(
         namespaces,
-        l.list(l.api::<ServiceAccount>(), &SERVICE_ACCOUNTS),
-        l.list(l.api::<Secret>(), &SECRETS),
-        l.try_list(l.api::<Pod>(), &PODS),
-        l.list(l.api::<RoleBinding>(), &ROLE_BINDINGS),
-        l.list(l.api::<Role>(), &ROLES),
+        l.list(l.path::<ServiceAccount>(), &SERVICE_ACCOUNTS),
+        l.list(l.path::<Secret>(), &SECRETS),
+        pods,
+        l.list(l.path::<RoleBinding>(), &ROLE_BINDINGS),
+        l.list(l.path::<Role>(), &ROLES),
         l.list(
-            l.cluster_api::<ClusterRoleBinding>(),
+            l.cluster_path::<ClusterRoleBinding>(),
             &CLUSTER_ROLE_BINDINGS
         ),
-        l.list(l.cluster_api::<ClusterRole>(), &CLUSTER_ROLES),
+        l.list(l.cluster_path::<ClusterRole>(), &CLUSTER_ROLES),
     );
     // With --namespace, cluster bindings still matter, but only those reaching this
     // namespace's accounts are used (grants are computed per account).
