@@ -199,6 +199,15 @@ fn github_answers_of_the_wrong_shape_are_errors_not_empty_lists() {
     let (code, inv, stderr) = github_with(
         vec![
             Rule::new(GH_FAULTED, Fault::canned(200, &[], r#"{"message": "ok"}"#)),
+            // A list whose item lacks the field that identifies it.
+            Rule::new(
+                "/repos/octocat/Hello-World/keys",
+                Fault::canned(
+                    200,
+                    &[],
+                    r#"[{"title": "no id", "key": "ssh-ed25519 AAAA"}]"#,
+                ),
+            ),
             // A wrapper without its `secrets` field.
             Rule::new(
                 "/orgs/octo-org/actions/secrets",
@@ -218,6 +227,13 @@ fn github_answers_of_the_wrong_shape_are_errors_not_empty_lists() {
     error_with(
         &errors,
         &["/orgs/octo-org/actions/secrets", "no `secrets` list in it"],
+    );
+    error_with(
+        &errors,
+        &[
+            "/repos/octocat/Hello-World/keys",
+            "1 of 1 item(s) lack the fields that identify them",
+        ],
     );
     assert!(kinds(&inv).contains(&"webhook"));
 }

@@ -224,6 +224,32 @@ impl Scan<'_> {
         listed.items
     }
 
+    /// Identities from a list's items. An item without the fields that identify it (an
+    /// `id`, a `name`) is an answer of an unexpected shape: counted in one error of that
+    /// list, never silently dropped.
+    fn identities_of(
+        &self,
+        path: &str,
+        list: &[Value],
+        read: impl Fn(&Value) -> Option<Identity>,
+    ) -> Vec<Identity> {
+        let out: Vec<Identity> = list.iter().filter_map(read).collect();
+        let unreadable = list.len() - out.len();
+        if unreadable > 0 {
+            self.problems.add(
+                &ApiError::Other {
+                    path: path.to_string(),
+                    message: format!(
+                        "unexpected answer: {unreadable} of {} item(s) lack the fields that identify them and are not in the inventory",
+                        list.len()
+                    ),
+                },
+                "",
+            );
+        }
+        out
+    }
+
     /// Like [`Scan::list_or_note`] for lists that do not exist everywhere (SAML
     /// authorizations without SAML SSO, environments on some plans): a 404 is no list.
     async fn list_or_absent(&self, path: &str, field: Option<&str>, need: &str) -> Vec<Value> {
@@ -245,17 +271,16 @@ impl Scan<'_> {
     ) -> Vec<Identity> {
         let mut out = Vec::new();
         for store in ["actions", "dependabot", "codespaces"] {
+            let path = format!("{base}/{store}/secrets");
             let secrets = self
                 .list_or_note(
-                    &format!("{base}/{store}/secrets"),
+                    &path,
                     Some("secrets"),
                     &format!("{level} {store} secrets need {need}"),
                 )
                 .await;
-            for secret in &secrets {
-                let Some(mut identity) = items::ci_secret(scope, store, secret) else {
-                    continue;
-                };
+            let identities = self.identities_of(&path, &secrets, |s| items::ci_secret(scope, store, s));
+            for mut identity in identities {
                 if identity.attributes.get("visibility").map(String::as_str) == Some("selected") {
                     let repos = self
                         .selected_repositories(base, store, &identity.name, need)
@@ -296,22 +321,24 @@ impl Scan<'_> {
     async fn org_identities(&self) -> Vec<Identity> {
         let org = self.org;
         let mut out = Vec::new();
+        let hooks_path = format!("/orgs/{org}/hooks");
         let hooks = self
             .list_or_note(
-                &format!("/orgs/{org}/hooks"),
+                &hooks_path,
                 None,
                 "org webhooks need the admin:org_hook scope or organization 'Webhooks' read",
             )
             .await;
-        out.extend(hooks.iter().filter_map(|h| items::webhook(org, h)));
+        out.extend(self.identities_of(&hooks_path, &hooks, |h| items::webhook(org, h)));
+        let apps_path = format!("/orgs/{org}/installations");
         let apps = self
             .list_or_note(
-                &format!("/orgs/{org}/installations"),
+                &apps_path,
                 Some("installations"),
                 "App installations need organization 'Administration' read",
             )
             .await;
-        out.extend(apps.iter().filter_map(|a| items::app_installation(org, a)));
+        out.extend(self.identities_of(&apps_path, &apps, |a| items::app_installation(org, a)));
         out.extend(
             self.secret_stores(
                 &format!("/orgs/{org}"),
@@ -326,28 +353,22 @@ impl Scan<'_> {
             ("personal-access-tokens", false),
             ("personal-access-token-requests", true),
         ] {
-            let grants = self
-                .list_or_note(&format!("/orgs/{org}/{path}"), None, need_pat)
-                .await;
-            out.extend(
-                grants
-                    .iter()
-                    .filter_map(|g| items::pat_grant(org, g, pending)),
-            );
+            let path = format!("/orgs/{org}/{path}");
+            let grants = self.list_or_note(&path, None, need_pat).await;
+            out.extend(self.identities_of(&path, &grants, |g| items::pat_grant(org, g, pending)));
         }
         // Only organisations with SAML SSO have credential authorizations; others answer 404.
+        let saml_path = format!("/orgs/{org}/credential-authorizations");
         let authorizations = self
             .list_or_absent(
-                &format!("/orgs/{org}/credential-authorizations"),
+                &saml_path,
                 None,
                 "SAML credential authorizations need an org owner's token (admin:org)",
             )
             .await;
-        out.extend(
-            authorizations
-                .iter()
-                .filter_map(|a| items::saml_authorization(org, a)),
-        );
+        out.extend(self.identities_of(&saml_path, &authorizations, |a| {
+            items::saml_authorization(org, a)
+        }));
         match self
             .api
             .get(&format!("/orgs/{org}/actions/oidc/customization/sub"))
@@ -410,22 +431,24 @@ impl Scan<'_> {
             return (Vec::new(), None);
         };
         let mut out = Vec::new();
+        let keys_path = format!("/repos/{full}/keys");
         let keys = self
             .list_or_note(
-                &format!("/repos/{full}/keys"),
+                &keys_path,
                 None,
                 "deploy keys need repository 'Administration' read",
             )
             .await;
-        out.extend(keys.iter().filter_map(|k| items::deploy_key(full, k)));
+        out.extend(self.identities_of(&keys_path, &keys, |k| items::deploy_key(full, k)));
+        let hooks_path = format!("/repos/{full}/hooks");
         let hooks = self
             .list_or_note(
-                &format!("/repos/{full}/hooks"),
+                &hooks_path,
                 None,
                 "repository webhooks need repository 'Webhooks' read",
             )
             .await;
-        out.extend(hooks.iter().filter_map(|h| items::webhook(full, h)));
+        out.extend(self.identities_of(&hooks_path, &hooks, |h| items::webhook(full, h)));
         out.extend(
             self.secret_stores(
                 &format!("/repos/{full}"),
@@ -497,19 +520,18 @@ impl Scan<'_> {
             let Some(name) = env.get("name").and_then(Value::as_str) else {
                 continue;
             };
+            let path = format!("/repos/{full}/environments/{name}/secrets");
             let secrets = self
                 .list_or_note(
-                    &format!("/repos/{full}/environments/{name}/secrets"),
+                    &path,
                     Some("secrets"),
                     "environment secrets need repository 'Environments' and 'Secrets' read",
                 )
                 .await;
             let scope = format!("{full}@{name}");
-            out.extend(
-                secrets
-                    .iter()
-                    .filter_map(|s| items::ci_secret(&scope, "environment", s)),
-            );
+            out.extend(self.identities_of(&path, &secrets, |s| {
+                items::ci_secret(&scope, "environment", s)
+            }));
         }
         out
     }
