@@ -94,6 +94,29 @@ pub struct ScanArgs {
     pub min_confidence: Option<nhiscan::model::Confidence>,
 }
 
+/// `A..B`, `A..` (to HEAD) or `..B` (from the root): a range with two dots, as
+/// `git log A..B` takes it. Checked when the command line is read, so a typo is a usage
+/// error (exit 2) and not a history source that failed.
+fn rev_range(text: &str) -> Result<String, String> {
+    let Some((from, to)) = text.split_once("..") else {
+        return Err(
+            "expected A..B (two dots, as in `git log A..B`), e.g. origin/main..HEAD".into(),
+        );
+    };
+    if to.starts_with('.') {
+        return Err(
+            "three dots (A...B, the symmetric difference) are not supported; use A..B".into(),
+        );
+    }
+    if from.is_empty() && to.is_empty() {
+        return Err("both ends are empty; give at least one revision, e.g. origin/main..".into());
+    }
+    if from.chars().chain(to.chars()).any(char::is_whitespace) {
+        return Err("a revision cannot contain whitespace".into());
+    }
+    Ok(text.to_string())
+}
+
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Git history")]
 pub struct HistoryArgs {
@@ -103,7 +126,7 @@ pub struct HistoryArgs {
     pub no_history: bool,
 
     /// Scan only blobs introduced by commits in A..B (e.g. what a CI push added)
-    #[arg(long, value_name = "A..B", conflicts_with = "since_commit")]
+    #[arg(long, value_name = "A..B", conflicts_with = "since_commit", value_parser = rev_range)]
     pub rev_range: Option<String>,
 
     /// Scan only blobs introduced after REV (same as --rev-range REV..HEAD)
@@ -174,8 +197,9 @@ pub struct WalkArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Detectors")]
 pub struct DetectorArgs {
-    /// Also load every *.toml detector file in DIR (checked like the built-in ones)
-    #[arg(long = "detectors", value_name = "DIR")]
+    /// Also load the detector file PATH, or every *.toml detector file in the directory
+    /// PATH (checked like the built-in ones)
+    #[arg(long = "detectors", value_name = "PATH")]
     pub dir: Option<PathBuf>,
 }
 

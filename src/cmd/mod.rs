@@ -25,9 +25,9 @@ pub mod exit {
 fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
     let mut sources = DetectorSource::embedded();
     if let Some(dir) = &args.dir {
-        sources.extend(DetectorSource::from_dir(dir).with_context(|| {
+        sources.extend(DetectorSource::from_path(dir).with_context(|| {
             format!(
-                "loading --detectors {}; pass a directory of *.toml detector files",
+                "loading --detectors {}; pass a detector file or a directory of *.toml detector files, and check the path",
                 dir.display()
             )
         })?);

@@ -36,7 +36,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     }
     for p in &paths {
         if std::fs::symlink_metadata(p).is_err() {
-            anyhow::bail!("cannot scan {}: no such file or directory", p.display());
+            anyhow::bail!(
+                "cannot scan {}: no such file or directory; check the path",
+                p.display()
+            );
         }
     }
     let threads = thread_count(args.walk.threads);

@@ -143,11 +143,19 @@ pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError>
 
 /// Parse and validate `text` (from `path`, used in messages).
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        problems: vec![syntax_problem(text, path, &e)],
-    })?;
-    let mut problems = Vec::new();
+    // Every syntax and type problem first; the checks below then run on what remains, so
+    // one run reports everything wrong with the file.
+    let (raw, found) = crate::model::toml_recover::deserialize_all::<RawConfig>(text);
+    let mut problems: Vec<String> = found
+        .iter()
+        .map(|p| format!("{}:{}", path.display(), p.at(text)))
+        .collect();
+    let Some(raw) = raw else {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        });
+    };
     let at = |span: std::ops::Range<usize>| location(text, path, span.start);
     let mut config = Config {
         source: Some(path.to_path_buf()),
@@ -413,18 +421,8 @@ fn parse_date(text: &str) -> Option<Timestamp> {
 
 /// `file:line:column` of a byte offset.
 fn location(text: &str, path: &Path, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    let (line, column) = crate::model::toml_recover::line_column(text, offset);
     format!("{}:{line}:{column}", path.display())
-}
-
-fn syntax_problem(text: &str, path: &Path, e: &toml::de::Error) -> String {
-    let message = e.message().to_string();
-    match e.span() {
-        Some(span) => format!("{}: {message}", location(text, path, span.start)),
-        None => format!("{}: {message}", path.display()),
-    }
 }
 
 /// The commented default written by `nhiscan init`.

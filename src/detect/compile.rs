@@ -24,17 +24,16 @@ impl DetectorSet {
         let mut known_accounts: HashMap<String, u32> = HashMap::new();
         let mut examples: Vec<KnownExample> = Vec::new();
         for source in sources {
-            let file: DetectorFile = match toml::from_str(&source.text) {
-                Ok(f) => f,
-                Err(e) => {
-                    problems.push(DetectorProblem {
-                        origin: source.origin.clone(),
-                        detector: None,
-                        message: e.to_string().trim_end().to_string(),
-                    });
-                    continue;
-                }
-            };
+            // Every syntax and type problem of the file, each with its line; the checks
+            // below still run on the rest of it.
+            let (file, found) =
+                crate::model::toml_recover::deserialize_all::<DetectorFile>(&source.text);
+            problems.extend(found.iter().map(|p| DetectorProblem {
+                origin: source.origin.clone(),
+                detector: None,
+                message: p.at(&source.text),
+            }));
+            let Some(file) = file else { continue };
             for e in file.known_examples {
                 let problem = match (&e.value, &e.aws_account) {
                     (Some(_), Some(_)) | (None, None) => {

@@ -236,7 +236,8 @@ impl std::fmt::Display for DetectorProblem {
 pub enum DetectorError {
     #[error("{} problem(s) in detector definitions:\n  {}", .0.len(), join_problems(.0))]
     Invalid(Vec<DetectorProblem>),
-    #[error("cannot read detector directory {path}: {source}")]
+    /// The cause is the error's source, so a chain printer says it once.
+    #[error("cannot read {}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -274,17 +275,32 @@ impl DetectorSource {
             .collect()
     }
 
-    /// Every `*.toml` file directly inside `dir`, in name order.
-    pub fn from_dir(dir: &Path) -> Result<Vec<DetectorSource>, DetectorError> {
+    /// `path` itself when it is a file, else every `*.toml` file directly inside it, in
+    /// name order. A directory without any is an error: detectors were asked for and none
+    /// would be loaded.
+    pub fn from_path(path: &Path) -> Result<Vec<DetectorSource>, DetectorError> {
         let io_err = |source| DetectorError::Io {
-            path: dir.to_path_buf(),
+            path: path.to_path_buf(),
             source,
         };
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(io_err)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
+        let mut paths: Vec<PathBuf> = if std::fs::metadata(path).map_err(io_err)?.is_file() {
+            vec![path.to_path_buf()]
+        } else {
+            std::fs::read_dir(path)
+                .map_err(io_err)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect()
+        };
+        if paths.is_empty() {
+            return Err(DetectorError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no *.toml detector files in it",
+                ),
+            });
+        }
         paths.sort();
         paths
             .into_iter()

@@ -10,6 +10,7 @@ mod judgement;
 pub mod migrate;
 pub mod provenance;
 pub mod text;
+pub mod toml_recover;
 
 pub use inventory::*;
 pub use judgement::*;
@@ -205,6 +206,19 @@ impl Exposure {
         self.line = line;
         self.column = column;
         self
+    }
+
+    /// The file this exposure is in, the same whichever way it was seen: a working-tree
+    /// file of repository `svc` is `svc/config/.env` from the walk, and its history blob
+    /// (named inside the repository, `config/.env`) is the same file, not another one.
+    pub fn file_key(&self) -> String {
+        let key = match &self.origin.place {
+            provenance::Place::Commit {
+                repository, path, ..
+            } if repository != "." => format!("{}/{path}", repository.trim_end_matches('/')),
+            _ => self.path.clone(),
+        };
+        key.strip_prefix("./").map(str::to_string).unwrap_or(key)
     }
 }
 

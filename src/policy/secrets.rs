@@ -112,7 +112,8 @@ pub(super) fn reused(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
     {
         return None;
     }
-    let mut paths: Vec<&str> = identity.exposures.iter().map(|e| e.path.as_str()).collect();
+    // By file, not by how it was seen: the walk and the history see the same file.
+    let mut paths: Vec<String> = identity.exposures.iter().map(Exposure::file_key).collect();
     paths.sort_unstable();
     paths.dedup();
     if paths.len() < 2 {

@@ -140,14 +140,18 @@ pub fn scan_history(
         );
     }
     if let Some(range) = &opts.range {
-        out.in_range =
-            Some(
-                range_commits(&repo, &out.graph, range).map_err(|message| GitError::Range {
-                    path: display.clone(),
-                    range: range.clone(),
-                    message,
-                })?,
-            );
+        let selected =
+            range_commits(&repo, &out.graph, range).map_err(|message| GitError::Range {
+                path: display.clone(),
+                range: range.clone(),
+                message,
+            })?;
+        if let Some(why) = selected.empty_because {
+            out.warnings.push(format!(
+                "the range `{range}` selects no commits, so no history was scanned: {why}"
+            ));
+        }
+        out.in_range = Some(selected.commits);
     }
     let sync = repo.clone().into_sync();
     out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads));
@@ -307,11 +311,17 @@ fn trace_back_in_range_secrets(
     out.matches.extend(tail);
 }
 
+/// The commits of a range, and why there are none when there are none.
+struct RangeCommits {
+    commits: HashSet<u32>,
+    empty_because: Option<String>,
+}
+
 fn range_commits(
     repo: &gix::Repository,
     graph: &graph::CommitGraph,
     range: &str,
-) -> Result<HashSet<u32>, String> {
+) -> Result<RangeCommits, String> {
     let (from, to) = range
         .split_once("..")
         .ok_or_else(|| "expected A..B".to_string())?;
@@ -319,7 +329,7 @@ fn range_commits(
         let spec = if spec.is_empty() { "HEAD" } else { spec };
         let id = repo
             .rev_parse_single(spec)
-            .map_err(|e| format!("cannot resolve `{spec}`: {e}"))?;
+            .map_err(|e| format!("cannot resolve `{spec}` in this repository: {e}"))?;
         let commit = id
             .object()
             .map_err(|e| e.to_string())?
@@ -329,9 +339,27 @@ fn range_commits(
             .index_of(&commit.id)
             .ok_or_else(|| format!("`{spec}` is not reachable from any ref"))
     };
-    let to_set = ancestors(graph, resolve(to)?);
-    let from_set = ancestors(graph, resolve(from)?);
-    Ok(to_set.difference(&from_set).copied().collect())
+    let (from_commit, to_commit) = (resolve(from)?, resolve(to)?);
+    let to_set = ancestors(graph, to_commit);
+    let from_set = ancestors(graph, from_commit);
+    let commits: HashSet<u32> = to_set.difference(&from_set).copied().collect();
+    let empty_because = commits.is_empty().then(|| {
+        let (from, to) = (
+            if from.is_empty() { "HEAD" } else { from },
+            if to.is_empty() { "HEAD" } else { to },
+        );
+        if from_commit == to_commit {
+            format!("`{from}` and `{to}` are the same commit")
+        } else {
+            format!(
+                "`{to}` is an ancestor of `{from}`, so the range is reversed; did you mean `{to}..{from}`?"
+            )
+        }
+    });
+    Ok(RangeCommits {
+        commits,
+        empty_because,
+    })
 }
 
 fn ancestors(graph: &graph::CommitGraph, start: u32) -> HashSet<u32> {
