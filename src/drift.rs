@@ -87,7 +87,12 @@ pub fn read_inventory(path: &Path) -> Result<Inventory, InventoryReadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let inv = Inventory::from_json(&text).map_err(|e| InventoryReadError::Parse {
+    parse_inventory(&text, path)
+}
+
+/// An inventory from its JSON text; `path` names it in errors.
+pub fn parse_inventory(text: &str, path: &Path) -> Result<Inventory, InventoryReadError> {
+    let inv = Inventory::from_json(text).map_err(|e| InventoryReadError::Parse {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),

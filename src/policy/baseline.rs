@@ -69,7 +69,12 @@ impl Baseline {
             path: path.to_path_buf(),
             source,
         })?;
-        let file: BaselineFile = serde_json::from_str(&text).map_err(|e| BaselineError::Parse {
+        Baseline::parse(&text, path)
+    }
+
+    /// A baseline from its text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
+        let file: BaselineFile = serde_json::from_str(text).map_err(|e| BaselineError::Parse {
             path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),

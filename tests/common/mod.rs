@@ -3,6 +3,7 @@
 
 pub mod apiserver;
 pub mod faults;
+pub mod fuzz_targets;
 pub mod git;
 pub mod github;
 pub mod moto;
