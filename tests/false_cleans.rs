@@ -342,3 +342,51 @@ fn a_stream_longer_than_the_limit_is_scanned_up_to_it_and_the_scan_is_incomplete
         "{stderr}"
     );
 }
+
+/// A committed file is in every clone whatever `.gitignore` says: `*.env` written after
+/// `deploy/prod.env` was committed, or `git add -f`, must not hide it from the tree scan.
+#[test]
+fn committed_files_are_scanned_even_when_gitignore_matches_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "svc");
+    repo.write("deploy/prod.env", &format!("DO_TOKEN={}\n", token(2)));
+    repo.write("build/out/cache.env", &format!("DO_TOKEN={}\n", token(3)));
+    repo.write("README.md", "# svc\n");
+    repo.commit("config", "2024-01-02T00:00:00Z", "Alice Admin");
+    // Now ignored: a rule for the files, and one for a whole directory.
+    repo.write(".gitignore", "*.env\nbuild/\n");
+    // An untracked ignored file stays skipped, as git itself would.
+    repo.write("local.env", &format!("DO_TOKEN={}\n", token(4)));
+    // The user's own decision still holds for committed files.
+    repo.write(".nhiscanignore", "build/out/\n");
+    repo.commit("ignore env files", "2024-01-03T00:00:00Z", "Alice Admin");
+    let (_, inv, stderr) = run_json(nhiscan().current_dir(&repo.dir).args([
+        "scan",
+        ".",
+        "--no-history",
+        "--format",
+        "json",
+    ]));
+    let paths: Vec<&str> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["exposures"].as_array().unwrap())
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["deploy/prod.env"], "{stderr}");
+    // Scanned from outside the repository, the same.
+    let (_, inv, _) = run_json(nhiscan().current_dir(tmp.path()).args([
+        "scan",
+        "svc",
+        "--no-history",
+        "--format",
+        "json",
+    ]));
+    let found = inv["identities"].to_string();
+    assert!(found.contains("svc/deploy/prod.env"), "{found}");
+    assert!(
+        !found.contains("local.env") && !found.contains("cache.env"),
+        "{found}"
+    );
+}

@@ -133,10 +133,22 @@ fn summary_counts_binary_inline_and_files() {
 
 #[test]
 fn gitignore_is_honoured_unless_no_ignore_and_nhiscanignore_always() {
-    let (_, inv) = scan_json(&planted(), &["."]);
+    // A copy outside any git repository, with the build output the tree's .gitignore
+    // names (untracked: committed files are scanned whatever .gitignore says, see
+    // tests/false_cleans.rs).
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&planted(), tmp.path());
+    fs::create_dir_all(tmp.path().join("build")).unwrap();
+    fs::write(
+        tmp.path().join("build/output.env"),
+        "GITHUB_TOKEN=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\n",
+    )
+    .unwrap();
+    let (_, inv) = scan_json(tmp.path(), &["."]);
     let paths: Vec<String> = leaks(&inv).into_iter().map(|l| l.0).collect();
     assert!(!paths.iter().any(|p| p.starts_with("build/")));
-    let (_, inv) = scan_json(&planted(), &[".", "--no-ignore"]);
+    assert!(paths.iter().any(|p| p == "src/client.py"), "{paths:?}");
+    let (_, inv) = scan_json(tmp.path(), &[".", "--no-ignore"]);
     let found = leaks(&inv);
     assert!(found.contains(&("build/output.env".into(), 1, "github.pat-classic".into())));
     assert!(

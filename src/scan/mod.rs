@@ -3,7 +3,7 @@
 //! Stages, one module each: [`walk`] decides which files to read (honouring `.gitignore`
 //! and `.nhiscanignore`); [`file`] reads one file in bounded chunks and runs the detector
 //! set; [`redact`] turns each value into a fingerprint and preview; [`cert`] parses
-//! certificates. Each walker thread owns its scratch state and output, merged once at the
+//! certificates; [`tracked`] finds committed files the ignore rules made the walk skip. Each walker thread owns its scratch state and output, merged once at the
 //! end, so threads never contend on a lock while scanning. A file that cannot be read is
 //! reported and skipped; the rest of the scan goes on.
 
@@ -11,6 +11,7 @@ pub mod cert;
 pub mod file;
 pub mod git;
 pub mod redact;
+mod tracked;
 pub(crate) mod walk;
 
 pub use walk::display_path;
@@ -77,20 +78,35 @@ pub fn scan_paths(
     progress: &dyn Progress,
 ) -> ScanOutput {
     let merged = Mutex::new(Vec::<WorkerOutput>::new());
-    let walker = walk::build(opts);
-    walker.run(|| {
-        let mut worker = Worker {
-            scanner: FileScanner::new(set, fingerprinter),
-            out: WorkerOutput::default(),
-            merged: &merged,
-            max_file_size: opts.max_file_size,
-            progress,
-        };
-        Box::new(move |entry| {
-            worker.visit(entry);
-            ignore::WalkState::Continue
+    let run = |walker: ignore::WalkParallel| {
+        walker.run(|| {
+            let mut worker = Worker {
+                scanner: FileScanner::new(set, fingerprinter),
+                out: WorkerOutput::default(),
+                merged: &merged,
+                max_file_size: opts.max_file_size,
+                progress,
+            };
+            Box::new(move |entry| {
+                worker.visit(entry);
+                ignore::WalkState::Continue
+            })
         })
-    });
+    };
+    run(walk::build(opts));
+    if !opts.no_ignore {
+        // Committed files are scanned whatever .gitignore says (see `tracked`).
+        let visited: std::collections::HashSet<std::path::PathBuf> = merged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+            .flat_map(|o| std::mem::take(&mut o.visited))
+            .collect();
+        let missed = tracked::missed(&opts.paths, &visited);
+        if !missed.is_empty() {
+            run(walk::build_selected(&opts.paths, &missed, opts.threads));
+        }
+    }
     merge(merged.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
@@ -100,6 +116,8 @@ struct WorkerOutput {
     stats: ScanStats,
     errors: Vec<ScanError>,
     special: Vec<String>,
+    /// Every file the walk met, for finding committed files it skipped.
+    visited: Vec<std::path::PathBuf>,
 }
 
 struct Worker<'a> {
@@ -126,6 +144,7 @@ impl Worker<'_> {
         if kind.is_dir() {
             return;
         }
+        self.out.visited.push(path.to_path_buf());
         let display = walk::display_path(path);
         if !kind.is_file() {
             if entry.depth() == 0 {

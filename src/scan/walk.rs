@@ -52,6 +52,28 @@ pub fn build(opts: &WalkOptions) -> WalkParallel {
     builder.build_parallel()
 }
 
+/// A walk of `roots` that reaches only `files` (committed files the first walk's ignore
+/// rules skipped): git's ignore rules off, `.nhiscanignore` still on.
+pub fn build_selected(roots: &[PathBuf], files: &[PathBuf], threads: usize) -> WalkParallel {
+    let wanted: std::collections::HashSet<PathBuf> = files.iter().cloned().collect();
+    let through = super::tracked::directories_to(files);
+    let mut roots = roots.iter().filter(|r| r.is_dir());
+    let first = roots.next().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let mut builder = WalkBuilder::new(first);
+    for r in roots {
+        builder.add(r);
+    }
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .threads(threads)
+        .add_custom_ignore_filename(NHISCAN_IGNORE_FILE)
+        .filter_entry(move |e| {
+            e.file_name() != ".git" && (through.contains(e.path()) || wanted.contains(e.path()))
+        });
+    builder.build_parallel()
+}
+
 /// Paths are shown as given (relative stays relative), with `/` separators.
 pub fn display_path(path: &Path) -> String {
     let text = path.to_string_lossy();
