@@ -60,6 +60,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     include_detector!("keys.toml"),
     include_detector!("uri.toml"),
     include_detector!("config-files.toml"),
+    include_detector!("password-hashes.toml"),
     include_detector!("generic.toml"),
     include_detector!("references.toml"),
     include_detector!("known-examples.toml"),
@@ -84,6 +85,7 @@ pub const KINDS: &[&str] = &[
     "credentials",
     "reference",
     "keystore",
+    "password-hash",
 ];
 
 /// Default bytes after a keyword hit in which a match may end.
