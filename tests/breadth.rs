@@ -111,3 +111,30 @@ fn password_hashes_are_their_own_kind_at_warn_wherever_they_are() {
         "{found:?}"
     );
 }
+
+#[test]
+fn platform_tokens_of_swarm_dependency_track_and_sidekiq_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("setup.sh"),
+        "\
+docker swarm join --token SWMTKN-1-qw7b3pdkhx4py8gpan0rlykei2iiaannkksum8nlmytbx0kjqe-vtavetwt4ul44ldqbwzb90xya 10.0.0.5:2377
+echo 'SWMKEY-1-Qm8Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1GaB2cD3eF4gH' | docker swarm unlock
+curl -H 'X-Api-Key: odt_Zx4Vb7Nm1Qw9Er3Ty6Ui8Op2As5Df0Gh' https://dtrack.example.test/api/v1/project
+export BUNDLE_GEMS__CONTRIBSYS__COM=9a8b7c6d:1e2f3a4b
+",
+    )
+    .unwrap();
+    let (code, inv) = scan_json(tmp.path(), &[".", "--no-history"]);
+    assert_eq!(code, 1);
+    let detectors: Vec<String> = found(&inv).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        detectors,
+        [
+            "dependency-track.api-key",
+            "docker.swarm-join-token",
+            "docker.swarm-unlock-key",
+            "sidekiq.gems-credentials",
+        ]
+    );
+}
