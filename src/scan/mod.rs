@@ -78,6 +78,14 @@ pub fn scan_paths(
     progress: &dyn Progress,
 ) -> ScanOutput {
     let merged = Mutex::new(Vec::<WorkerOutput>::new());
+    // Committed files are scanned whatever .gitignore says (see `tracked`); the walk
+    // remembers the files it met only when there are committed files to check.
+    let repositories = if opts.no_ignore {
+        tracked::Repositories::discover(&[])
+    } else {
+        tracked::Repositories::discover(&opts.paths)
+    };
+    let record_visited = !repositories.is_empty();
     let run = |walker: ignore::WalkParallel| {
         walker.run(|| {
             let mut worker = Worker {
@@ -86,6 +94,7 @@ pub fn scan_paths(
                 merged: &merged,
                 max_file_size: opts.max_file_size,
                 progress,
+                record_visited,
             };
             Box::new(move |entry| {
                 worker.visit(entry);
@@ -94,15 +103,14 @@ pub fn scan_paths(
         })
     };
     run(walk::build(opts));
-    if !opts.no_ignore {
-        // Committed files are scanned whatever .gitignore says (see `tracked`).
+    if record_visited {
         let visited: std::collections::HashSet<std::path::PathBuf> = merged
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter_mut()
             .flat_map(|o| std::mem::take(&mut o.visited))
             .collect();
-        let missed = tracked::missed(&opts.paths, &visited);
+        let missed = repositories.missed(&visited);
         if !missed.is_empty() {
             run(walk::build_selected(&opts.paths, &missed, opts.threads));
         }
@@ -126,6 +134,8 @@ struct Worker<'a> {
     merged: &'a Mutex<Vec<WorkerOutput>>,
     max_file_size: u64,
     progress: &'a dyn Progress,
+    /// Remember every file met, for [`tracked`] (only inside a git repository).
+    record_visited: bool,
 }
 
 impl Worker<'_> {
@@ -144,7 +154,9 @@ impl Worker<'_> {
         if kind.is_dir() {
             return;
         }
-        self.out.visited.push(path.to_path_buf());
+        if self.record_visited {
+            self.out.visited.push(path.to_path_buf());
+        }
         let display = walk::display_path(path);
         if !kind.is_file() {
             if entry.depth() == 0 {

@@ -11,22 +11,41 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// Tracked regular files under `roots` that exist on disk and are not in `visited`, in the
-/// form the walker gives paths (`root.join(relative)`), sorted.
-pub fn missed(roots: &[PathBuf], visited: &HashSet<PathBuf>) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for root in roots.iter().filter(|r| r.is_dir()) {
-        out.extend(missed_under(root, visited));
+/// The git repositories holding the scanned directories, found once before the walk: with
+/// none, the walk need not remember which files it met.
+pub struct Repositories(Vec<(PathBuf, gix::Repository)>);
+
+impl Repositories {
+    /// The repository of each directory in `roots` that is inside one.
+    pub fn discover(roots: &[PathBuf]) -> Repositories {
+        Repositories(
+            roots
+                .iter()
+                .filter(|r| r.is_dir())
+                .filter_map(|r| Some((r.clone(), gix::discover(r).ok()?)))
+                .collect(),
+        )
     }
-    out.sort();
-    out.dedup();
-    out
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Tracked regular files under the roots that exist on disk and are not in `visited`,
+    /// in the form the walker gives paths (`root.join(relative)`), sorted.
+    pub fn missed(&self, visited: &HashSet<PathBuf>) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self
+            .0
+            .iter()
+            .flat_map(|(root, repo)| missed_under(root, repo, visited))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
-fn missed_under(root: &Path, visited: &HashSet<PathBuf>) -> Vec<PathBuf> {
-    let Ok(repo) = gix::discover(root) else {
-        return Vec::new();
-    };
+fn missed_under(root: &Path, repo: &gix::Repository, visited: &HashSet<PathBuf>) -> Vec<PathBuf> {
     let (Some(workdir), Ok(index)) = (repo.workdir(), repo.open_index()) else {
         return Vec::new();
     };
