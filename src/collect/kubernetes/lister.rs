@@ -119,28 +119,25 @@ impl Lister<'_> {
             let page = self.page(path, &params).await?;
             let (objects, next) = page_objects(page)?;
             for object in objects {
-                match serde_json::from_value::<K>(object.clone()) {
+                match K::deserialize(&object) {
                     Ok(k) => items.push(k),
                     // One object that does not decode (a Secret whose data is not base64)
                     // is skipped with an error naming it; the list goes on.
                     Err(e) => self.log.fail(self.undecodable(resource, &object, &e), false),
                 }
             }
-            match next {
-                Some(t) if !seen.insert(t.clone()) => {
-                    return Err(ListError::Other(
-                        "the API server handed back a continue token already used (a pagination loop); the list was cut there".into(),
-                    ));
-                }
-                Some(t) if seen.len() > MAX_PAGES => {
-                    let _ = t;
-                    return Err(ListError::Other(format!(
-                        "more than {MAX_PAGES} pages; the list was cut there"
-                    )));
-                }
-                Some(t) => token = Some(t),
-                None => return Ok(()),
+            let Some(next) = next else { return Ok(()) };
+            if !seen.insert(next.clone()) {
+                return Err(ListError::Other(
+                    "the API server handed back a continue token already used (a pagination loop); the list was cut there".into(),
+                ));
             }
+            if seen.len() > MAX_PAGES {
+                return Err(ListError::Other(format!(
+                    "more than {MAX_PAGES} pages; the list was cut there"
+                )));
+            }
+            token = Some(next);
         }
     }
 
