@@ -138,3 +138,182 @@ export BUNDLE_GEMS__CONTRIBSYS__COM=9a8b7c6d:1e2f3a4b
         ]
     );
 }
+
+/// (detector, service) of every identity found in `inv`, sorted.
+fn providers(inv: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| {
+            i["exposures"].as_array().unwrap().iter().map(move |e| {
+                (
+                    e["detector"].as_str().unwrap_or_default().to_string(),
+                    i["service"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn long_tail_keys_are_named_by_the_provider_next_to_a_value_of_its_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("settings.py"),
+        "\
+SCRAPERAPI_KEY = \"7f3c9a1be04d2e6f8a5b1c9d0e3f7a2b\"
+OPENWEATHER_API_KEY = 'c41e8f07b2d94a6e9f3a5c1d7b0e2f48'
+# the same shape under a name that says it is no secret, or no provider at all
+SCRAPERAPI_ACCOUNT_ID = \"5e1b9f3a7c0d2e8f4a6b1c9d3e7f0a2b\"
+WIDGET_COLOUR = \"0b7e3d9f1a5c2e8d4f6a0b3c7e9d1f5a\"
+",
+    )
+    .unwrap();
+    let (_, inv) = scan_json(tmp.path(), &[".", "--no-history"]);
+    let found = providers(&inv);
+    assert!(
+        found.contains(&("scraperapi.api-key".into(), "scraperapi".into())),
+        "{found:?}"
+    );
+    assert!(found.contains(&("openweather.api-key".into(), "openweather".into())));
+    let contextual: Vec<&(String, String)> = found
+        .iter()
+        .filter(|(d, _)| !d.starts_with("generic."))
+        .collect();
+    assert_eq!(
+        contextual.len(),
+        2,
+        "the account id and the value under an unrelated name are not long-tail keys: {found:?}"
+    );
+    // A reviewer sees why it was kept, and where the row's documentation is.
+    let detectors = inv["detectors"].to_string();
+    assert!(detectors.contains("scraperapi.com"), "{detectors}");
+}
+
+#[test]
+fn a_long_tail_row_wins_over_the_generic_assignment_it_overlaps() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("app.env"),
+        "IPSTACK_API_KEY=e2a7c9f14b3d8e0a6c5f1b9d7e3a2c4f\n",
+    )
+    .unwrap();
+    let (code, inv) = scan_json(tmp.path(), &[".", "--no-history"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        providers(&inv),
+        [("ipstack.access-key".to_string(), "ipstack".to_string())]
+    );
+}
+
+/// Synthetic values in their providers' documented formats.
+const GITLAB_TOKEN: &str = "glpat-Zq8Wk3Xn5Rv1Lt7MhP2c";
+const SLACK_TOKEN: &str = "xoxb-518204733916-2290364758101-Wq7nZk3Rx8Lv5Tm2Pb9sYc4H";
+
+/// `path:line` of an exposure.
+fn place(e: &serde_json::Value) -> String {
+    format!("{}:{}", e["path"].as_str().unwrap_or(""), e["line"])
+}
+
+fn base64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+#[test]
+fn a_token_in_a_kubernetes_secret_manifest_is_decoded_and_is_the_same_identity_as_in_plain() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("secret.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci\ndata:\n  gitlab-token: {}\n  slack: {}\n",
+            base64(GITLAB_TOKEN),
+            base64(&format!("SLACK_BOT_TOKEN={SLACK_TOKEN}\n"))
+        ),
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("ci.env"),
+        format!("GITLAB_TOKEN={GITLAB_TOKEN}\n"),
+    )
+    .unwrap();
+    let (code, inv) = scan_json(tmp.path(), &[".", "--no-history"]);
+    assert_eq!(code, 1);
+    let gitlab: Vec<&serde_json::Value> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            i["exposures"][0]["detector"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("gitlab.")
+        })
+        .collect();
+    assert_eq!(gitlab.len(), 1, "one token, one identity: {gitlab:?}");
+    let layers: Vec<(String, serde_json::Value)> = gitlab[0]["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (place(e), e["origin"]["decoded"].clone()))
+        .collect();
+    assert!(
+        layers
+            .iter()
+            .any(|(l, d)| l.starts_with("secret.yaml:6") && *d == serde_json::json!(["base64"])),
+        "{layers:?}"
+    );
+    assert!(
+        layers.iter().any(|(l, _)| l.starts_with("ci.env:1")),
+        "{layers:?}"
+    );
+    // The Slack token sat inside an encoded env file (not at the start of the value).
+    assert!(
+        inv["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["exposures"][0]["detector"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("slack.")),
+        "{inv}"
+    );
+    assert!(!inv.to_string().contains(&SLACK_TOKEN[10..]));
+}
+
+#[test]
+fn utf16_files_are_scanned_as_text_with_their_layer_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = format!("# deploy\r\n$env:GITLAB_TOKEN = \"{GITLAB_TOKEN}\"\r\n");
+    let mut little = vec![0xFF, 0xFE];
+    little.extend(script.encode_utf16().flat_map(u16::to_le_bytes));
+    fs::write(tmp.path().join("deploy.ps1"), little).unwrap();
+    // No byte-order mark, big-endian: known by its NULs alone.
+    let reg = format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Acme]\r\n\"SlackToken\"=\"{SLACK_TOKEN}\"\r\n"
+    );
+    let big: Vec<u8> = reg.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    fs::write(tmp.path().join("acme.reg"), big).unwrap();
+    let (code, inv) = scan_json(tmp.path(), &[".", "--no-history"]);
+    assert_eq!(code, 1);
+    let mut seen: Vec<(String, serde_json::Value)> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["exposures"].as_array().unwrap().iter())
+        .map(|e| (place(e), e["origin"]["decoded"].clone()))
+        .collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        [
+            ("acme.reg:4".to_string(), serde_json::json!(["utf-16"])),
+            ("deploy.ps1:2".to_string(), serde_json::json!(["utf-16"])),
+        ]
+    );
+}

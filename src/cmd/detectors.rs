@@ -3,7 +3,8 @@
 use super::{exit, load_detectors};
 use crate::cli::{DetectorsAction, ListFormat};
 use anyhow::{Context, Result};
-use nhiscan::detect::{DetectorSet, self_test};
+use nhiscan::detect::{DetectorSet, Tier, self_test};
+use std::collections::BTreeMap;
 
 pub fn run(action: DetectorsAction) -> Result<u8> {
     match action {
@@ -26,7 +27,10 @@ pub fn run(action: DetectorsAction) -> Result<u8> {
             let examples: usize = set
                 .detectors()
                 .iter()
-                .map(|d| d.syntax.examples.len() + d.syntax.negative_examples.len())
+                .map(|d| {
+                    let (examples, negatives) = d.cases();
+                    examples.len() + negatives.len()
+                })
                 .sum();
             let mut text = String::new();
             for f in &failures {
@@ -55,11 +59,15 @@ fn detector_list_json(set: &DetectorSet) -> String {
         .detectors()
         .iter()
         .map(|d| {
+            let (examples, negative_examples) = d.cases();
             serde_json::json!({
                 "id": d.id, "name": d.name, "provider": d.provider, "kind": d.kind,
                 "keywords": d.keywords, "regex": d.syntax.regex, "entropy": d.entropy,
                 "validate": d.syntax.validate, "generic": d.generic, "level": d.level,
                 "confidence": d.confidence, "reference": d.reference, "origin": d.origin,
+                "form": form(d),
+                "category": d.contextual.as_ref().map(|r| r.syntax.category.clone()),
+                "examples": examples, "negative_examples": negative_examples,
             })
         })
         .collect();
@@ -82,5 +90,37 @@ fn detector_list_table(set: &DetectorSet) -> String {
             d.keywords.join(" "),
         ]);
     }
-    format!("{table}\n{} detectors\n", set.len())
+    format!("{table}\n{}", counts(set))
+}
+
+/// How a detector recognises its value: a provider's own format, the provider's name next
+/// to a value of its shape (a contextual row), or a generic assignment.
+fn form(d: &nhiscan::detect::Detector) -> &'static str {
+    match d.tier() {
+        Tier::Format => "format",
+        Tier::Contextual => "contextual",
+        Tier::Generic => "generic",
+    }
+}
+
+/// The footer: the total, then counts by form and by kind, largest first.
+fn counts(set: &DetectorSet) -> String {
+    let tally = |key: &dyn Fn(&nhiscan::detect::Detector) -> String| {
+        let mut by: BTreeMap<String, usize> = BTreeMap::new();
+        for d in set.detectors() {
+            *by.entry(key(d)).or_default() += 1;
+        }
+        let mut list: Vec<(String, usize)> = by.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        list.iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "{} detectors\nby form: {}\nby kind: {}\n",
+        set.len(),
+        tally(&|d| form(d).to_string()),
+        tally(&|d| d.kind.clone())
+    )
 }

@@ -6,8 +6,9 @@ use super::magic::Magic;
 use super::syntax::{DetectorFile, DetectorSyntax};
 use super::validate::Validator;
 use super::{
-    DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem, DetectorSet,
-    DetectorSource, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample, LazyRegex, Span, layers,
+    ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
+    DetectorSet, DetectorSource, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample, LazyRegex, Span,
+    contextual, layers,
 };
 use crate::model::{Confidence, Level};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -73,7 +74,25 @@ impl DetectorSet {
                     origin: source.origin.clone(),
                 });
             }
-            for syntax in file.detectors {
+            // Contextual rows become detectors like the written ones; a row's own problems
+            // (names, shape) are reported under its id.
+            let mut rows: Vec<(DetectorSyntax, Option<ContextualRow>)> =
+                file.detectors.into_iter().map(|s| (s, None)).collect();
+            for row in file.contextual {
+                match contextual::to_detector(&row) {
+                    Ok((syntax, shape)) => {
+                        rows.push((syntax, Some(ContextualRow { syntax: row, shape })))
+                    }
+                    Err(found) => {
+                        problems.extend(found.into_iter().map(|message| DetectorProblem {
+                            origin: source.origin.clone(),
+                            detector: Some(row.id.clone()),
+                            message,
+                        }))
+                    }
+                }
+            }
+            for (syntax, row) in rows {
                 if let Some(first) = seen.insert(syntax.id.clone(), source.origin.clone()) {
                     problems.push(DetectorProblem {
                         origin: source.origin.clone(),
@@ -82,7 +101,7 @@ impl DetectorSet {
                     });
                     continue;
                 }
-                match compile_one(syntax, &source.origin, source.embedded) {
+                match compile_one(syntax, &source.origin, source.embedded, row) {
                     Ok(d) => detectors.push(d),
                     Err(mut p) => problems.append(&mut p),
                 }
@@ -131,8 +150,8 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
         }
     }
     let markers_start = patterns.len();
-    for m in layers::BASE64_MARKERS {
-        patterns.push(m.to_string());
+    for m in layers::base64_markers() {
+        patterns.push(m);
         owners.push(Vec::new());
     }
     let prefilter = AhoCorasick::builder()
@@ -148,6 +167,7 @@ fn compile_one(
     s: DetectorSyntax,
     origin: &str,
     embedded: bool,
+    row: Option<ContextualRow>,
 ) -> Result<Detector, Vec<DetectorProblem>> {
     let mut problems = Vec::new();
     let mut problem = |message: String| {
@@ -190,7 +210,8 @@ fn compile_one(
     } else if s.keywords.is_empty() || s.keywords.iter().any(|k| k.len() < 2) {
         problem("needs at least one keyword, each at least 2 bytes long".into());
     }
-    if s.examples.is_empty() || s.negative_examples.is_empty() {
+    // A contextual row's cases are generated from its shape.
+    if row.is_none() && (s.examples.is_empty() || s.negative_examples.is_empty()) {
         problem("needs at least one example and one negative_example".into());
     }
     if s.kind == "reference" && s.generic {
@@ -227,7 +248,7 @@ fn compile_one(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let entropy = s.entropy.or(if s.generic {
+    let entropy = s.entropy.or(if s.generic || row.is_some() {
         Some(GENERIC_DEFAULT_ENTROPY)
     } else {
         None
@@ -263,6 +284,7 @@ fn compile_one(
         origin: origin.to_string(),
         magic,
         syntax: s,
+        contextual: row.map(Box::new),
     })
 }
 

@@ -191,6 +191,31 @@ pub fn is_generic_non_secret(secret: &[u8]) -> bool {
 
 /// Why a generic assignment's value is not a credential, if it is not: the regex alone
 /// also matches code, names, references to stores, hashes, ids and made-up test values.
+/// A value next to a provider's name, of the provider's documented shape: the shape already
+/// rules out most code, so only what a shape cannot tell apart is refused here: words and
+/// identifiers of words (`scraperapi_key = my_scraperapi_key_here`), sequences, and values
+/// that mark themselves as made up. Hashes and UUIDs stay: many providers' keys are one.
+pub fn reject_contextual(secret: &[u8]) -> Option<Rejection> {
+    let lower = secret.to_ascii_lowercase();
+    let text = String::from_utf8_lossy(&lower);
+    if secret.iter().all(|b| b.is_ascii_alphabetic())
+        && (pascal_words(secret) >= 3 || words::is_made_of_words(secret))
+    {
+        return Some(Rejection::Code);
+    }
+    // A name has a few parts (`my_scraperapi_key`); a random mixed-case value splits into
+    // many short ones, some of which are words by chance.
+    let identifier =
+        words::identifier_part_count(secret) <= 5 && words::is_identifier_of_words(secret);
+    if identifier || has_file_extension(&text) {
+        return Some(Rejection::Code);
+    }
+    if words::is_made_of_words(secret) || words::is_sequence(secret) {
+        return Some(Rejection::WeakWord);
+    }
+    None
+}
+
 pub fn reject_generic(secret: &[u8]) -> Option<Rejection> {
     let lower = secret.to_ascii_lowercase();
     let text = String::from_utf8_lossy(&lower);

@@ -7,7 +7,7 @@
 
 use super::validate::{Validator, Verdict};
 use super::verdict::{Reason, Rejection, Rejections, confidence_of};
-use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, filter, layers};
+use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, Tier, filter, layers};
 use crate::model::Confidence;
 use std::ops::Range;
 
@@ -267,6 +267,16 @@ impl DetectorSet {
         {
             return Err(why);
         }
+        // A provider's name next to a value of its shape: the name must not say the value
+        // is metadata (`SCRAPERAPI_ACCOUNT_ID`), and the value must not be made of words.
+        if d.contextual.is_some() {
+            if let Some(why) = filter::reject_contextual(secret) {
+                return Err(why);
+            }
+            if filter::is_non_secret_name(name) {
+                return Err(Rejection::Metadata);
+            }
+        }
         // Only `key = value` assignments have a meaningful name; a URI's user or a netrc host
         // may contain these words by accident.
         if d.generic && d.provider == "generic" && filter::is_non_secret_name(name) {
@@ -287,6 +297,7 @@ impl DetectorSet {
             None if d.generic => Reason::Generic {
                 entropy_tenths: (entropy * 10.0).round() as u16,
             },
+            None if d.contextual.is_some() => Reason::Context,
             None => Reason::Format,
             Some((Validator::Base62Crc32, Verdict::Valid)) => Reason::Checksum,
             Some((_, Verdict::Valid)) => Reason::Structure,
@@ -359,31 +370,31 @@ fn extend_to_line_end(buf: &[u8], pos: usize) -> usize {
     memchr::memchr(b'\n', &buf[pos..limit]).map_or(limit, |i| pos + i)
 }
 
-/// Drop exact duplicates and generic matches that overlap a specific match; when two
-/// detectors report the same secret span, the earlier-defined specific detector wins.
-/// One sort and a sweep: a buffer dense with matches (a dump of keys) stays O(n log n).
+/// Drop exact duplicates and matches that overlap a match of a stronger tier (a generic
+/// assignment loses to a provider's name and shape, which loses to a provider's format);
+/// when two detectors report the same secret span, the stronger, then earlier-defined one
+/// wins. One sort and a sweep per tier: a buffer dense with matches stays O(n log n).
 fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
     if candidates.len() < 2 {
         return;
     }
-    candidates.sort_by_key(|c| {
-        (
-            c.secret.start,
-            c.secret.end,
-            set.get(c.detector).generic,
-            c.detector,
-        )
-    });
-    // Specific spans in start order, with the furthest end among each prefix: a generic
-    // span [s, e) overlaps one iff some specific start < e has its end > s.
-    let mut starts: Vec<usize> = Vec::new();
-    let mut furthest_end: Vec<usize> = Vec::new();
-    for c in candidates.iter().filter(|c| !set.get(c.detector).generic) {
-        starts.push(c.secret.start);
-        let end = furthest_end.last().copied().unwrap_or(0).max(c.secret.end);
-        furthest_end.push(end);
-    }
-    let overlaps_specific = |span: &Range<usize>| {
+    let tier = |c: &Candidate| set.get(c.detector).tier();
+    candidates.sort_by_key(|c| (c.secret.start, c.secret.end, tier(c), c.detector));
+    // Spans of the stronger tiers in start order, with the furthest end among each prefix:
+    // a span [s, e) overlaps one iff some start < e has its end > s.
+    let stronger = |than: Tier| {
+        let mut starts: Vec<usize> = Vec::new();
+        let mut furthest_end: Vec<usize> = Vec::new();
+        for c in candidates.iter().filter(|c| tier(c) < than) {
+            starts.push(c.secret.start);
+            let end = furthest_end.last().copied().unwrap_or(0).max(c.secret.end);
+            furthest_end.push(end);
+        }
+        (starts, furthest_end)
+    };
+    let than_contextual = stronger(Tier::Contextual);
+    let than_generic = stronger(Tier::Generic);
+    let overlaps = |(starts, furthest_end): &(Vec<usize>, Vec<usize>), span: &Range<usize>| {
         let before_end = starts.partition_point(|&s| s < span.end);
         before_end > 0 && furthest_end[before_end - 1] > span.start
     };
@@ -392,10 +403,14 @@ fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
         if kept.last().is_some_and(|k| k.secret == c.secret) {
             continue;
         }
-        if set.get(c.detector).generic && overlaps_specific(&c.secret) {
-            continue;
+        let beaten = match tier(&c) {
+            Tier::Format => false,
+            Tier::Contextual => overlaps(&than_contextual, &c.secret),
+            Tier::Generic => overlaps(&than_generic, &c.secret),
+        };
+        if !beaten {
+            kept.push(c);
         }
-        kept.push(c);
     }
     *candidates = kept;
 }

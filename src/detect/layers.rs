@@ -2,16 +2,90 @@
 //! YAML value (`tls.key: LS0tLS1CRUdJTi...`), a MIME part or a JSON string.
 //!
 //! Decoding every base64 run of every file would double the cost of a scan. Instead the
-//! prefilter also looks for the base64 encodings of `-----BEGIN ` at its three alignments;
-//! only a run holding one is decoded, and the detectors run once more on the decoded bytes
-//! (one layer deep). A value found there is reported at the encoded run's place, with
-//! `base64` as its decoding layer.
+//! prefilter also looks for the base64 encodings of `-----BEGIN ` and of the prefixes of
+//! the commonest token formats (`ghp_`, `glpat-`, `xoxb-`, `AKIA`, ...) at their three
+//! alignments; only a run holding one is decoded, and the detectors run once more on the
+//! decoded bytes (one layer deep). That covers a Kubernetes Secret manifest's `data:`, a
+//! `.dockerconfigjson`, Helm values and base64 blobs in CI configuration. A value found there
+//! is reported at the encoded run's place, with `base64` as its decoding layer, and is
+//! fingerprinted as decoded, so it is the same identity as the value seen in plain.
 
 use std::ops::Range;
 
-/// `-----BEGIN ` in base64, at each of the three byte alignments (the characters every
-/// encoding of it shares).
-pub const BASE64_MARKERS: &[&str] = &["LS0tLS1CRUdJ", "0tLS0tQkVHSU", "tLS0tLUJFR0l"];
+/// Plain texts whose base64 encodings mark a run worth decoding: a PEM header, and the
+/// fixed prefixes of token formats whose detectors need no keyword besides the prefix.
+const ENCODED_PREFIXES: &[&str] = &[
+    "-----BEGIN ",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxe.",
+    "xapp-",
+    "sk_live_",
+    "rk_live_",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "sk-proj-",
+    "sk-ant-",
+    "sk-svcacct-",
+    "npm_",
+    "hvs.",
+    "dop_v1_",
+    "shpat_",
+    "pypi-AgE",
+    "hf_",
+    "glsa_",
+];
+
+/// Shortest marker: four base64 characters matched case-insensitively occur by chance in
+/// a large image every few kilobytes; five, every few megabytes.
+const MIN_MARKER: usize = 5;
+
+/// The base64 markers: for each prefix, at each of the three byte alignments it can have
+/// inside an encoded text, the characters every encoding of it shares (those whose six
+/// bits come from the prefix alone), when there are at least [`MIN_MARKER`] of them.
+pub fn base64_markers() -> Vec<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut markers = Vec::new();
+    for prefix in ENCODED_PREFIXES {
+        let bits: Vec<u8> = prefix
+            .bytes()
+            .flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1))
+            .collect();
+        for lead in 0..3usize {
+            // Characters start every 6 bits of the encoded stream; the prefix starts at
+            // bit 8 * lead. A character is the prefix's alone when its 6 bits lie inside it.
+            let offset = 8 * lead;
+            let first = offset.div_ceil(6);
+            let mut marker = String::new();
+            let mut i = first;
+            while 6 * i + 6 <= offset + bits.len() {
+                let start = 6 * i - offset;
+                let v = bits[start..start + 6]
+                    .iter()
+                    .fold(0usize, |a, &b| a << 1 | b as usize);
+                marker.push(ALPHABET[v] as char);
+                i += 1;
+            }
+            if marker.len() >= MIN_MARKER {
+                markers.push(marker);
+            }
+        }
+    }
+    markers.sort();
+    markers.dedup();
+    markers
+}
 
 /// Longest encoded run decoded (a keystore or certificate chain fits easily).
 const MAX_RUN: usize = 256 * 1024;
@@ -99,15 +173,26 @@ mod tests {
     use base64::Engine;
 
     #[test]
-    fn the_markers_are_in_every_encoding_of_a_pem_header() {
-        for prefix in ["", "x", "xy"] {
-            let text = format!("{prefix}-----BEGIN EC PRIVATE KEY-----\nabc");
-            let enc = base64::engine::general_purpose::STANDARD.encode(text);
-            assert!(
-                BASE64_MARKERS.iter().any(|m| enc.contains(m)),
-                "{enc} holds a marker"
-            );
+    fn the_markers_are_in_every_encoding_of_a_pem_header_and_of_long_prefixes() {
+        let markers = base64_markers();
+        for text in [
+            "-----BEGIN EC PRIVATE KEY-----\nabc",
+            "github_pat_11ABCDEFG",
+            "glpat-xyz",
+        ] {
+            for lead in ["", "x", "xy"] {
+                let enc = base64::engine::general_purpose::STANDARD.encode(format!("{lead}{text}"));
+                assert!(
+                    markers.iter().any(|m| enc.contains(m.as_str())),
+                    "{enc} holds a marker"
+                );
+            }
         }
+        // A four-byte prefix has a five-character marker where the value starts the
+        // encoded text (a Kubernetes Secret's value), the commonest place.
+        let enc = base64::engine::general_purpose::STANDARD.encode("ghp_0123456789");
+        assert!(markers.iter().any(|m| enc.starts_with(m.as_str())), "{enc}");
+        assert!(markers.iter().all(|m| m.len() >= MIN_MARKER));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! problem at once, each naming the file and the detector.
 
 mod compile;
+pub mod contextual;
 pub mod decode;
 mod filter;
 mod find;
@@ -61,6 +62,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     include_detector!("uri.toml"),
     include_detector!("config-files.toml"),
     include_detector!("password-hashes.toml"),
+    include_detector!("credentials-in-code.toml"),
+    include_detector!("long-tail-ai.toml"),
+    include_detector!("long-tail-analytics.toml"),
+    include_detector!("long-tail-commerce.toml"),
+    include_detector!("long-tail-crm.toml"),
+    include_detector!("long-tail-devtools.toml"),
+    include_detector!("long-tail-finance.toml"),
+    include_detector!("long-tail-geo.toml"),
+    include_detector!("long-tail-marketing.toml"),
+    include_detector!("long-tail-media.toml"),
+    include_detector!("long-tail-productivity.toml"),
+    include_detector!("long-tail-scraping.toml"),
     include_detector!("generic.toml"),
     include_detector!("references.toml"),
     include_detector!("known-examples.toml"),
@@ -120,6 +133,25 @@ pub struct Detector {
     /// has no keywords and no regex.
     pub magic: Vec<magic::Magic>,
     pub syntax: DetectorSyntax,
+    /// For a row of the contextual table: the row as written and its parsed shape. Such a
+    /// detector loses overlaps to format detectors and wins them over generic ones.
+    pub contextual: Option<Box<ContextualRow>>,
+}
+
+/// A contextual row kept beside the detector it became, for its generated self-test.
+#[derive(Debug)]
+pub struct ContextualRow {
+    pub syntax: syntax::ContextualSyntax,
+    pub shape: contextual::Shape,
+}
+
+/// How strongly a detector's match identifies its provider; on overlapping matches the
+/// stronger tier wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    Format,
+    Contextual,
+    Generic,
 }
 
 /// Where, around a keyword hit, a detector's regex may match.
@@ -165,6 +197,31 @@ impl LazyRegex {
 }
 
 impl Detector {
+    /// The examples and negative examples the self-test runs: as written, plus the cases a
+    /// contextual row generates from its names and shape.
+    pub fn cases(&self) -> (Vec<String>, Vec<String>) {
+        let mut examples = self.syntax.examples.clone();
+        let mut negatives = self.syntax.negative_examples.clone();
+        if let Some(row) = &self.contextual {
+            let (e, n) = contextual::generated_cases(&row.syntax, &row.shape);
+            examples.extend(e);
+            negatives.extend(n);
+        }
+        (examples, negatives)
+    }
+
+    /// The precision tier of its matches: a format (prefix, checksum) beats a provider's
+    /// name next to a value of its shape, which beats a generic assignment.
+    pub fn tier(&self) -> Tier {
+        if self.generic {
+            Tier::Generic
+        } else if self.contextual.is_some() {
+            Tier::Contextual
+        } else {
+            Tier::Format
+        }
+    }
+
     /// A reference to a secret held in a store (`kind = "reference"`): its match is the
     /// secret's name in the store, never a value.
     pub fn is_reference(&self) -> bool {
@@ -385,6 +442,7 @@ impl DetectorSet {
                 None => "published example value".into(),
             },
             Reason::Reference => "reference to a secret store".into(),
+            Reason::Context => "the provider's name next to a value of its key's shape".into(),
         }
     }
 

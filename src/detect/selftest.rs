@@ -46,12 +46,11 @@ pub fn self_test(set: &DetectorSet) -> Vec<SelfTestFailure> {
     let mut scratch = Scratch::default();
     let mut failures = Vec::new();
     for (index, d) in set.detectors().iter().enumerate() {
-        let cases = d
-            .syntax
-            .examples
+        let (examples, negatives) = d.cases();
+        let cases = examples
             .iter()
             .map(|e| (e, true))
-            .chain(d.syntax.negative_examples.iter().map(|e| (e, false)));
+            .chain(negatives.iter().map(|e| (e, false)));
         for (example, expected_match) in cases {
             if !d.magic.is_empty() {
                 // Binary formats: the example is the file's first bytes, in hex.

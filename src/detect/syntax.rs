@@ -16,6 +16,40 @@ pub struct DetectorFile {
     pub detectors: Vec<DetectorSyntax>,
     #[serde(rename = "known_example", default)]
     pub known_examples: Vec<KnownExampleSyntax>,
+    #[serde(default)]
+    pub contextual: Vec<ContextualSyntax>,
+}
+
+/// One long-tail provider as data (see [`super::contextual`]): its names and its key's
+/// shape stand for a whole detector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextualSyntax {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    /// What the provider does (`geo`, `marketing`, ...): the report groups rows by it.
+    pub category: String,
+    #[serde(default = "default_contextual_kind")]
+    pub kind: String,
+    /// How developers name the provider, lowercase; a space stands for any separator.
+    pub names: Vec<String>,
+    /// The key's documented shape: literals and `[class]{n}` / `[class]{n,m}`.
+    pub value: String,
+    /// The provider's documentation of the key.
+    pub reference: String,
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    #[serde(default)]
+    pub level: Option<Level>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+fn default_contextual_kind() -> String {
+    "api-key".into()
 }
 
 /// A credential-shaped value its vendor publishes in documentation or ships in an

@@ -26,6 +26,8 @@ pub enum Reason {
     KnownExample(u32),
     /// A reference to a secret held in a store, not a value.
     Reference,
+    /// The provider's name next to a value of its documented shape (a contextual row).
+    Context,
 }
 
 /// Why a candidate was not reported. Stable names: they appear in the summary and JSON.
@@ -132,8 +134,9 @@ pub fn confidence_of(reason: Reason, declared: Confidence) -> Confidence {
         Reason::Structure => declared,
         Reason::ChecksumMismatch | Reason::Malformed => Confidence::Low,
         Reason::Format => declared,
-        Reason::Generic { .. } => Confidence::Low,
+        // Low unless the detector declares more (a password passed to NetworkCredential).
+        Reason::Generic { .. } => declared,
         Reason::KnownExample(_) => Confidence::Example,
-        Reason::Reference => declared,
+        Reason::Reference | Reason::Context => declared,
     }
 }

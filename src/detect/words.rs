@@ -348,6 +348,12 @@ fn identifier_words(value: &str) -> Vec<&str> {
 
 /// A name in code rather than a value: every word of the identifier is an English or
 /// technical word, an acronym of up to five capitals, or a short number.
+/// How many parts [`is_identifier_of_words`] splits `value` into: a name has a few, a
+/// random mixed-case value many short ones.
+pub fn identifier_part_count(value: &[u8]) -> usize {
+    identifier_words(&String::from_utf8_lossy(value)).len()
+}
+
 pub fn is_identifier_of_words(value: &[u8]) -> bool {
     if value.len() > 64 || !value.is_ascii() {
         return false;

@@ -91,6 +91,7 @@ pub enum Encoding {
     Base64,
     Url,
     JsonEscape,
+    #[serde(rename = "utf-16")]
     Utf16,
 }
 

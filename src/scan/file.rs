@@ -7,6 +7,7 @@
 
 use super::cert::{self, CertificateInfo};
 use super::redact::{self, Fingerprinter};
+use super::utf16;
 use crate::detect::validate::{Validator, Verdict};
 use crate::detect::{Candidate, DetectorSet, Reason, Rejections, Scratch};
 use crate::model::{Confidence, Encoding};
@@ -92,6 +93,10 @@ pub struct FileScanner<'a> {
     /// Secrets reported from the current file, and those over the cap.
     reported: std::cell::Cell<usize>,
     over_cap: std::cell::Cell<u64>,
+    /// The layer the whole current file was decoded from (UTF-16), if any.
+    file_layer: Option<Encoding>,
+    /// The raw bytes of a UTF-16 file while its transcoded text is in `buf`.
+    raw: Vec<u8>,
 }
 
 impl<'a> FileScanner<'a> {
@@ -103,6 +108,8 @@ impl<'a> FileScanner<'a> {
             buf: Vec::new(),
             reported: std::cell::Cell::new(0),
             over_cap: std::cell::Cell::new(0),
+            file_layer: None,
+            raw: Vec::new(),
         }
     }
 
@@ -156,6 +163,9 @@ impl<'a> FileScanner<'a> {
             let before = self.buf.len();
             let eof = fill(&mut reader, &mut self.buf, CHUNK)?;
             total += (self.buf.len() - before) as u64;
+            if first && let Some(order) = utf16::detect(&self.buf) {
+                return self.scan_utf16(reader, order, total, display, out);
+            }
             if first && is_binary(&self.buf) {
                 self.sniff_binary(display, out);
                 return Ok(FileOutcome::Binary);
@@ -181,6 +191,34 @@ impl<'a> FileScanner<'a> {
             self.buf.drain(..drop);
             owned_start = owned_end - drop;
         }
+    }
+
+    /// A UTF-16 text: the rest of it read (the caller bounds the reader), transcoded to
+    /// UTF-8 and scanned as one buffer, every match marked as found under `utf-16`.
+    fn scan_utf16<R: Read>(
+        &mut self,
+        mut reader: R,
+        order: utf16::ByteOrder,
+        read_so_far: u64,
+        display: &str,
+        out: &mut FileFindings,
+    ) -> io::Result<FileOutcome> {
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.clear();
+        raw.append(&mut self.buf);
+        let total = read_so_far + reader.read_to_end(&mut raw)? as u64;
+        utf16::transcode(&raw, order, &mut self.buf);
+        self.raw = raw;
+        self.file_layer = Some(Encoding::Utf16);
+        let location = ChunkLocation {
+            display,
+            lines_before: 0,
+            owned: 0..self.buf.len(),
+        };
+        self.scan_chunk(&location, out);
+        self.file_layer = None;
+        self.buf.clear();
+        Ok(FileOutcome::Scanned { bytes: total })
     }
 
     fn scan_chunk(&mut self, at: &ChunkLocation<'_>, out: &mut FileFindings) {
@@ -244,7 +282,7 @@ impl<'a> FileScanner<'a> {
         out: &mut FileFindings,
     ) {
         // Where the value sits in the file: the match, or the encoded run it was inside.
-        let (place, bytes, layers): (usize, &[u8], Vec<Encoding>) = match &c.layer {
+        let (place, bytes, mut layers): (usize, &[u8], Vec<Encoding>) = match &c.layer {
             Some(l) => (
                 l.outer.start,
                 self.scratch.decoded[l.buffer].as_slice(),
@@ -252,6 +290,9 @@ impl<'a> FileScanner<'a> {
             ),
             None => (c.secret.start, self.buf.as_slice(), Vec::new()),
         };
+        if let Some(outer) = self.file_layer {
+            layers.insert(0, outer);
+        }
         if !at.owned.contains(&place) {
             return;
         }

@@ -12,6 +12,7 @@ pub mod file;
 pub mod git;
 pub mod redact;
 mod tracked;
+pub mod utf16;
 pub(crate) mod walk;
 
 pub use walk::display_path;
