@@ -409,7 +409,7 @@ fn random_value(shape: &Shape, rng: &mut SplitMix, lengthen: bool) -> String {
     let mut v = shape.sample(rng, lengthen);
     for _ in 0..8 {
         if super::filter::reject_any(v.as_bytes()).is_none()
-            && super::filter::shannon_entropy(v.as_bytes()) >= 3.0
+            && super::filter::shannon_entropy(v.as_bytes()) >= super::GENERIC_DEFAULT_ENTROPY
         {
             break;
         }
@@ -418,8 +418,8 @@ fn random_value(shape: &Shape, rng: &mut SplitMix, lengthen: bool) -> String {
     v
 }
 
-/// The value with its first variable class one short of its minimum, when that makes it
-/// no longer of the shape (a class of fixed length followed by nothing of the same alphabet).
+/// The shortest value of the shape one character shorter, when that ends it inside its last
+/// class (so it is no longer of the shape); `None` when the shape ends in a literal.
 fn shortened(shape: &Shape, value: &str) -> Option<String> {
     let last = shape.0.last()?;
     match last {

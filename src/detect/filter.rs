@@ -189,8 +189,6 @@ pub fn is_generic_non_secret(secret: &[u8]) -> bool {
     reject_generic(secret).is_some()
 }
 
-/// Why a generic assignment's value is not a credential, if it is not: the regex alone
-/// also matches code, names, references to stores, hashes, ids and made-up test values.
 /// A value next to a provider's name, of the provider's documented shape: the shape already
 /// rules out most code, so only what a shape cannot tell apart is refused here: words and
 /// identifiers of words (`scraperapi_key = my_scraperapi_key_here`), sequences, and values
@@ -216,6 +214,8 @@ pub fn reject_contextual(secret: &[u8]) -> Option<Rejection> {
     None
 }
 
+/// Why a generic assignment's value is not a credential, if it is not: the regex alone
+/// also matches code, names, references to stores, hashes, ids and made-up test values.
 pub fn reject_generic(secret: &[u8]) -> Option<Rejection> {
     let lower = secret.to_ascii_lowercase();
     let text = String::from_utf8_lossy(&lower);

@@ -43,7 +43,6 @@ const ENCODED_PREFIXES: &[&str] = &[
     "dop_v1_",
     "shpat_",
     "pypi-AgE",
-    "hf_",
     "glsa_",
 ];
 

@@ -93,10 +93,6 @@ pub struct FileScanner<'a> {
     /// Secrets reported from the current file, and those over the cap.
     reported: std::cell::Cell<usize>,
     over_cap: std::cell::Cell<u64>,
-    /// The layer the whole current file was decoded from (UTF-16), if any.
-    file_layer: Option<Encoding>,
-    /// The raw bytes of a UTF-16 file while its transcoded text is in `buf`.
-    raw: Vec<u8>,
 }
 
 impl<'a> FileScanner<'a> {
@@ -108,8 +104,6 @@ impl<'a> FileScanner<'a> {
             buf: Vec::new(),
             reported: std::cell::Cell::new(0),
             over_cap: std::cell::Cell::new(0),
-            file_layer: None,
-            raw: Vec::new(),
         }
     }
 
@@ -180,6 +174,7 @@ impl<'a> FileScanner<'a> {
                 display,
                 lines_before,
                 owned: owned_start..owned_end,
+                layer: None,
             };
             self.scan_chunk(&location, out);
             if eof {
@@ -203,20 +198,17 @@ impl<'a> FileScanner<'a> {
         display: &str,
         out: &mut FileFindings,
     ) -> io::Result<FileOutcome> {
-        let mut raw = std::mem::take(&mut self.raw);
-        raw.clear();
-        raw.append(&mut self.buf);
+        // Rare enough that the raw bytes need no buffer kept across files.
+        let mut raw = std::mem::take(&mut self.buf);
         let total = read_so_far + reader.read_to_end(&mut raw)? as u64;
         utf16::transcode(&raw, order, &mut self.buf);
-        self.raw = raw;
-        self.file_layer = Some(Encoding::Utf16);
         let location = ChunkLocation {
             display,
             lines_before: 0,
             owned: 0..self.buf.len(),
+            layer: Some(Encoding::Utf16),
         };
         self.scan_chunk(&location, out);
-        self.file_layer = None;
         self.buf.clear();
         Ok(FileOutcome::Scanned { bytes: total })
     }
@@ -290,7 +282,7 @@ impl<'a> FileScanner<'a> {
             ),
             None => (c.secret.start, self.buf.as_slice(), Vec::new()),
         };
-        if let Some(outer) = self.file_layer {
+        if let Some(outer) = at.layer {
             layers.insert(0, outer);
         }
         if !at.owned.contains(&place) {
@@ -358,6 +350,8 @@ struct ChunkLocation<'a> {
     lines_before: u64,
     /// Candidates whose secret starts in this range belong to this chunk.
     owned: std::ops::Range<usize>,
+    /// The layer the whole buffer was decoded from (a UTF-16 file), if any.
+    layer: Option<Encoding>,
 }
 
 /// True when `reader` has at least one more byte.
