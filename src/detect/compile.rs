@@ -7,8 +7,8 @@ use super::syntax::{DetectorFile, DetectorSyntax};
 use super::validate::Validator;
 use super::{
     ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
-    DetectorSet, DetectorSource, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample, LazyRegex, Span,
-    contextual, layers,
+    DetectorSet, DetectorSource, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample, LazyRegex,
+    Prefilter, Span, contextual, layers,
 };
 use crate::model::{Confidence, Level};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -118,27 +118,26 @@ impl DetectorSet {
             }
             h.finalize().to_hex()[..16].to_string()
         };
-        let (prefilter, keyword_owners, base64_markers) = build_prefilter(&detectors)?;
+        let prefilter = build_prefilter(&detectors)?;
         Ok(DetectorSet {
             detectors,
             known,
             known_accounts,
             examples,
             prefilter,
-            keyword_owners,
-            base64_markers,
             hash,
         })
     }
 }
 
-type Prefilter = (AhoCorasick, Vec<Vec<u32>>, std::ops::Range<usize>);
-
-fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
+/// Lowercased keywords -> the detectors that listed them, in first-seen order.
+fn keyword_table<'d>(
+    detectors: impl Iterator<Item = (usize, &'d Detector)>,
+) -> (Vec<String>, Vec<Vec<u32>>) {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut patterns: Vec<String> = Vec::new();
     let mut owners: Vec<Vec<u32>> = Vec::new();
-    for (i, d) in detectors.iter().enumerate() {
+    for (i, d) in detectors {
         let unique: BTreeSet<String> = d.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
         for kw in unique {
             let slot = *index.entry(kw.clone()).or_insert_with(|| {
@@ -149,18 +148,60 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
             owners[slot].push(i as u32);
         }
     }
+    (patterns, owners)
+}
+
+/// The first stage holds the format and generic detectors' keywords, the base64 markers and
+/// the contextual triggers; the provider names of contextual rows go to a second automaton
+/// searched only on lines holding a trigger. Keeping hundreds of names out of the first
+/// stage's DFA keeps its build (most of start-up) and its size (the scan's hot loop) as
+/// they were before the long tail.
+fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
+    let (mut patterns, mut owners) = keyword_table(
+        detectors
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.contextual.is_none()),
+    );
     let markers_start = patterns.len();
     for m in layers::base64_markers() {
         patterns.push(m);
         owners.push(Vec::new());
     }
-    let prefilter = AhoCorasick::builder()
+    let triggers_start = patterns.len();
+    for t in contextual::TRIGGERS {
+        patterns.push(t.to_string());
+        owners.push(Vec::new());
+    }
+    let build_error = |e: aho_corasick::BuildError| DetectorError::Prefilter(e.to_string());
+    let first = AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
         .kind(Some(AhoCorasickKind::DFA))
         .build(&patterns)
-        .map_err(|e| DetectorError::Prefilter(e.to_string()))?;
-    Ok((prefilter, owners, markers_start..patterns.len()))
+        .map_err(build_error)?;
+    let (names, name_owners) = keyword_table(
+        detectors
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.contextual.is_some()),
+    );
+    // A contiguous NFA: built in a fraction of a DFA's time, and it only ever reads the
+    // lines a trigger selected.
+    let names = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(&names)
+        .map_err(build_error)?;
+    Ok(Prefilter {
+        first,
+        owners,
+        base64_markers: markers_start..triggers_start,
+        triggers: triggers_start..patterns.len(),
+        names,
+        name_owners,
+    })
 }
 
 fn compile_one(

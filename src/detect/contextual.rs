@@ -5,9 +5,10 @@
 //! `SCRAPERAPI_KEY = "..."`. Writing one hand regex per provider would cost 500 regexes to
 //! review; instead each provider is one `[[contextual]]` row of data (its names, the value's
 //! shape, its documentation), and this module turns a row into an ordinary detector:
-//! keywords for the prefilter (every spelling of every name) and a confirming regex built
-//! from one template. Rows therefore cost nothing until one of their names occurs, and their
-//! regexes compile lazily like every embedded detector's.
+//! keywords (the distinctive word of each name, or every spelling of it) and a confirming
+//! regex built from one template. The names are not in the first prefilter stage: they are
+//! searched only on lines holding one of [`TRIGGERS`], so rows cost nothing on other lines
+//! or at start-up, and their regexes compile lazily like every embedded detector's.
 //!
 //! The shape grammar is deliberately small (literals and ASCII classes with counts) so that
 //! the same shape both builds the regex and generates the synthetic values the self-test
@@ -17,6 +18,11 @@
 
 use super::syntax::{ContextualSyntax, DetectorSyntax};
 use std::fmt::Write;
+
+/// Words an assignment of a key has on its line (`_API_KEY`, `.secret`, `Token`, `passwd`,
+/// `auth`): the first prefilter stage looks for these, and only their lines are searched for
+/// provider names. A row's name with none of them on its line is not a key's setting.
+pub const TRIGGERS: &[&str] = &["key", "token", "secret", "pass", "auth"];
 
 /// Bytes of name allowed between the provider's name and the separator (`_API_KEY`,
 /// `.secretKey`, ` SECRET`).
@@ -262,8 +268,7 @@ const KEYWORD_WORD: usize = 6;
 
 /// What the prefilter looks for to find a name: its longest word when that is distinctive
 /// enough (`scraper` for `scraper api`: the regex then checks the rest), else every
-/// spelling. Fewer, shorter keywords keep the prefilter's automaton small, and its build
-/// is most of nhiscan's start-up.
+/// spelling. Fewer, shorter keywords keep the name automaton small and quick to build.
 fn prefilter_words(name: &str) -> Vec<String> {
     let longest = name
         .split_whitespace()

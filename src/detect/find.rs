@@ -144,43 +144,51 @@ impl DetectorSet {
     }
 
     /// One prefilter pass; each keyword hit adds a window to every detector that owns the
-    /// keyword, merged with that detector's previous window when they touch.
+    /// keyword, merged with that detector's previous window when they touch. A contextual
+    /// trigger's line is searched once for provider names, each adding its rows' windows.
     fn collect_windows(&self, buf: &[u8], scratch: &mut Scratch) {
+        let p = &self.prefilter;
         let mut line: Option<(usize, usize)> = None;
-        for m in self.prefilter.find_overlapping_iter(buf) {
+        // End of the last line searched for provider names.
+        let mut names_searched_to = 0;
+        for m in p.first.find_overlapping_iter(buf) {
             let (hit_start, hit_end) = (m.start(), m.end());
-            if self.base64_markers.contains(&m.pattern().as_usize()) {
+            let pattern = m.pattern().as_usize();
+            if p.base64_markers.contains(&pattern) {
                 scratch.encoded_hits.push(hit_start);
                 continue;
             }
-            for &d in &self.keyword_owners[m.pattern().as_usize()] {
+            let mut line_of_hit = || match line {
+                // Consecutive hits on one line share its bounds.
+                Some((s, e)) if s <= hit_start && hit_end <= e => (s, e),
+                _ => {
+                    let bounds = line_window(buf, hit_start, hit_end);
+                    line = Some(bounds);
+                    bounds
+                }
+            };
+            if p.triggers.contains(&pattern) {
+                if hit_start < names_searched_to {
+                    continue;
+                }
+                let (start, end) = line_of_hit();
+                names_searched_to = end;
+                for name in p.names.find_overlapping_iter(&buf[start..end]) {
+                    for &d in &p.name_owners[name.pattern().as_usize()] {
+                        add_window(scratch, d, start, end);
+                    }
+                }
+                continue;
+            }
+            for &d in &p.owners[pattern] {
                 let (start, end) = match self.get(d).span {
-                    Span::Line => match line {
-                        // Consecutive hits on one line share its bounds.
-                        Some((s, e)) if s <= hit_start && hit_end <= e => (s, e),
-                        _ => {
-                            let bounds = line_window(buf, hit_start, hit_end);
-                            line = Some(bounds);
-                            bounds
-                        }
-                    },
+                    Span::Line => line_of_hit(),
                     Span::Bytes { lookback, window } => (
                         hit_start.saturating_sub(lookback),
                         extend_to_line_end(buf, hit_end.saturating_add(window)),
                     ),
                 };
-                let windows = &mut scratch.windows[d as usize];
-                match windows.last_mut() {
-                    Some(last) if start <= last.end && last.start <= end => {
-                        last.start = last.start.min(start);
-                        last.end = last.end.max(end);
-                    }
-                    Some(_) => windows.push(start..end),
-                    None => {
-                        scratch.touched.push(d);
-                        windows.push(start..end);
-                    }
-                }
+                add_window(scratch, d, start, end);
             }
         }
     }
@@ -308,6 +316,23 @@ impl DetectorSet {
             Some((_, Verdict::Unknown)) => Reason::Format,
         };
         Ok((confidence_of(reason, d.confidence), reason))
+    }
+}
+
+/// Add `start..end` to detector `d`'s windows, merged with its previous one when they touch
+/// (hits arrive in buffer order, so only the last window can touch).
+fn add_window(scratch: &mut Scratch, d: u32, start: usize, end: usize) {
+    let windows = &mut scratch.windows[d as usize];
+    match windows.last_mut() {
+        Some(last) if start <= last.end && last.start <= end => {
+            last.start = last.start.min(start);
+            last.end = last.end.max(end);
+        }
+        Some(_) => windows.push(start..end),
+        None => {
+            scratch.touched.push(d);
+            windows.push(start..end);
+        }
     }
 }
 

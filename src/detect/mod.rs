@@ -264,14 +264,27 @@ pub struct DetectorSet {
     /// AWS account ids used in examples -> their index in `examples`.
     known_accounts: HashMap<String, u32>,
     examples: Vec<KnownExample>,
-    prefilter: AhoCorasick,
-    /// Prefilter pattern index -> detectors that listed that keyword.
-    keyword_owners: Vec<Vec<u32>>,
-    /// Prefilter pattern indices of base64-encoded PEM headers: a hit means "decode the
-    /// run around me and look inside".
-    base64_markers: std::ops::Range<usize>,
+    prefilter: Prefilter,
     /// blake3 of every detector source, so caches can tell when detectors changed.
     hash: String,
+}
+
+/// Which detectors to run where: one pass of `first` over a buffer, then `names` over the
+/// lines where a contextual trigger hit.
+#[derive(Debug)]
+struct Prefilter {
+    first: AhoCorasick,
+    /// `first`'s pattern index -> detectors that listed that keyword.
+    owners: Vec<Vec<u32>>,
+    /// `first`'s pattern indices of base64 markers: a hit means "decode the run around me
+    /// and look inside".
+    base64_markers: std::ops::Range<usize>,
+    /// `first`'s pattern indices of [`contextual::TRIGGERS`]: a hit means "look for
+    /// provider names on this line".
+    triggers: std::ops::Range<usize>,
+    /// Provider names of contextual rows, and their owners by pattern index.
+    names: AhoCorasick,
+    name_owners: Vec<Vec<u32>>,
 }
 
 /// One problem in one detector definition.
