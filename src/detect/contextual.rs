@@ -41,7 +41,6 @@ enum Piece {
     /// An ASCII class: its members, and how many of them.
     Class {
         members: Vec<u8>,
-        source: String,
         min: usize,
         max: usize,
     },
@@ -83,12 +82,7 @@ impl Shape {
                     let (min, max, next) = counts(bytes, close + 1).ok_or_else(|| {
                         format!("class at byte {i} needs a count `{{n}}` or `{{n,m}}`")
                     })?;
-                    pieces.push(Piece::Class {
-                        members,
-                        source: text[i..=close].to_string(),
-                        min,
-                        max,
-                    });
+                    pieces.push(Piece::Class { members, min, max });
                     i = next;
                 }
                 c if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b':' | b'.') => {
@@ -129,20 +123,13 @@ impl Shape {
         for p in &self.0 {
             match p {
                 Piece::Literal(c) => out.push_str(&regex_syntax_escape(*c)),
-                Piece::Class {
-                    source, min, max, ..
-                } if min == max => {
-                    let _ = write!(out, "{source}{{{min}}}");
-                }
-                Piece::Class {
-                    source, min, max, ..
-                } if *max == OPEN => {
-                    let _ = write!(out, "{source}{{{min},}}");
-                }
-                Piece::Class {
-                    source, min, max, ..
-                } => {
-                    let _ = write!(out, "{source}{{{min},{max}}}");
+                Piece::Class { members, min, max } => {
+                    let class = class_regex(members);
+                    let _ = match *max {
+                        m if m == *min => write!(out, "{class}{{{min}}}"),
+                        OPEN => write!(out, "{class}{{{min},}}"),
+                        m => write!(out, "{class}{{{min},{m}}}"),
+                    };
                 }
             }
         }
@@ -189,11 +176,37 @@ impl Shape {
 }
 
 fn regex_syntax_escape(c: u8) -> String {
-    if c.is_ascii_alphanumeric() || c == b'_' {
-        (c as char).to_string()
-    } else {
-        format!("\\{}", c as char)
+    regex::escape(&(c as char).to_string())
+}
+
+/// A class written back from its members, runs as ranges and only the bytes a class
+/// needs escaped escaped: the same regex whatever escapes the row used (`\/` is an error
+/// for some regex engines, and the benchmarks hand these patterns to ripgrep).
+fn class_regex(members: &[u8]) -> String {
+    let mut out = String::from("[");
+    let mut i = 0;
+    while i < members.len() {
+        let mut j = i;
+        while j + 1 < members.len() && members[j + 1] == members[j] + 1 {
+            j += 1;
+        }
+        let push = |out: &mut String, c: u8| {
+            if matches!(c, b'\\' | b']' | b'[' | b'^' | b'-' | b'&' | b'~') {
+                out.push('\\');
+            }
+            out.push(c as char);
+        };
+        push(&mut out, members[i]);
+        if j >= i + 2 {
+            out.push('-');
+            push(&mut out, members[j]);
+            i = j + 1;
+        } else {
+            i += 1;
+        }
     }
+    out.push(']');
+    out
 }
 
 /// The members of an ASCII class body (`a-zA-Z0-9_-`).
@@ -480,7 +493,10 @@ mod tests {
     #[test]
     fn shapes_parse_into_regexes_and_reject_what_the_generator_cannot_draw() {
         let s = Shape::parse("pk_[a-f0-9]{32}").unwrap();
-        assert_eq!(s.regex(), "pk_[a-f0-9]{32}");
+        assert_eq!(s.regex(), "pk_[0-9a-f]{32}");
+        // Escapes the row used are normalised: `\/` is no escape every engine accepts.
+        let b64 = Shape::parse(r"[A-Za-z0-9+\/=]{40}").unwrap();
+        assert_eq!(b64.regex(), "[+/-9=A-Za-z]{40}");
         assert_eq!(s.min_len(), 35);
         let uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
         assert_eq!(
