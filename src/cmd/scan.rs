@@ -13,7 +13,9 @@ use nhiscan::scan::{Progress, WalkOptions, redact::Fingerprinter};
 use std::io::IsTerminal;
 
 pub fn run(args: ScanArgs) -> Result<u8> {
-    let set = load_detectors(&args.detectors)?;
+    // Lives until the process exits: freeing thousands of compiled detectors one by one
+    // would only add to a short scan's time.
+    let set: &'static _ = Box::leak(Box::new(load_detectors(&args.detectors)?));
     let baseline = match &args.suppress.baseline {
         Some(path) => Some(Baseline::load(path)?),
         None => None,
@@ -44,7 +46,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     }
     let threads = thread_count(args.walk.threads);
     let request = ScanRequest {
-        set: &set,
+        set,
         walk: WalkOptions {
             paths,
             no_ignore: args.walk.no_ignore,

@@ -3,20 +3,25 @@
 //! keyword prefilter built over all detectors.
 
 use super::magic::Magic;
-use super::syntax::{DetectorFile, DetectorSyntax};
+use super::syntax::{DetectorFile, DetectorSyntax, KnownExampleSyntax};
 use super::validate::Validator;
 use super::{
     ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
-    DetectorSet, DetectorSource, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample, LazyRegex,
-    Prefilter, Span, contextual, layers,
+    DetectorSet, DetectorSource, FirstStage, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample,
+    LazyRegex, Prefilter, Span, contextual, layers,
 };
 use crate::model::{Confidence, Level};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 impl DetectorSet {
     /// Parse, validate and compile `sources`, reporting every problem found.
+    ///
+    /// Start-up is most of a small scan's time, so the files are parsed and compiled on
+    /// several threads (each file on its own, largest first) and merged in their given
+    /// order, so ids, problems and examples come out as if read one after another.
     pub fn compile(sources: &[DetectorSource]) -> Result<DetectorSet, DetectorError> {
         let mut problems = Vec::new();
         let mut detectors = Vec::new();
@@ -24,18 +29,9 @@ impl DetectorSet {
         let mut known: HashMap<Box<[u8]>, u32> = HashMap::new();
         let mut known_accounts: HashMap<String, u32> = HashMap::new();
         let mut examples: Vec<KnownExample> = Vec::new();
-        for source in sources {
-            // Every syntax and type problem of the file, each with its line; the checks
-            // below still run on the rest of it.
-            let (file, found) =
-                crate::model::toml_recover::deserialize_all::<DetectorFile>(&source.text);
-            problems.extend(found.iter().map(|p| DetectorProblem {
-                origin: source.origin.clone(),
-                detector: None,
-                message: p.at(&source.text),
-            }));
-            let Some(file) = file else { continue };
-            for e in file.known_examples {
+        for (source, compiled) in sources.iter().zip(compile_sources(sources)) {
+            problems.extend(compiled.problems);
+            for e in compiled.known_examples {
                 let problem = match (&e.value, &e.aws_account) {
                     (Some(_), Some(_)) | (None, None) => {
                         Some("known_example needs exactly one of value and aws_account")
@@ -74,36 +70,22 @@ impl DetectorSet {
                     origin: source.origin.clone(),
                 });
             }
-            // Contextual rows become detectors like the written ones; a row's own problems
-            // (names, shape) are reported under its id.
-            let mut rows: Vec<(DetectorSyntax, Option<ContextualRow>)> =
-                file.detectors.into_iter().map(|s| (s, None)).collect();
-            for row in file.contextual {
-                match contextual::to_detector(&row) {
-                    Ok((syntax, shape)) => {
-                        rows.push((syntax, Some(ContextualRow { syntax: row, shape })))
-                    }
-                    Err(found) => {
-                        problems.extend(found.into_iter().map(|message| DetectorProblem {
-                            origin: source.origin.clone(),
-                            detector: Some(row.id.clone()),
-                            message,
-                        }))
-                    }
-                }
-            }
-            for (syntax, row) in rows {
-                if let Some(first) = seen.insert(syntax.id.clone(), source.origin.clone()) {
+            for compiled in compiled.detectors {
+                let id = match &compiled {
+                    Ok(d) => d.id.clone(),
+                    Err((id, _)) => id.clone(),
+                };
+                if let Some(first) = seen.insert(id.clone(), source.origin.clone()) {
                     problems.push(DetectorProblem {
                         origin: source.origin.clone(),
-                        detector: Some(syntax.id.clone()),
+                        detector: Some(id),
                         message: format!("duplicate id (first defined in {first})"),
                     });
                     continue;
                 }
-                match compile_one(syntax, &source.origin, source.embedded, row) {
+                match compiled {
                     Ok(d) => detectors.push(d),
-                    Err(mut p) => problems.append(&mut p),
+                    Err((_, mut p)) => problems.append(&mut p),
                 }
             }
         }
@@ -128,6 +110,90 @@ impl DetectorSet {
             hash,
         })
     }
+}
+
+/// One detector file, parsed and compiled on its own: its problems, its known examples
+/// (checked against the others' by the caller), and each definition compiled or refused
+/// under its id.
+#[derive(Default)]
+struct CompiledSource {
+    problems: Vec<DetectorProblem>,
+    known_examples: Vec<KnownExampleSyntax>,
+    #[allow(clippy::type_complexity)]
+    detectors: Vec<Result<Detector, (String, Vec<DetectorProblem>)>>,
+}
+
+/// Each source compiled, in the order given, on up to four threads.
+fn compile_sources(sources: &[DetectorSource]) -> Vec<CompiledSource> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(sources.len());
+    if threads <= 1 {
+        return sources.iter().map(compile_source).collect();
+    }
+    // Largest files first, taken by whichever thread is free, so one long file does not
+    // finish alone at the end.
+    let mut order: Vec<usize> = (0..sources.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sources[i].text.len()));
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, CompiledSource)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&i) = order.get(n) else { break };
+                        mine.push((i, compile_source(&sources[i])));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, c)| c).collect()
+}
+
+fn compile_source(source: &DetectorSource) -> CompiledSource {
+    let mut out = CompiledSource::default();
+    // Every syntax and type problem of the file, each with its line; the checks below
+    // still run on the rest of it.
+    let (file, found) = crate::model::toml_recover::deserialize_all::<DetectorFile>(&source.text);
+    out.problems.extend(found.iter().map(|p| DetectorProblem {
+        origin: source.origin.clone(),
+        detector: None,
+        message: p.at(&source.text),
+    }));
+    let Some(file) = file else { return out };
+    out.known_examples = file.known_examples;
+    // Contextual rows become detectors like the written ones; a row's own problems
+    // (names, shape) are reported under its id.
+    let mut rows: Vec<(DetectorSyntax, Option<ContextualRow>)> =
+        file.detectors.into_iter().map(|s| (s, None)).collect();
+    for row in file.contextual {
+        match contextual::to_detector(&row) {
+            Ok((syntax, shape)) => rows.push((syntax, Some(ContextualRow { syntax: row, shape }))),
+            Err(found) => out
+                .problems
+                .extend(found.into_iter().map(|message| DetectorProblem {
+                    origin: source.origin.clone(),
+                    detector: Some(row.id.clone()),
+                    message,
+                })),
+        }
+    }
+    for (syntax, row) in rows {
+        let id = syntax.id.clone();
+        out.detectors
+            .push(compile_one(syntax, &source.origin, source.embedded, row).map_err(|p| (id, p)));
+    }
+    out
 }
 
 /// Lowercased keywords -> the detectors that listed them, in first-seen order.
@@ -174,12 +240,8 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
         owners.push(Vec::new());
     }
     let build_error = |e: aho_corasick::BuildError| DetectorError::Prefilter(e.to_string());
-    let first = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&patterns)
-        .map_err(build_error)?;
+    let triggers_end = patterns.len();
+    let first = FirstStage::new(patterns).map_err(build_error)?;
     let (names, name_owners) = keyword_table(
         detectors
             .iter()
@@ -198,7 +260,7 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
         first,
         owners,
         base64_markers: markers_start..triggers_start,
-        triggers: triggers_start..patterns.len(),
+        triggers: triggers_start..triggers_end,
         names,
         name_owners,
     })

@@ -151,7 +151,7 @@ impl DetectorSet {
         let mut line: Option<(usize, usize)> = None;
         // End of the last line searched for provider names.
         let mut names_searched_to = 0;
-        for m in p.first.find_overlapping_iter(buf) {
+        for m in p.first.automaton(buf.len()).find_overlapping_iter(buf) {
             let (hit_start, hit_end) = (m.start(), m.end());
             let pattern = m.pattern().as_usize();
             if p.base64_markers.contains(&pattern) {
@@ -443,7 +443,7 @@ fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::DetectorSource;
+    use crate::detect::{DetectorSource, FirstStage};
 
     /// The pairwise rule the sweep must give the same answer as.
     fn resolve_pairwise(set: &DetectorSet, mut candidates: Vec<Candidate>) -> Vec<Range<usize>> {
@@ -516,5 +516,46 @@ mod tests {
             let got: Vec<Range<usize>> = swept.into_iter().map(|c| c.secret).collect();
             assert_eq!(got, expected);
         }
+    }
+
+    #[test]
+    fn the_first_stage_finds_the_same_before_and_after_its_dfa_is_built() {
+        let set = DetectorSet::compile(&DetectorSource::embedded()).unwrap();
+        let mut text = String::new();
+        for i in 0..set.len() as u32 {
+            let (examples, negatives) = set.get(i).cases();
+            for e in examples.iter().chain(&negatives) {
+                text.push_str(e);
+                text.push_str("\n\n");
+            }
+        }
+        assert!(
+            (text.len() as u64) < FirstStage::DFA_AFTER,
+            "the NFA must run first"
+        );
+        let found = |set: &DetectorSet| {
+            let mut scratch = Scratch::default();
+            set.find(text.as_bytes(), &mut scratch);
+            let mut all: Vec<(u32, Range<usize>)> = scratch
+                .candidates
+                .iter()
+                .chain(&scratch.decoded_candidates)
+                .map(|c| (c.detector, c.secret.clone()))
+                .collect();
+            all.sort_by_key(|(d, r)| (r.start, r.end, *d));
+            all
+        };
+        let on_nfa = found(&set);
+        assert!(set.prefilter.first.dfa.get().is_none());
+        set.prefilter
+            .first
+            .automaton(FirstStage::DFA_AFTER as usize);
+        assert!(
+            set.prefilter.first.dfa.get().is_some(),
+            "the DFA was not built"
+        );
+        let on_dfa = found(&set);
+        assert!(on_nfa.len() > 3000, "only {} candidates", on_nfa.len());
+        assert_eq!(on_nfa, on_dfa);
     }
 }

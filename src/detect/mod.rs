@@ -26,11 +26,12 @@ pub use selftest::{SelfTestFailure, self_test};
 pub use verdict::{Reason, Rejection, Rejections};
 
 use crate::model::{Confidence, Level};
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use syntax::DetectorSyntax;
 use validate::Validator;
 
@@ -273,7 +274,7 @@ pub struct DetectorSet {
 /// lines where a contextual trigger hit.
 #[derive(Debug)]
 struct Prefilter {
-    first: AhoCorasick,
+    first: FirstStage,
     /// `first`'s pattern index -> detectors that listed that keyword.
     owners: Vec<Vec<u32>>,
     /// `first`'s pattern indices of base64 markers: a hit means "decode the run around me
@@ -285,6 +286,63 @@ struct Prefilter {
     /// Provider names of contextual rows, and their owners by pattern index.
     names: AhoCorasick,
     name_owners: Vec<Vec<u32>>,
+}
+
+/// The first stage's automaton. A DFA searches fastest but takes most of start-up to build,
+/// which a pre-commit hook or a 50-file tree never earns back; so a scan starts on a
+/// contiguous NFA (a fraction of the build) and the scanner thread that takes the input
+/// past [`FirstStage::DFA_AFTER`] bytes builds the DFA, which every search uses from then
+/// on. Both report the same overlapping matches.
+#[derive(Debug)]
+struct FirstStage {
+    patterns: Vec<String>,
+    nfa: AhoCorasick,
+    dfa: OnceLock<AhoCorasick>,
+    searched: AtomicU64,
+    building: AtomicBool,
+}
+
+impl FirstStage {
+    /// Input searched before the DFA pays for itself.
+    const DFA_AFTER: u64 = 4 << 20;
+
+    fn new(patterns: Vec<String>) -> Result<FirstStage, aho_corasick::BuildError> {
+        Ok(FirstStage {
+            nfa: Self::builder()
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&patterns)?,
+            patterns,
+            dfa: OnceLock::new(),
+            searched: AtomicU64::new(0),
+            building: AtomicBool::new(false),
+        })
+    }
+
+    fn builder() -> AhoCorasickBuilder {
+        let mut b = AhoCorasick::builder();
+        b.ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard);
+        b
+    }
+
+    /// The automaton to search a buffer of `len` bytes with.
+    fn automaton(&self, len: usize) -> &AhoCorasick {
+        if let Some(dfa) = self.dfa.get() {
+            return dfa;
+        }
+        let searched = self.searched.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
+        if searched >= Self::DFA_AFTER && !self.building.swap(true, Ordering::Relaxed) {
+            // Built from the same patterns as the NFA, so it cannot fail for another
+            // reason than size; then the NFA simply stays.
+            if let Ok(dfa) = Self::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&self.patterns)
+            {
+                return self.dfa.get_or_init(|| dfa);
+            }
+        }
+        &self.nfa
+    }
 }
 
 /// One problem in one detector definition.

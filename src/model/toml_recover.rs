@@ -27,6 +27,14 @@ pub struct Problem {
 /// for the caller's own checks; it must not be used as the configuration.
 pub fn deserialize_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<Problem>) {
     let (mut table, syntax) = DeTable::parse_recoverable(text);
+    if syntax.is_empty() {
+        // The common case, a valid file, deserializes the parsed table itself rather than a
+        // copy kept for recovery; only a file with a problem is parsed a second time.
+        if let Ok(value) = T::deserialize(toml::de::Deserializer::from(table)) {
+            return (Some(value), Vec::new());
+        }
+        table = DeTable::parse_recoverable(text).0;
+    }
     let mut problems: Vec<Problem> = syntax.iter().map(problem).collect();
     loop {
         let deserializer = toml::de::Deserializer::from(table.clone());
