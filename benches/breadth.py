@@ -62,7 +62,7 @@ def main():
     cases = write_tree(detectors)
     import run as precision  # the precision benchmark's runners, the same flags
     os.makedirs(precision.OUT, exist_ok=True)
-    tools = {"nhiscan": lambda: files_of(precision.run_nhiscan(NHISCAN, "breadth", TREE, []))}
+    tools = {"nhiscan": lambda: levels_of(precision.run_nhiscan(NHISCAN, "breadth", TREE, []))}
     if not args.no_peers:
         kf, bl = precision.ensure_peers()
         tools["kingfisher"] = lambda: files_of(precision.run_kingfisher(kf, "breadth", TREE))
@@ -72,6 +72,15 @@ def main():
         t = time.time()
         results[name] = fn()
         print(f"{name}: {time.time() - t:.1f} s", file=sys.stderr)
+        if name == "nhiscan":
+            # What a CI gate sees: the findings that fail the build (deny), and those of
+            # them at medium confidence or above (the `--min-confidence medium` view).
+            all_findings = results[name]
+            results["nhiscan deny"] = {p for p, (level, _) in all_findings.items() if "deny" in level}
+            results["nhiscan deny medium+"] = {
+                p for p, (level, conf) in all_findings.items()
+                if "deny" in level and conf & {"medium", "high"}}
+            results[name] = set(all_findings)
     rows = collections.defaultdict(lambda: collections.Counter())
     for rel, fam, positive in cases:
         for name, hit in results.items():
@@ -79,7 +88,7 @@ def main():
             key = ("tp" if found else "fn") if positive else ("fp" if found else "tn")
             rows[fam][(name, key)] += 1
             rows["ALL"][(name, key)] += 1
-    names = list(tools)
+    names = list(results)
     head = "| family | positives | negatives | " + " | ".join(
         f"{n} recall | {n} FP" for n in names) + " |"
     print(head)
@@ -93,6 +102,16 @@ def main():
             cells.append(f"{c[(n, 'tp')] / pos:.2f}" if pos else "-")
             cells.append(f"{c[(n, 'fp')] / neg:.2f}" if neg else "-")
         print(f"| {fam} | {pos} | {neg} | " + " | ".join(cells) + " |")
+
+
+def levels_of(run):
+    """Like files_of, with the levels and confidences reported in each file."""
+    out = collections.defaultdict(lambda: (set(), set()))
+    for f in run[0]:
+        if f.confidence != "example":
+            out[os.path.normpath(f.path)][0].add(f.level)
+            out[os.path.normpath(f.path)][1].add(f.confidence)
+    return dict(out)
 
 
 def files_of(run):
