@@ -317,3 +317,86 @@ fn utf16_files_are_scanned_as_text_with_their_layer_recorded() {
         ]
     );
 }
+
+/// Every exposure of the identity found by `detector_prefix`, as (place, decoded layers).
+fn exposures_of(inv: &serde_json::Value, detector_prefix: &str) -> Vec<Vec<(String, String)>> {
+    inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            i["exposures"][0]["detector"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(detector_prefix)
+        })
+        .map(|i| {
+            i["exposures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (place(e), e["origin"]["decoded"].to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn escaped_values_are_unescaped_and_are_the_same_identity_as_in_plain() {
+    // Synthetic, to the documented formats: a Slack incoming-webhook URL
+    // (`T`/`B` ids, 24-character secret) and a 40-character AWS secret access key holding
+    // the `/` and `+` that percent-encoding changes.
+    const HOOK: &str =
+        "https://hooks.slack.com/services/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";
+    const AWS_SECRET: &str = "Zq3v9Xk/Lm2Pn7Hc+Rt5Wy8Bd1Fg4Js6Ta0Ue/Vb";
+    let tmp = tempfile::tempdir().unwrap();
+    // PHP's json_encode and many JSON writers escape every slash.
+    fs::write(
+        tmp.path().join("hooks.json"),
+        format!(
+            "{{\n  \"channel\": \"#deploys\",\n  \"url\": \"{}\"\n}}\n",
+            HOOK.replace('/', "\\/")
+        ),
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("notify.env"),
+        format!("SLACK_WEBHOOK_URL={HOOK}\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n"),
+    )
+    .unwrap();
+    let encoded = AWS_SECRET.replace('/', "%2F").replace('+', "%2B");
+    fs::write(
+        tmp.path().join("request.log"),
+        format!("POST /session body: region=eu-west-1&aws_secret_access_key={encoded}&ttl=900\n"),
+    )
+    .unwrap();
+    let (code, inv) = scan_json(tmp.path(), &[".", "--no-history"]);
+    assert_eq!(code, 1);
+
+    let slack = exposures_of(&inv, "slack.");
+    assert_eq!(slack.len(), 1, "one webhook, one identity: {slack:?}");
+    let mut places = slack[0].clone();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("hooks.json:3".to_string(), "[\"json-escape\"]".to_string()),
+            ("notify.env:1".to_string(), "null".to_string()),
+        ]
+    );
+
+    let aws = exposures_of(&inv, "aws.secret-access-key");
+    assert_eq!(aws.len(), 1, "one key, one identity: {aws:?}");
+    let mut places = aws[0].clone();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("notify.env:2".to_string(), "null".to_string()),
+            ("request.log:1".to_string(), "[\"url\"]".to_string()),
+        ]
+    );
+    // Neither the value nor its escaped spelling reaches the report.
+    let text = inv.to_string();
+    assert!(!text.contains(&HOOK[40..]) && !text.contains(&encoded[10..]));
+}

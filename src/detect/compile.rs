@@ -8,7 +8,7 @@ use super::validate::Validator;
 use super::{
     ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
     DetectorSet, DetectorSource, FirstStage, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample,
-    LazyRegex, Prefilter, Span, contextual, layers,
+    LazyRegex, Prefilter, Span, contextual, escapes, layers,
 };
 use crate::model::{Confidence, Level};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -234,6 +234,11 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
         patterns.push(m);
         owners.push(Vec::new());
     }
+    let escapes_start = patterns.len();
+    for (m, _) in escapes::MARKERS {
+        patterns.push(m.to_string());
+        owners.push(Vec::new());
+    }
     let triggers_start = patterns.len();
     for t in contextual::TRIGGERS {
         patterns.push(t.to_string());
@@ -259,7 +264,8 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
     Ok(Prefilter {
         first,
         owners,
-        base64_markers: markers_start..triggers_start,
+        base64_markers: markers_start..escapes_start,
+        escape_markers: escapes_start..triggers_start,
         triggers: triggers_start..triggers_end,
         names,
         name_owners,

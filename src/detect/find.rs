@@ -7,8 +7,8 @@
 
 use super::validate::{Validator, Verdict};
 use super::verdict::{Reason, Rejection, Rejections, confidence_of};
-use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, Tier, filter, layers};
-use crate::model::Confidence;
+use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, Tier, escapes, filter, layers};
+use crate::model::{Confidence, Encoding};
 use std::ops::Range;
 
 /// One confirmed match, as byte offsets into the buffer that was searched.
@@ -34,7 +34,9 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
     pub buffer: usize,
+    /// The encoded run (base64), or the escaped value itself, in the searched buffer.
     pub outer: Range<usize>,
+    pub encoding: Encoding,
 }
 
 /// Per-thread reusable state for [`DetectorSet::find`].
@@ -51,6 +53,9 @@ pub struct Scratch {
     pub decoded_candidates: Vec<Candidate>,
     /// Offsets of encoded-PEM marker hits in the current buffer.
     encoded_hits: Vec<usize>,
+    /// Offsets of escape marker hits in the current buffer, with their escaping.
+    escaped_hits: Vec<(usize, Encoding)>,
+    unescape_map: Vec<usize>,
 }
 
 impl DetectorSet {
@@ -60,6 +65,9 @@ impl DetectorSet {
         scratch.decoded_candidates.clear();
         scratch.decoded.clear();
         self.find_plain(buf, scratch);
+        if !scratch.escaped_hits.is_empty() {
+            self.find_escaped(buf, scratch);
+        }
         if !scratch.encoded_hits.is_empty() {
             self.find_encoded(buf, scratch);
         }
@@ -104,17 +112,72 @@ impl DetectorSet {
             layers::decode(&buf[run.clone()], &mut decoded);
             self.find_plain(&decoded, scratch);
             scratch.encoded_hits.clear();
+            scratch.escaped_hits.clear();
             let buffer = scratch.decoded.len();
             for mut c in scratch.candidates.drain(..) {
                 c.layer = Some(Layer {
                     buffer,
                     outer: run.clone(),
+                    encoding: Encoding::Base64,
                 });
                 scratch.decoded_candidates.push(c);
             }
             scratch.decoded.push(decoded);
         }
         scratch.candidates = outer;
+    }
+
+    /// Search every line holding an escape marker once more, unescaped (one layer deep).
+    /// A value whose bytes on disk held an escape is kept under its layer and replaces
+    /// whatever the plain search made of the same bytes; one without any escape was already
+    /// found in plain.
+    fn find_escaped(&self, buf: &[u8], scratch: &mut Scratch) {
+        let hits = std::mem::take(&mut scratch.escaped_hits);
+        let encoded_hits = std::mem::take(&mut scratch.encoded_hits);
+        let mut outer = std::mem::take(&mut scratch.candidates);
+        let mut map = std::mem::take(&mut scratch.unescape_map);
+        let mut found: Vec<Candidate> = Vec::new();
+        let mut searched: Option<(usize, Encoding)> = None;
+        for (hit, encoding) in hits {
+            if searched.is_some_and(|(end, e)| hit < end && e == encoding) {
+                continue; // this line was already unescaped this way
+            }
+            let (start, end) = line_window(buf, hit, hit + 1);
+            searched = Some((end, encoding));
+            let mut unescaped = Vec::new();
+            escapes::unescape(encoding, &buf[start..end], &mut unescaped, &mut map);
+            self.find_plain(&unescaped, scratch);
+            scratch.encoded_hits.clear();
+            scratch.escaped_hits.clear();
+            let buffer = scratch.decoded.len();
+            let before = found.len();
+            for mut c in scratch.candidates.drain(..) {
+                let on_disk = start + map[c.secret.start]..start + map[c.secret.end];
+                if on_disk.len() == c.secret.len() {
+                    continue;
+                }
+                c.layer = Some(Layer {
+                    buffer,
+                    outer: on_disk,
+                    encoding,
+                });
+                found.push(c);
+            }
+            if found.len() > before {
+                scratch.decoded.push(unescaped);
+            }
+        }
+        outer.retain(|c| {
+            !found.iter().any(|f| {
+                f.layer
+                    .as_ref()
+                    .is_some_and(|l| l.outer.start < c.secret.end && c.secret.start < l.outer.end)
+            })
+        });
+        scratch.candidates = outer;
+        scratch.decoded_candidates.extend(found);
+        scratch.encoded_hits = encoded_hits;
+        scratch.unescape_map = map;
     }
 
     /// Candidates in `buf` itself, without decoding anything.
@@ -156,6 +219,11 @@ impl DetectorSet {
             let pattern = m.pattern().as_usize();
             if p.base64_markers.contains(&pattern) {
                 scratch.encoded_hits.push(hit_start);
+                continue;
+            }
+            if p.escape_markers.contains(&pattern) {
+                let encoding = escapes::MARKERS[pattern - p.escape_markers.start].1;
+                scratch.escaped_hits.push((hit_start, encoding));
                 continue;
             }
             let mut line_of_hit = || match line {

@@ -9,6 +9,7 @@
 mod compile;
 pub mod contextual;
 pub mod decode;
+mod escapes;
 mod filter;
 mod find;
 mod layers;
@@ -280,6 +281,9 @@ struct Prefilter {
     /// `first`'s pattern indices of base64 markers: a hit means "decode the run around me
     /// and look inside".
     base64_markers: std::ops::Range<usize>,
+    /// `first`'s pattern indices of [`escapes::MARKERS`], in that order: a hit means
+    /// "unescape this line and look again".
+    escape_markers: std::ops::Range<usize>,
     /// `first`'s pattern indices of [`contextual::TRIGGERS`]: a hit means "look for
     /// provider names on this line".
     triggers: std::ops::Range<usize>,

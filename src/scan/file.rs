@@ -278,7 +278,7 @@ impl<'a> FileScanner<'a> {
             Some(l) => (
                 l.outer.start,
                 self.scratch.decoded[l.buffer].as_slice(),
-                vec![Encoding::Base64],
+                vec![l.encoding],
             ),
             None => (c.secret.start, self.buf.as_slice(), Vec::new()),
         };
