@@ -400,3 +400,62 @@ fn escaped_values_are_unescaped_and_are_the_same_identity_as_in_plain() {
     let text = inv.to_string();
     assert!(!text.contains(&HOOK[40..]) && !text.contains(&encoded[10..]));
 }
+
+#[test]
+fn a_password_in_a_secret_manifest_is_decoded_under_its_key_and_a_placeholder_is_not_reported() {
+    // Synthetic values: a random database password and the placeholder `changeme`.
+    const PASSWORD: &str = "Vq8#rT2m!Lx9pZ4w";
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("db-secret.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: orders-db\ntype: Opaque\ndata:\n  db-user: {}\n  db-password: {}\n  admin-password: {}\n",
+            base64("orders"),
+            base64(PASSWORD),
+            base64("changeme")
+        ),
+    )
+    .unwrap();
+    // The same password in a ConfigMap's data is plain text, not encoded: not decoded.
+    fs::write(
+        tmp.path().join("config.yaml"),
+        format!(
+            "kind: ConfigMap\ndata:\n  note: {}\n",
+            base64("db-password: Zr5!kP9@wQ2#xL7m")
+        ),
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("local.env"),
+        format!("DB_PASSWORD=\"{PASSWORD}\"\n"),
+    )
+    .unwrap();
+    let (code, inv) = scan_json(tmp.path(), &[".", "--no-history"]);
+    assert_eq!(code, 1);
+    let secrets: Vec<Vec<(String, String)>> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "password")
+        .map(|i| {
+            let mut places: Vec<(String, String)> = i["exposures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (place(e), e["origin"]["decoded"].to_string()))
+                .collect();
+            places.sort();
+            places
+        })
+        .collect();
+    assert_eq!(
+        secrets,
+        [vec![
+            ("db-secret.yaml:8".to_string(), "[\"base64\"]".to_string()),
+            ("local.env:1".to_string(), "null".to_string()),
+        ]],
+        "one password, found decoded under its key and in plain; the placeholder, the user \
+         name and the ConfigMap are not reported: {inv}"
+    );
+    assert!(!inv.to_string().contains(&PASSWORD[4..]));
+}

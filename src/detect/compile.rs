@@ -8,7 +8,7 @@ use super::validate::Validator;
 use super::{
     ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
     DetectorSet, DetectorSource, FirstStage, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample,
-    LazyRegex, Prefilter, Span, contextual, escapes, layers,
+    LazyRegex, Prefilter, Span, contextual, escapes, layers, manifest,
 };
 use crate::model::{Confidence, Level};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -239,6 +239,9 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
         patterns.push(m.to_string());
         owners.push(Vec::new());
     }
+    let secret_manifest_marker = patterns.len();
+    patterns.push(manifest::MARKER.to_string());
+    owners.push(Vec::new());
     let triggers_start = patterns.len();
     for t in contextual::TRIGGERS {
         patterns.push(t.to_string());
@@ -265,7 +268,8 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
         first,
         owners,
         base64_markers: markers_start..escapes_start,
-        escape_markers: escapes_start..triggers_start,
+        escape_markers: escapes_start..secret_manifest_marker,
+        secret_manifest_marker,
         triggers: triggers_start..triggers_end,
         names,
         name_owners,

@@ -1,4 +1,5 @@
-//! Finding candidates in one buffer: prefilter, then confirm near each keyword hit.
+//! Finding candidates in one buffer: prefilter, then confirm near each keyword hit (what is
+//! found under a decoding layer is searched by [`super::rescan`]).
 //!
 //! The prefilter is a single Aho-Corasick pass over the buffer for every keyword of every
 //! detector. Only the detectors whose keywords hit are confirmed, and only inside a window
@@ -7,7 +8,7 @@
 
 use super::validate::{Validator, Verdict};
 use super::verdict::{Reason, Rejection, Rejections, confidence_of};
-use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, Tier, escapes, filter, layers};
+use super::{DEFAULT_LOOKBACK, DetectorSet, MAX_LINE, Span, Tier, escapes, filter};
 use crate::model::{Confidence, Encoding};
 use std::ops::Range;
 
@@ -43,8 +44,8 @@ pub struct Layer {
 #[derive(Debug, Default)]
 pub struct Scratch {
     /// Windows to confirm, per detector index; only `touched` entries are non-empty.
-    windows: Vec<Vec<Range<usize>>>,
-    touched: Vec<u32>,
+    pub(super) windows: Vec<Vec<Range<usize>>>,
+    pub(super) touched: Vec<u32>,
     pub candidates: Vec<Candidate>,
     /// Candidates rejected since the scratch was made, by reason.
     pub rejected: Rejections,
@@ -52,10 +53,12 @@ pub struct Scratch {
     pub decoded: Vec<Vec<u8>>,
     pub decoded_candidates: Vec<Candidate>,
     /// Offsets of encoded-PEM marker hits in the current buffer.
-    encoded_hits: Vec<usize>,
+    pub(super) encoded_hits: Vec<usize>,
     /// Offsets of escape marker hits in the current buffer, with their escaping.
-    escaped_hits: Vec<(usize, Encoding)>,
-    unescape_map: Vec<usize>,
+    pub(super) escaped_hits: Vec<(usize, Encoding)>,
+    pub(super) unescape_map: Vec<usize>,
+    /// The buffer says `kind: Secret`: its `data:` values are decoded under their keys.
+    pub(super) secret_manifest: bool,
 }
 
 impl DetectorSet {
@@ -70,6 +73,9 @@ impl DetectorSet {
         }
         if !scratch.encoded_hits.is_empty() {
             self.find_encoded(buf, scratch);
+        }
+        if std::mem::take(&mut scratch.secret_manifest) {
+            self.find_in_secret_manifest(buf, scratch);
         }
     }
 
@@ -87,101 +93,8 @@ impl DetectorSet {
             .map(|c| c.detector)
     }
 
-    /// Look inside every base64 run that holds an encoded PEM header (one layer deep).
-    fn find_encoded(&self, buf: &[u8], scratch: &mut Scratch) {
-        let hits = std::mem::take(&mut scratch.encoded_hits);
-        let outer = std::mem::take(&mut scratch.candidates);
-        let mut last_run_end = 0;
-        for hit in hits {
-            if hit < last_run_end {
-                continue; // the same run, already decoded
-            }
-            let run = layers::run_around(buf, hit);
-            last_run_end = run.end;
-            // A detector of the encoded form already reports this run (a kubeconfig's
-            // `client-key-data`): the key is that finding, not a second one.
-            let covered = outer.iter().any(|c| {
-                !self.get(c.detector).generic
-                    && c.secret.start <= run.start
-                    && run.end <= c.secret.end
-            });
-            if covered {
-                continue;
-            }
-            let mut decoded = Vec::new();
-            layers::decode(&buf[run.clone()], &mut decoded);
-            self.find_plain(&decoded, scratch);
-            scratch.encoded_hits.clear();
-            scratch.escaped_hits.clear();
-            let buffer = scratch.decoded.len();
-            for mut c in scratch.candidates.drain(..) {
-                c.layer = Some(Layer {
-                    buffer,
-                    outer: run.clone(),
-                    encoding: Encoding::Base64,
-                });
-                scratch.decoded_candidates.push(c);
-            }
-            scratch.decoded.push(decoded);
-        }
-        scratch.candidates = outer;
-    }
-
-    /// Search every line holding an escape marker once more, unescaped (one layer deep).
-    /// A value whose bytes on disk held an escape is kept under its layer and replaces
-    /// whatever the plain search made of the same bytes; one without any escape was already
-    /// found in plain.
-    fn find_escaped(&self, buf: &[u8], scratch: &mut Scratch) {
-        let hits = std::mem::take(&mut scratch.escaped_hits);
-        let encoded_hits = std::mem::take(&mut scratch.encoded_hits);
-        let mut outer = std::mem::take(&mut scratch.candidates);
-        let mut map = std::mem::take(&mut scratch.unescape_map);
-        let mut found: Vec<Candidate> = Vec::new();
-        let mut searched: Option<(usize, Encoding)> = None;
-        for (hit, encoding) in hits {
-            if searched.is_some_and(|(end, e)| hit < end && e == encoding) {
-                continue; // this line was already unescaped this way
-            }
-            let (start, end) = line_window(buf, hit, hit + 1);
-            searched = Some((end, encoding));
-            let mut unescaped = Vec::new();
-            escapes::unescape(encoding, &buf[start..end], &mut unescaped, &mut map);
-            self.find_plain(&unescaped, scratch);
-            scratch.encoded_hits.clear();
-            scratch.escaped_hits.clear();
-            let buffer = scratch.decoded.len();
-            let before = found.len();
-            for mut c in scratch.candidates.drain(..) {
-                let on_disk = start + map[c.secret.start]..start + map[c.secret.end];
-                if on_disk.len() == c.secret.len() {
-                    continue;
-                }
-                c.layer = Some(Layer {
-                    buffer,
-                    outer: on_disk,
-                    encoding,
-                });
-                found.push(c);
-            }
-            if found.len() > before {
-                scratch.decoded.push(unescaped);
-            }
-        }
-        outer.retain(|c| {
-            !found.iter().any(|f| {
-                f.layer
-                    .as_ref()
-                    .is_some_and(|l| l.outer.start < c.secret.end && c.secret.start < l.outer.end)
-            })
-        });
-        scratch.candidates = outer;
-        scratch.decoded_candidates.extend(found);
-        scratch.encoded_hits = encoded_hits;
-        scratch.unescape_map = map;
-    }
-
     /// Candidates in `buf` itself, without decoding anything.
-    fn find_plain(&self, buf: &[u8], scratch: &mut Scratch) {
+    pub(super) fn find_plain(&self, buf: &[u8], scratch: &mut Scratch) {
         scratch.candidates.clear();
         scratch.encoded_hits.clear();
         if scratch.windows.len() != self.len() {
@@ -219,6 +132,10 @@ impl DetectorSet {
             let pattern = m.pattern().as_usize();
             if p.base64_markers.contains(&pattern) {
                 scratch.encoded_hits.push(hit_start);
+                continue;
+            }
+            if pattern == p.secret_manifest_marker {
+                scratch.secret_manifest = true;
                 continue;
             }
             if p.escape_markers.contains(&pattern) {
@@ -447,7 +364,7 @@ fn on_comment_line(buf: &[u8], at: usize) -> bool {
 }
 
 /// The line around a hit, bounded so a minified file's single line is not searched whole.
-fn line_window(buf: &[u8], hit_start: usize, hit_end: usize) -> (usize, usize) {
+pub(super) fn line_window(buf: &[u8], hit_start: usize, hit_end: usize) -> (usize, usize) {
     let floor = hit_start.saturating_sub(DEFAULT_LOOKBACK);
     let start = memchr::memrchr(b'\n', &buf[floor..hit_start]).map_or(floor, |i| floor + i + 1);
     let ceiling = hit_end.saturating_add(MAX_LINE).min(buf.len());
