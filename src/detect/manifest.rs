@@ -92,11 +92,11 @@ fn entry(buf: &[u8], line: Range<usize>, indent: usize) -> Option<Entry> {
     (key.start < key.end
         && is_base64
         && (MIN_VALUE..=MAX_VALUE).contains(&value.len())
-        && value.len() % 4 == 0)
-        .then(|| Entry {
-            key,
-            value: line.start + value_start..line.start + value_end,
-        })
+        && value.len().is_multiple_of(4))
+    .then(|| Entry {
+        key,
+        value: line.start + value_start..line.start + value_end,
+    })
 }
 
 /// The text to search for `entry`: `key: "value"` for a one-line value, the decoded text
