@@ -58,12 +58,16 @@ pub enum Command {
         #[command(subcommand)]
         action: DetectorsAction,
     },
+    /// Print a shell completion script (e.g. `nhiscan completions bash > /etc/bash_completion.d/nhiscan`)
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page in roff (e.g. `nhiscan man > nhiscan.1 && man ./nhiscan.1`)
+    Man,
 }
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files or directories to scan (default: the current directory, unless only API
-    /// sources such as --aws are requested)
+    /// sources such as --aws are requested); `-` alone reads standard input
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
@@ -176,6 +180,17 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "What to scan")]
 pub struct WalkArgs {
+    /// Scan what `git commit` would commit: the index's blobs that differ from HEAD,
+    /// reported by their path in the repository (no working-tree walk, no history). For
+    /// pre-commit hooks
+    #[arg(long, conflicts_with = "paths")]
+    pub staged: bool,
+
+    /// The path standard input is reported as with `nhiscan scan -` (default `<stdin>`),
+    /// so path-based owners and rules apply to it
+    #[arg(long, value_name = "PATH")]
+    pub stdin_name: Option<String>,
+
     /// Also scan files excluded by .gitignore, .ignore and global git excludes
     /// (.nhiscanignore still applies)
     #[arg(long)]

@@ -9,7 +9,7 @@ mod cmd;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command};
 use cmd::exit;
 use std::process::ExitCode;
@@ -18,7 +18,14 @@ fn main() -> ExitCode {
     // Both rustls crypto back-ends are linked (the AWS SDK brings aws-lc-rs, octocrab ring);
     // with two, rustls refuses to pick one, so the process chooses before any client exists.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cli = match Cli::try_parse() {
+    // `--version` names the commit built and the detector set, so a report can be traced
+    // to the exact rules that made it.
+    let version: &'static str = Box::leak(cmd::version().into_boxed_str());
+    let parsed = Cli::command()
+        .version(version)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -44,6 +51,19 @@ fn main() -> ExitCode {
             format,
             output,
         } => cmd::report::run(&inventory, format, output.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "nhiscan",
+                &mut std::io::stdout(),
+            );
+            Ok(exit::CLEAN)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command().version(version))
+            .render(&mut std::io::stdout())
+            .map(|()| exit::CLEAN)
+            .map_err(|e| anyhow::anyhow!("cannot write the manual page: {e}")),
     };
     match result {
         Ok(code) => ExitCode::from(code),

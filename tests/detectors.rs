@@ -254,6 +254,6 @@ fn a_saved_inventory_renders_with_its_user_detectors_names_without_them() {
     assert_eq!(out.status.code(), Some(0));
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
-    assert_eq!(rule["id"], "acme.deploy-token");
+    assert_eq!(rule["id"], "leaked-secret/acme.deploy-token");
     assert_eq!(rule["shortDescription"]["text"], "ACME deploy token");
 }

@@ -166,6 +166,7 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
         ],
         "baseline" => vec![
             br#"{"nhiscan_baseline": 1, "entries": [{"detector": "aws.access-key-id", "fingerprint": "0123456789abcdef0123456789abcdef", "preview": "AKIA****MPLE", "first_path": "a.env"}]}"#.to_vec(),
+            br#"{"nhiscan_baseline": 2, "entries": [{"code": "secret-in-history", "detector": "aws.access-key-id", "fingerprint": "0123456789abcdef0123456789abcdef", "first_seen": "2026-11-22T12:00:00Z", "preview": "AKIA****MPLE", "first_path": "a.env"}, {"code": "unowned", "fingerprint": "aws:iam:user/ci"}]}"#.to_vec(),
         ],
         "inventory" => {
             let out = nhiscan()

@@ -64,3 +64,40 @@ fn the_schema_rejects_what_is_not_sarif() {
     doc["version"] = serde_json::json!("2.0.0");
     assert_eq!(problems(&schema(), &doc).len(), 2);
 }
+
+#[test]
+fn every_result_follows_one_rule_id_convention_and_every_rule_has_a_security_severity() {
+    let doc = sarif_of(&planted(), &["."]);
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for rule in rules {
+        let severity: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no security-severity: {rule}"))
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&severity), "{rule}");
+        // GitHub reads security-severity only on rules tagged `security`.
+        assert!(
+            rule["properties"]["tags"]
+                .as_array()
+                .unwrap()
+                .contains(&"security".into())
+        );
+    }
+    for result in run["results"].as_array().unwrap() {
+        let id = result["ruleId"].as_str().unwrap();
+        let code = result["properties"]["code"].as_str().unwrap();
+        assert!(
+            id == code || id.starts_with(&format!("{code}/")),
+            "rule id {id} for a {code} finding"
+        );
+        assert!(rules.iter().any(|r| r["id"] == id), "{id} has no rule");
+    }
+    // A secret in the tree is critical, its detector named in the rule id.
+    let leaked = rules
+        .iter()
+        .find(|r| r["id"].as_str().unwrap().starts_with("leaked-secret/"))
+        .expect("a leaked-secret rule");
+    assert_eq!(leaked["properties"]["security-severity"], "9.0");
+}

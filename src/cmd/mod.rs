@@ -48,6 +48,17 @@ fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
     Ok(set)
 }
 
+/// `0.1.0 (commit 1a2b3c4d5e6f, detectors 0123456789abcdef)`: the version, the commit it
+/// was built from (`unknown` outside a git checkout) and the embedded detector set's hash.
+pub fn version() -> String {
+    format!(
+        "{} (commit {}, detectors {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("NHISCAN_GIT_COMMIT"),
+        nhiscan::detect::DetectorSource::hash_of(&nhiscan::detect::DetectorSource::embedded())
+    )
+}
+
 /// Write a rendered report to `-o FILE`, or to standard output.
 fn emit(text: &str, output: Option<&Path>) -> Result<()> {
     match output {

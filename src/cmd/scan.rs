@@ -22,16 +22,38 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     };
     let now = pipeline::scan_time()?;
     let collectors = args.sources.collectors();
-    let paths = if args.paths.is_empty() && collectors.is_empty() {
+    let from_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if from_stdin && args.paths.len() > 1 {
+        anyhow::bail!(
+            "`-` reads standard input and cannot be combined with other PATHS; scan them in a second run"
+        );
+    }
+    let inputs = if args.walk.staged {
+        let dir = std::env::current_dir()?;
+        nhiscan::scan::inputs::staged(&dir, args.walk.max_file_size)?
+    } else if from_stdin {
+        let name = args.walk.stdin_name.as_deref().unwrap_or("<stdin>");
+        nhiscan::scan::inputs::stdin(name, args.walk.max_file_size)?
+    } else {
+        nhiscan::scan::inputs::Inputs::default()
+    };
+    // Staged blobs and standard input are the whole request: no walk, no history.
+    let single_input = args.walk.staged || from_stdin;
+    let paths = if single_input {
+        Vec::new()
+    } else if args.paths.is_empty() && collectors.is_empty() {
         vec![std::path::PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
-    let root = paths
-        .first()
-        .filter(|p| p.is_dir())
-        .cloned()
-        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let root = match &inputs.root {
+        Some(root) => root.clone(),
+        None => paths
+            .first()
+            .filter(|p| p.is_dir())
+            .cloned()
+            .unwrap_or_else(|| std::path::PathBuf::from(".")),
+    };
     let mut config = nhiscan::config::load(args.config.as_deref(), &root)?;
     if let Some(min) = args.min_confidence {
         config.policy.precision.min_confidence = min;
@@ -54,10 +76,11 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             max_file_size: args.walk.max_file_size,
             threads,
         },
+        inputs,
         baseline: baseline.as_ref(),
         fingerprinter: Fingerprinter::from_env(),
         config,
-        history: (!args.history.no_history).then(|| HistoryOptions {
+        history: (!args.history.no_history && !single_input).then(|| HistoryOptions {
             max_file_size: args.walk.max_file_size,
             threads,
             range: args.history.rev_range.clone().or_else(|| {
@@ -100,6 +123,16 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     for e in &result.errors {
         super::out::say!("warning: skipped {e}");
     }
+    let stale = &result.inventory.summary.baseline_stale;
+    if !stale.is_empty() {
+        super::out::say!(
+            "note: {} baseline entr{} no longer found (the secret was removed); write the baseline again to drop {}: {}",
+            stale.len(),
+            if stale.len() == 1 { "y is" } else { "ies are" },
+            if stale.len() == 1 { "it" } else { "them" },
+            stale.join("; ")
+        );
+    }
     for source in &result.inventory.sources {
         for w in &source.warnings {
             super::out::say!("note: {}: {w}", source.id);
@@ -115,7 +148,11 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     // does not cost the report, and each failure is said.
     let mut unwritten = 0;
     if let Some(path) = &args.suppress.write_baseline {
-        let file = Baseline::file_from_findings(&result.inventory.findings);
+        let file = Baseline::file_from_findings(
+            &result.inventory.findings,
+            result.inventory.generated_at,
+            &result.baseline_matched,
+        );
         match Baseline::write(&file, path) {
             Ok(()) => super::out::say!(
                 "wrote baseline with {} entries to {}",

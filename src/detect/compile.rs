@@ -92,14 +92,7 @@ impl DetectorSet {
         if !problems.is_empty() {
             return Err(DetectorError::Invalid(problems));
         }
-        let hash = {
-            let mut h = blake3::Hasher::new();
-            for s in sources {
-                h.update(s.origin.as_bytes());
-                h.update(s.text.as_bytes());
-            }
-            h.finalize().to_hex()[..16].to_string()
-        };
+        let hash = DetectorSource::hash_of(sources);
         let prefilter = build_prefilter(&detectors)?;
         Ok(DetectorSet {
             detectors,

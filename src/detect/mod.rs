@@ -402,6 +402,17 @@ pub struct DetectorSource {
 }
 
 impl DetectorSource {
+    /// The detector set's identity: 16 hex digits of a hash over every source's origin and
+    /// text (shown by `--version`, keyed into the history cache).
+    pub fn hash_of(sources: &[DetectorSource]) -> String {
+        let mut h = blake3::Hasher::new();
+        for s in sources {
+            h.update(s.origin.as_bytes());
+            h.update(s.text.as_bytes());
+        }
+        h.finalize().to_hex()[..16].to_string()
+    }
+
     pub fn embedded() -> Vec<DetectorSource> {
         EMBEDDED
             .iter()

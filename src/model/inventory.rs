@@ -72,6 +72,10 @@ pub struct ScanSummary {
     pub errors: u64,
     pub suppressed_inline: u64,
     pub suppressed_baseline: u64,
+    /// Baseline entries this scan no longer finds (`code` of `first_path` (`preview`)):
+    /// accepted secrets that were removed, to be dropped from the baseline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_stale: Vec<String>,
     /// Findings hidden by a `[[suppress]]` rule of nhiscan.toml.
     #[serde(default)]
     pub suppressed_config: u64,

@@ -21,7 +21,7 @@ pub(super) struct LocalScan {
 }
 
 pub(super) fn scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> LocalScan {
-    if req.walk.paths.is_empty() {
+    if req.walk.paths.is_empty() && req.inputs.is_empty() {
         return LocalScan::default();
     }
     let started = Instant::now();
@@ -41,7 +41,15 @@ pub(super) fn scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> LocalScan 
             .collect(),
         ..req.walk.clone()
     };
-    let files = if walk.paths.is_empty() {
+    let files = if !req.inputs.is_empty() {
+        scan::inputs::scan_inputs(
+            req.set,
+            &req.fingerprinter,
+            &req.inputs,
+            req.walk.max_file_size,
+            progress,
+        )
+    } else if walk.paths.is_empty() {
         ScanOutput::default()
     } else {
         scan::scan_paths(req.set, &req.fingerprinter, &walk, progress)

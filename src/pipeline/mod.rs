@@ -24,6 +24,8 @@ use std::time::Instant;
 pub struct ScanRequest<'a> {
     pub set: &'a DetectorSet,
     pub walk: WalkOptions,
+    /// Named buffers scanned instead of walking `walk.paths` (`--staged`, `scan -`).
+    pub inputs: scan::inputs::Inputs,
     pub baseline: Option<&'a Baseline>,
     pub fingerprinter: Fingerprinter,
     /// Each stage's settings (nhiscan.toml or defaults).
@@ -42,6 +44,9 @@ pub struct ScanRequest<'a> {
 pub struct ScanResult {
     pub inventory: Inventory,
     pub errors: Vec<ScanError>,
+    /// The entries of the baseline in use that this scan still matched (carried over
+    /// when the baseline is written again).
+    pub baseline_matched: Vec<policy::baseline::BaselineEntry>,
 }
 
 /// Why the scan's clock could not be set.
@@ -134,6 +139,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         &req.config.policy,
     );
     let findings = verdict.findings;
+    let baseline_matched = verdict.baseline_matched;
     let storage = inventory::storage(&identities);
     let stats = &local.files.stats;
     let errors = local.files.errors;
@@ -146,6 +152,18 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         errors: errors.len() as u64,
         suppressed_inline: stats.suppressed_inline,
         suppressed_baseline: verdict.suppressed_baseline,
+        baseline_stale: verdict
+            .baseline_stale
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} of {} ({})",
+                    e.code.as_deref().unwrap_or("secret"),
+                    e.first_path.as_deref().unwrap_or("an API object"),
+                    e.preview.as_deref().unwrap_or("no preview"),
+                )
+            })
+            .collect(),
         suppressed_config: verdict.suppressed_config,
         below_min_confidence: verdict.below_min_confidence,
         rejected: {
@@ -166,12 +184,15 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         tool: ToolInfo::default(),
         generated_at: req.now,
         scope: Scope {
-            paths: req
-                .walk
-                .paths
-                .iter()
-                .map(|p| scan::display_path(p))
-                .collect(),
+            paths: if req.inputs.is_empty() {
+                req.walk
+                    .paths
+                    .iter()
+                    .map(|p| scan::display_path(p))
+                    .collect()
+            } else {
+                req.inputs.scope.clone()
+            },
             ..req.scope.clone()
         },
         sources,
@@ -181,5 +202,9 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         detectors: built.detectors,
         summary,
     };
-    ScanResult { inventory, errors }
+    ScanResult {
+        inventory,
+        errors,
+        baseline_matched,
+    }
 }

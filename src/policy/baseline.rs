@@ -1,22 +1,38 @@
-//! Baselines: accepted findings, keyed by detector and fingerprint, never by line number.
+//! Baselines: accepted findings, keyed by finding code and identity, never by line number.
 //!
-//! A baseline lets a team adopt nhiscan on a repository with known, tracked secrets and fail
-//! only on new ones. Keying by (detector, fingerprint) means moving code, renaming files or
-//! adding lines above a secret never makes a baselined finding reappear, while a new value
-//! in the same place always does.
+//! A baseline lets a team adopt nhiscan on a repository with known, tracked secrets (in
+//! the working tree or only in history) and fail only on new ones. Every finding is keyed
+//! by its code and its identity's fingerprint (the keyed hash of the secret; an identity
+//! without a secret value, such as a collected IAM user, by its id), so moving code,
+//! renaming files or adding lines above a secret never makes an accepted finding reappear,
+//! while a new value, or a new kind of problem with an accepted one, always does. Entries
+//! no scan finds any more are reported as stale, so the file shrinks as secrets are
+//! removed.
+//!
+//! Version 1 files (`detector` + `fingerprint`, secret findings only) are still read, with
+//! their old meaning.
 
-use crate::model::Finding;
+use crate::model::{Finding, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-pub const BASELINE_VERSION: u32 = 1;
+pub const BASELINE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineEntry {
-    pub detector: String,
+    /// The finding's code (`leaked-secret`, `secret-in-history`, `unowned`, ...); absent in
+    /// version 1 files, whose entries accept the secret findings of `detector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    /// The identity's fingerprint, or its id when it has no secret value.
     pub fingerprint: String,
+    /// When the finding was first accepted (kept when the baseline is written again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<Timestamp>,
     /// For humans reviewing the baseline; not used for matching.
     #[serde(default)]
     pub preview: Option<String>,
@@ -33,7 +49,21 @@ pub struct BaselineFile {
 
 #[derive(Debug, Default)]
 pub struct Baseline {
-    keys: HashSet<(String, String)>,
+    /// Version 1: (detector, fingerprint) of accepted secret findings.
+    legacy: HashSet<(String, String)>,
+    /// Version 2: (code, fingerprint or identity id) -> its entry.
+    keyed: HashMap<(String, String), BaselineEntry>,
+}
+
+/// The verdict with the baseline applied.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub findings: Vec<Finding>,
+    pub suppressed: u64,
+    /// Accepted findings this scan no longer makes, by code and fingerprint.
+    pub stale: Vec<BaselineEntry>,
+    /// Entries this scan's findings matched (kept when the baseline is written again).
+    pub matched: Vec<BaselineEntry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +83,9 @@ pub enum BaselineError {
         column: usize,
         message: String,
     },
-    #[error("baseline {path} has version {found}; this nhiscan reads version {BASELINE_VERSION}")]
+    #[error(
+        "baseline {path} has version {found}; this nhiscan reads versions 1 and {BASELINE_VERSION}: regenerate it with `nhiscan scan --write-baseline {path}`"
+    )]
     Version { path: PathBuf, found: u32 },
     #[error("cannot write baseline {path}: {source}")]
     Write {
@@ -80,48 +112,114 @@ impl Baseline {
             column: e.column(),
             message: e.to_string(),
         })?;
-        if file.nhiscan_baseline != BASELINE_VERSION {
-            return Err(BaselineError::Version {
-                path: path.to_path_buf(),
-                found: file.nhiscan_baseline,
-            });
+        let mut baseline = Baseline::default();
+        match file.nhiscan_baseline {
+            1 => {
+                for e in file.entries {
+                    if let Some(detector) = e.detector {
+                        baseline.legacy.insert((detector, e.fingerprint));
+                    }
+                }
+            }
+            BASELINE_VERSION => {
+                for (n, e) in file.entries.into_iter().enumerate() {
+                    let Some(code) = e.code.clone() else {
+                        return Err(BaselineError::Parse {
+                            path: path.to_path_buf(),
+                            line: 0,
+                            column: 0,
+                            message: format!("entry {} has no `code`", n + 1),
+                        });
+                    };
+                    let key = (family(&code).to_string(), e.fingerprint.clone());
+                    baseline.keyed.insert(key, e);
+                }
+            }
+            found => {
+                return Err(BaselineError::Version {
+                    path: path.to_path_buf(),
+                    found,
+                });
+            }
         }
-        Ok(Baseline {
-            keys: file
-                .entries
-                .into_iter()
-                .map(|e| (e.detector, e.fingerprint))
-                .collect(),
-        })
+        Ok(baseline)
     }
 
+    /// A version 1 baseline accepts this secret value (the checks ask while judging).
     pub fn contains(&self, detector: &str, fingerprint: &str) -> bool {
-        self.keys
+        self.legacy
             .contains(&(detector.to_string(), fingerprint.to_string()))
     }
 
-    /// The baseline that accepts every `leaked-secret` finding in `findings` about a
-    /// credential (published examples are left out).
-    pub fn file_from_findings(findings: &[Finding]) -> BaselineFile {
-        let mut seen = HashSet::new();
-        let mut entries: Vec<BaselineEntry> = findings
+    /// Drop the findings a version 2 baseline accepts and list its stale entries.
+    pub fn apply(&self, findings: Vec<Finding>) -> Applied {
+        let mut out = Applied::default();
+        if self.keyed.is_empty() {
+            out.findings = findings;
+            return out;
+        }
+        let mut matched: HashSet<(String, String)> = HashSet::new();
+        for f in findings {
+            let key = key_of(&f);
+            if self.keyed.contains_key(&key) {
+                out.suppressed += 1;
+                matched.insert(key);
+            } else {
+                out.findings.push(f);
+            }
+        }
+        for (key, entry) in &self.keyed {
+            if matched.contains(key) {
+                out.matched.push(entry.clone());
+            } else {
+                out.stale.push(entry.clone());
+            }
+        }
+        let order = |a: &BaselineEntry, b: &BaselineEntry| {
+            (&a.code, &a.fingerprint).cmp(&(&b.code, &b.fingerprint))
+        };
+        out.stale.sort_by(order);
+        out.matched.sort_by(order);
+        out
+    }
+
+    /// The baseline that accepts every finding in `findings` (published examples are left
+    /// out: they never fail a build), plus `still_accepted`: the entries of the baseline
+    /// in use that this scan matched (stale ones are dropped). An entry accepted before
+    /// keeps its `first_seen`; a new one is first seen `now`.
+    pub fn file_from_findings(
+        findings: &[Finding],
+        now: Timestamp,
+        still_accepted: &[BaselineEntry],
+    ) -> BaselineFile {
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let mut entries: Vec<BaselineEntry> = still_accepted
             .iter()
-            .filter(|f| f.code == crate::policy::LEAKED_SECRET.code)
-            // A published example is no credential to accept: it never fails a build.
-            .filter(|f| f.confidence != Some(crate::model::Confidence::Example))
-            .filter_map(|f| {
-                let detector = f.detector.clone()?;
-                let fingerprint = f.fingerprint.clone()?;
-                seen.insert((detector.clone(), fingerprint.clone()))
-                    .then(|| BaselineEntry {
-                        detector,
-                        fingerprint,
+            .filter(|e| {
+                e.code
+                    .as_deref()
+                    .is_some_and(|c| seen.insert((family(c).to_string(), e.fingerprint.clone())))
+            })
+            .cloned()
+            .collect();
+        entries.extend(
+            findings
+                .iter()
+                .filter(|f| f.confidence != Some(crate::model::Confidence::Example))
+                .filter_map(|f| {
+                    let key = key_of(f);
+                    let first_seen = now;
+                    seen.insert(key.clone()).then(|| BaselineEntry {
+                        code: Some(f.code.clone()),
+                        detector: f.detector.clone(),
+                        fingerprint: key.1,
+                        first_seen: Some(first_seen),
                         preview: f.preview.clone(),
                         first_path: f.path.clone(),
                     })
-            })
-            .collect();
-        entries.sort_by(|a, b| (&a.detector, &a.fingerprint).cmp(&(&b.detector, &b.fingerprint)));
+                }),
+        );
+        entries.sort_by(|a, b| (&a.code, &a.fingerprint).cmp(&(&b.code, &b.fingerprint)));
         BaselineFile {
             nhiscan_baseline: BASELINE_VERSION,
             entries,
@@ -135,5 +233,24 @@ impl Baseline {
             path: path.to_path_buf(),
             source,
         })
+    }
+}
+
+/// A finding's baseline key: its code and its identity's fingerprint, or the identity's
+/// id when it has no secret value. `leaked-secret` and `secret-in-history` are one key: an
+/// accepted secret removed from the working tree lives on in history, and its move must
+/// not fail the build again.
+fn key_of(f: &Finding) -> (String, String) {
+    (
+        family(&f.code).to_string(),
+        f.fingerprint.clone().unwrap_or_else(|| f.identity.clone()),
+    )
+}
+
+fn family(code: &str) -> &str {
+    if code == crate::policy::SECRET_IN_HISTORY.code {
+        crate::policy::LEAKED_SECRET.code
+    } else {
+        code
     }
 }

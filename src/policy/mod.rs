@@ -133,6 +133,10 @@ pub struct Verdict {
     pub findings: Vec<Finding>,
     /// Findings the baseline accepted.
     pub suppressed_baseline: u64,
+    /// Baseline entries no finding of this scan matched.
+    pub baseline_stale: Vec<baseline::BaselineEntry>,
+    /// Baseline entries this scan's findings matched.
+    pub baseline_matched: Vec<baseline::BaselineEntry>,
     /// Findings a `[[suppress]]` rule hid.
     pub suppressed_config: u64,
     /// Secret findings below the configured minimum confidence.
@@ -170,9 +174,18 @@ pub fn judge(
         .map(|i| i.id.as_str())
         .collect();
     let applied = settings.apply(findings, now, &collected);
+    let accepted = match baseline {
+        Some(b) => b.apply(applied.findings),
+        None => baseline::Applied {
+            findings: applied.findings,
+            ..Default::default()
+        },
+    };
     Verdict {
-        findings: applied.findings,
-        suppressed_baseline: cx.suppressed_baseline.get(),
+        findings: accepted.findings,
+        suppressed_baseline: cx.suppressed_baseline.get() + accepted.suppressed,
+        baseline_stale: accepted.stale,
+        baseline_matched: accepted.matched,
         suppressed_config: applied.suppressed,
         below_min_confidence: applied.below_min_confidence,
     }

@@ -6,6 +6,7 @@
 //! `--format` help).
 
 mod csv;
+mod github;
 mod html;
 mod json;
 mod sarif;
@@ -50,6 +51,8 @@ formats! {
     Sarif => sarif::render,
     /// One self-contained HTML page for auditors (opens offline)
     Html => html::render,
+    /// GitHub Actions annotations (`::error file=...,line=...::`), for runs without code scanning
+    Github => github::render,
 }
 
 /// `low, test`: how sure a secret finding is and, outside source, where it lies; `-` for

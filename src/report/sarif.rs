@@ -1,8 +1,12 @@
 //! `--format sarif`: SARIF 2.1.0, as read by GitHub code scanning and other dashboards.
 //!
-//! Each result's rule is the detector that found it (or the policy code when no detector
-//! applies), and `partialFingerprints` carries the secret's keyed fingerprint so that a
-//! dashboard tracks one secret across commits even when its line moves.
+//! Every result's rule follows one convention, `<finding code>/<detector>` (or the code
+//! alone for a finding about an identity no detector found, such as an IAM user), so a
+//! secret in the tree, the same one in history and its reuse are three rules that each
+//! name the detector. Rules carry `security-severity` (GitHub code scanning's 0-10 scale)
+//! from the finding's level and kind, and `partialFingerprints` carries the secret's keyed
+//! fingerprint so that a dashboard tracks one secret across commits even when its line
+//! moves.
 
 use crate::model::{Finding, Inventory, Level};
 use crate::policy;
@@ -48,17 +52,34 @@ pub fn render(inventory: &Inventory, _options: &super::Options) -> String {
 }
 
 fn rule_id(f: &Finding) -> String {
-    match (&f.detector, f.code.as_str()) {
-        (Some(d), "leaked-secret") => d.clone(),
-        _ => f.code.clone(),
+    match &f.detector {
+        Some(d) => format!("{}/{d}", f.code),
+        None => f.code.clone(),
+    }
+}
+
+/// GitHub's `security-severity`: a live credential exposed (a secret in the tree or in
+/// history, or reused) is critical at deny; any other deny finding high; warn medium;
+/// allow low.
+fn security_severity(f: &Finding) -> &'static str {
+    let secret = matches!(
+        f.code.as_str(),
+        "leaked-secret" | "secret-in-history" | "secret-reused"
+    );
+    match (f.level, secret) {
+        (Level::Deny, true) => "9.0",
+        (Level::Deny, false) => "7.5",
+        (Level::Warn, _) => "5.0",
+        (Level::Allow, _) => "2.0",
     }
 }
 
 fn rule_descriptor(rule_id: &str, f: &Finding, inventory: &Inventory) -> Value {
-    let detector = inventory.detector(rule_id);
+    let detector = f.detector.as_deref().and_then(|d| inventory.detector(d));
     let policy_rule = policy::rule(&f.code);
     let short = match (detector, policy_rule) {
-        (Some(d), _) => d.name.clone(),
+        (Some(d), _) if f.code == "leaked-secret" => d.name.clone(),
+        (Some(d), _) => format!("{}: {}", f.code, d.name),
         (None, Some(r)) => r.code.to_string(),
         (None, None) => rule_id.to_string(),
     };
@@ -71,6 +92,7 @@ fn rule_descriptor(rule_id: &str, f: &Finding, inventory: &Inventory) -> Value {
         "defaultConfiguration": {"level": sarif_level(f.level)},
         "properties": {
             "tags": ["security", "secret"],
+            "security-severity": security_severity(f),
             "policy-code": f.code,
             "controls": f.controls,
         },

@@ -3,13 +3,15 @@
 //! Stages, one module each: [`walk`] decides which files to read (honouring `.gitignore`
 //! and `.nhiscanignore`); [`file`] reads one file in bounded chunks and runs the detector
 //! set; [`redact`] turns each value into a fingerprint and preview; [`cert`] parses
-//! certificates; [`tracked`] finds committed files the ignore rules made the walk skip. Each walker thread owns its scratch state and output, merged once at the
+//! certificates; [`tracked`] finds committed files the ignore rules made the walk skip;
+//! [`inputs`] reads what is not a tree (the index's staged blobs, standard input). Each walker thread owns its scratch state and output, merged once at the
 //! end, so threads never contend on a lock while scanning. A file that cannot be read is
 //! reported and skipped; the rest of the scan goes on.
 
 pub mod cert;
 pub mod file;
 pub mod git;
+pub mod inputs;
 pub mod redact;
 mod tracked;
 pub mod utf16;

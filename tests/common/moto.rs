@@ -11,82 +11,18 @@ use std::time::{Duration, Instant};
 /// The moto release the tests are written against.
 pub const MOTO_VERSION: &str = "5.1.22";
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| super::crate_root().join("target"))
-}
-
-/// The virtualenv with moto's server and boto3, installed if missing. Installation goes to
-/// a scratch directory renamed into place, so a parallel or interrupted run never sees a
-/// half-installed environment.
+/// The virtualenv with moto's server and boto3, installed if missing.
 pub fn venv() -> PathBuf {
-    // One installer per test process; the scratch-and-rename below covers parallel processes.
+    // One installer per test process; the scratch-and-rename covers parallel processes.
     static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    VENV.get_or_init(install).clone()
-}
-
-fn install() -> PathBuf {
-    let venv = target_dir().join(format!("test-deps/moto-{MOTO_VERSION}"));
-    if venv.join("bin/moto_server").is_file() {
-        return venv;
-    }
-    let scratch = target_dir().join(format!(
-        "test-deps/moto-{MOTO_VERSION}.tmp{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(scratch.parent().unwrap()).unwrap();
-    run(
-        Command::new("python3").args(["-m", "venv"]).arg(&scratch),
-        "create a virtualenv (install python3-venv)",
-    );
-    run(
-        Command::new(scratch.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check"])
-            .arg(format!("moto[server]=={MOTO_VERSION}")),
-        "install moto from PyPI",
-    );
-    // pip's scripts name their interpreter by absolute path: repoint them after the rename.
-    if std::fs::rename(&scratch, &venv).is_ok() {
-        fix_shebangs(&venv, &scratch);
-    } else {
-        let _ = std::fs::remove_dir_all(&scratch);
-    }
-    assert!(
-        venv.join("bin/moto_server").is_file(),
-        "moto_server missing in {}",
-        venv.display()
-    );
-    venv
-}
-
-/// Scripts installed by pip point at the scratch path; point them at the final one.
-fn fix_shebangs(venv: &Path, scratch: &Path) {
-    let (old, new) = (
-        scratch.to_string_lossy().into_owned(),
-        venv.to_string_lossy().into_owned(),
-    );
-    for entry in std::fs::read_dir(venv.join("bin")).unwrap().flatten() {
-        let path = entry.path();
-        if let Ok(text) = std::fs::read_to_string(&path)
-            && text.contains(&old)
-        {
-            std::fs::write(&path, text.replace(&old, &new)).unwrap();
-        }
-    }
-}
-
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot {what}: {e}"));
-    assert!(
-        out.status.success(),
-        "cannot {what}:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    VENV.get_or_init(|| {
+        super::pytools::venv(
+            &format!("moto-{MOTO_VERSION}"),
+            &format!("moto[server]=={MOTO_VERSION}"),
+            "moto_server",
+        )
+    })
+    .clone()
 }
 
 /// A running moto server.
