@@ -15,11 +15,15 @@ fn embedded_detector_files_are_exactly_the_detectors_directory() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".toml"))
         .collect();
-    let embedded: BTreeSet<String> = EMBEDDED.iter().map(|(n, _)| n.to_string()).collect();
+    let embedded: BTreeSet<String> = EMBEDDED.iter().map(|f| f.name.to_string()).collect();
     assert_eq!(embedded, on_disk);
-    for (name, text) in EMBEDDED {
-        let disk = fs::read_to_string(crate_root().join("detectors").join(name)).unwrap();
-        assert_eq!(*text, disk, "{name} embedded copy is stale");
+    for file in EMBEDDED {
+        let disk = fs::read_to_string(crate_root().join("detectors").join(file.name)).unwrap();
+        assert_eq!(file.toml, disk, "{} embedded copy is stale", file.name);
+        // Start-up reads the JSON build.rs made of it: it must hold the same data.
+        let from_toml: toml::Value = toml::from_str(&disk).unwrap();
+        let from_json: toml::Value = serde_json::from_str(file.json).unwrap();
+        assert_eq!(from_json, from_toml, "{} JSON form differs", file.name);
     }
 }
 
@@ -206,6 +210,7 @@ fn self_test_detects_a_detector_that_matches_its_negative() {
     let source = DetectorSource {
         origin: "test.toml".into(),
         embedded: false,
+        json: None,
         text: USER_DETECTOR.replace(
             "acme_dt_short",
             "ACME_TOKEN=acme_dt_Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1GQm8",

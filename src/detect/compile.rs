@@ -3,15 +3,15 @@
 //! keyword prefilter built over all detectors.
 
 use super::magic::Magic;
+use super::stages::{FirstStage, NameStage};
 use super::syntax::{DetectorFile, DetectorSyntax, KnownExampleSyntax};
 use super::validate::Validator;
 use super::{
     ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
-    DetectorSet, DetectorSource, FirstStage, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample,
-    LazyRegex, Prefilter, Span, contextual, escapes, layers, manifest,
+    DetectorSet, DetectorSource, GENERIC_DEFAULT_ENTROPY, KINDS, KnownExample, LazyRegex,
+    Prefilter, Span, contextual, escapes, layers, manifest,
 };
 use crate::model::{Confidence, Level};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,7 +93,7 @@ impl DetectorSet {
             return Err(DetectorError::Invalid(problems));
         }
         let hash = DetectorSource::hash_of(sources);
-        let prefilter = build_prefilter(&detectors)?;
+        let prefilter = build_prefilter(&detectors, sources.iter().all(|s| s.embedded))?;
         Ok(DetectorSet {
             detectors,
             known,
@@ -157,7 +157,13 @@ fn compile_source(source: &DetectorSource) -> CompiledSource {
     let mut out = CompiledSource::default();
     // Every syntax and type problem of the file, each with its line; the checks below
     // still run on the rest of it.
-    let (file, found) = crate::model::toml_recover::deserialize_all::<DetectorFile>(&source.text);
+    let parsed = source
+        .json
+        .and_then(|json| serde_json::from_str::<DetectorFile>(json).ok());
+    let (file, found) = match parsed {
+        Some(file) => (Some(file), Vec::new()),
+        None => crate::model::toml_recover::deserialize_all::<DetectorFile>(&source.text),
+    };
     out.problems.extend(found.iter().map(|p| DetectorProblem {
         origin: source.origin.clone(),
         detector: None,
@@ -215,7 +221,7 @@ fn keyword_table<'d>(
 /// searched only on lines holding a trigger. Keeping hundreds of names out of the first
 /// stage's DFA keeps its build (most of start-up) and its size (the scan's hot loop) as
 /// they were before the long tail.
-fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
+fn build_prefilter(detectors: &[Detector], all_embedded: bool) -> Result<Prefilter, DetectorError> {
     let (mut patterns, mut owners) = keyword_table(
         detectors
             .iter()
@@ -242,21 +248,21 @@ fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
     }
     let build_error = |e: aho_corasick::BuildError| DetectorError::Prefilter(e.to_string());
     let triggers_end = patterns.len();
-    let first = FirstStage::new(patterns).map_err(build_error)?;
     let (names, name_owners) = keyword_table(
         detectors
             .iter()
             .enumerate()
             .filter(|(_, d)| d.contextual.is_some()),
     );
-    // A contiguous NFA: built in a fraction of a DFA's time, and it only ever reads the
-    // lines a trigger selected.
-    let names = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
-        .build(&names)
-        .map_err(build_error)?;
+    // The built-in names (already verified to build) are built in the background: a scan
+    // needs them only at its first trigger word. Detector files of the user's are built
+    // now, so a problem is reported with the others.
+    let names = if all_embedded {
+        NameStage::in_background(names)
+    } else {
+        NameStage::now(names).map_err(build_error)?
+    };
+    let first = FirstStage::new(patterns).map_err(build_error)?;
     Ok(Prefilter {
         first,
         owners,

@@ -158,7 +158,10 @@ impl DetectorSet {
                 }
                 let (start, end) = line_of_hit();
                 names_searched_to = end;
-                for name in p.names.find_overlapping_iter(&buf[start..end]) {
+                let Some(names) = p.names.automaton() else {
+                    continue;
+                };
+                for name in names.find_overlapping_iter(&buf[start..end]) {
                     for &d in &p.name_owners[name.pattern().as_usize()] {
                         add_window(scratch, d, start, end);
                     }
@@ -428,7 +431,8 @@ fn resolve_overlaps(set: &DetectorSet, candidates: &mut Vec<Candidate>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{DetectorSource, FirstStage};
+    use crate::detect::DetectorSource;
+    use crate::detect::stages::FirstStage;
 
     /// The pairwise rule the sweep must give the same answer as.
     fn resolve_pairwise(set: &DetectorSet, mut candidates: Vec<Candidate>) -> Vec<Range<usize>> {

@@ -18,6 +18,7 @@ mod manifest;
 mod names;
 mod rescan;
 mod selftest;
+mod stages;
 pub mod syntax;
 pub mod validate;
 pub mod verdict;
@@ -29,24 +30,35 @@ pub use selftest::{SelfTestFailure, self_test};
 pub use verdict::{Reason, Rejection, Rejections};
 
 use crate::model::{Confidence, Level};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex::bytes::{Regex, RegexBuilder};
+use stages::{FirstStage, NameStage};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use syntax::DetectorSyntax;
 use validate::Validator;
 
 macro_rules! include_detector {
     ($name:literal) => {
-        ($name, include_str!(concat!("../../detectors/", $name)))
+        EmbeddedFile {
+            name: $name,
+            toml: include_str!(concat!("../../detectors/", $name)),
+            json: include_str!(concat!(env!("OUT_DIR"), "/detectors/", $name, ".json")),
+        }
     };
+}
+
+/// One built-in detector file: as written, and as the JSON `build.rs` made of it (the
+/// same data, read in a third of the time at start-up; empty if the TOML is invalid).
+pub struct EmbeddedFile {
+    pub name: &'static str,
+    pub toml: &'static str,
+    pub json: &'static str,
 }
 
 /// The detector files shipped with nhiscan, embedded at build time.
 /// `tests/detectors.rs` proves this list equals the contents of `detectors/`.
-pub const EMBEDDED: &[(&str, &str)] = &[
+pub const EMBEDDED: &[EmbeddedFile] = &[
     include_detector!("aws.toml"),
     include_detector!("gcp.toml"),
     include_detector!("azure.toml"),
@@ -292,65 +304,8 @@ struct Prefilter {
     /// provider names on this line".
     triggers: std::ops::Range<usize>,
     /// Provider names of contextual rows, and their owners by pattern index.
-    names: AhoCorasick,
+    names: NameStage,
     name_owners: Vec<Vec<u32>>,
-}
-
-/// The first stage's automaton. A DFA searches fastest but takes most of start-up to build,
-/// which a pre-commit hook or a 50-file tree never earns back; so a scan starts on a
-/// contiguous NFA (a fraction of the build) and the scanner thread that takes the input
-/// past [`FirstStage::DFA_AFTER`] bytes builds the DFA, which every search uses from then
-/// on. Both report the same overlapping matches.
-#[derive(Debug)]
-struct FirstStage {
-    patterns: Vec<String>,
-    nfa: AhoCorasick,
-    dfa: OnceLock<AhoCorasick>,
-    searched: AtomicU64,
-    building: AtomicBool,
-}
-
-impl FirstStage {
-    /// Input searched before the DFA pays for itself.
-    const DFA_AFTER: u64 = 4 << 20;
-
-    fn new(patterns: Vec<String>) -> Result<FirstStage, aho_corasick::BuildError> {
-        Ok(FirstStage {
-            nfa: Self::builder()
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&patterns)?,
-            patterns,
-            dfa: OnceLock::new(),
-            searched: AtomicU64::new(0),
-            building: AtomicBool::new(false),
-        })
-    }
-
-    fn builder() -> AhoCorasickBuilder {
-        let mut b = AhoCorasick::builder();
-        b.ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::Standard);
-        b
-    }
-
-    /// The automaton to search a buffer of `len` bytes with.
-    fn automaton(&self, len: usize) -> &AhoCorasick {
-        if let Some(dfa) = self.dfa.get() {
-            return dfa;
-        }
-        let searched = self.searched.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
-        if searched >= Self::DFA_AFTER && !self.building.swap(true, Ordering::Relaxed) {
-            // Built from the same patterns as the NFA, so it cannot fail for another
-            // reason than size; then the NFA simply stays.
-            if let Ok(dfa) = Self::builder()
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&self.patterns)
-            {
-                return self.dfa.get_or_init(|| dfa);
-            }
-        }
-        &self.nfa
-    }
 }
 
 /// One problem in one detector definition.
@@ -397,6 +352,9 @@ fn join_problems(problems: &[DetectorProblem]) -> String {
 pub struct DetectorSource {
     pub origin: String,
     pub text: String,
+    /// The same data as JSON, when `build.rs` made it (built-in files): read instead of
+    /// `text`, which is read only if this fails, for its problems' lines.
+    pub json: Option<&'static str>,
     /// Shipped with nhiscan and verified by its test suite: regexes may compile lazily.
     pub embedded: bool,
 }
@@ -416,9 +374,10 @@ impl DetectorSource {
     pub fn embedded() -> Vec<DetectorSource> {
         EMBEDDED
             .iter()
-            .map(|(name, text)| DetectorSource {
-                origin: format!("embedded:{name}"),
-                text: text.to_string(),
+            .map(|file| DetectorSource {
+                origin: format!("embedded:{}", file.name),
+                text: file.toml.to_string(),
+                json: (!file.json.is_empty()).then_some(file.json),
                 embedded: true,
             })
             .collect()
@@ -461,6 +420,7 @@ impl DetectorSource {
                 Ok(DetectorSource {
                     origin: path.display().to_string(),
                     text,
+                    json: None,
                     embedded: false,
                 })
             })

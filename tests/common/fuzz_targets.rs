@@ -31,6 +31,7 @@ pub fn detector_toml(data: &[u8]) {
         origin: "fuzz.toml".into(),
         text,
         embedded: false,
+        json: None,
     };
     if let Ok(set) = DetectorSet::compile(&[source]) {
         let mut scanner_input = Vec::new();
