@@ -26,7 +26,7 @@ impl FirstStage {
 
     pub(super) fn new(patterns: Vec<String>) -> Result<FirstStage, aho_corasick::BuildError> {
         Ok(FirstStage {
-            nfa: Self::builder()
+            nfa: builder()
                 .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&patterns)?,
             patterns,
@@ -34,13 +34,6 @@ impl FirstStage {
             searched: AtomicU64::new(0),
             building: AtomicBool::new(false),
         })
-    }
-
-    fn builder() -> AhoCorasickBuilder {
-        let mut b = AhoCorasick::builder();
-        b.ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard);
-        b
     }
 
     /// The automaton to search a buffer of `len` bytes with.
@@ -52,7 +45,7 @@ impl FirstStage {
         if searched >= Self::DFA_AFTER && !self.building.swap(true, Ordering::Relaxed) {
             // Built from the same patterns as the NFA, so it cannot fail for another
             // reason than size; then the NFA simply stays.
-            if let Ok(dfa) = Self::builder()
+            if let Ok(dfa) = builder()
                 .kind(Some(AhoCorasickKind::DFA))
                 .build(&self.patterns)
             {
@@ -63,13 +56,21 @@ impl FirstStage {
     }
 }
 
+/// Both automata: keywords in any case, every overlapping match reported.
+fn builder() -> AhoCorasickBuilder {
+    let mut b = AhoCorasick::builder();
+    b.ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard);
+    b
+}
+
 /// The provider names of the contextual rows: searched only on lines holding a trigger
 /// word, so a scan can start before it exists. The built-in set's automaton is built on a
 /// thread of its own while the set is assembled and the walk starts; the first search that
 /// needs it before it is done waits for it (or builds it, if that thread has not begun).
 /// It is a contiguous NFA: built in a fraction of a DFA's time, and it only reads the lines
 /// a trigger selected.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct NameStage {
     shared: Arc<NameBuild>,
 }
@@ -117,9 +118,7 @@ impl NameStage {
     }
 
     fn build(patterns: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+        builder()
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(patterns)
     }
