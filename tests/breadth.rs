@@ -416,6 +416,16 @@ fn a_password_in_a_secret_manifest_is_decoded_under_its_key_and_a_placeholder_is
         ),
     )
     .unwrap();
+    // The same Secret as `kubectl get secret -o json` prints it.
+    fs::write(
+        tmp.path().join("db-secret.json"),
+        format!(
+            "{{\n    \"apiVersion\": \"v1\",\n    \"data\": {{\n        \"admin-password\": \"{}\",\n        \"db-password\": \"{}\"\n    }},\n    \"kind\": \"Secret\",\n    \"type\": \"Opaque\"\n}}\n",
+            base64("changeme"),
+            base64(PASSWORD)
+        ),
+    )
+    .unwrap();
     // The same password in a ConfigMap's data is plain text, not encoded: not decoded.
     fs::write(
         tmp.path().join("config.yaml"),
@@ -451,11 +461,12 @@ fn a_password_in_a_secret_manifest_is_decoded_under_its_key_and_a_placeholder_is
     assert_eq!(
         secrets,
         [vec![
+            ("db-secret.json:5".to_string(), "[\"base64\"]".to_string()),
             ("db-secret.yaml:8".to_string(), "[\"base64\"]".to_string()),
             ("local.env:1".to_string(), "null".to_string()),
         ]],
-        "one password, found decoded under its key and in plain; the placeholder, the user \
-         name and the ConfigMap are not reported: {inv}"
+        "one password, found decoded under its key (YAML and JSON manifests) and in plain; \
+         the placeholder, the user name and the ConfigMap are not reported: {inv}"
     );
     assert!(!inv.to_string().contains(&PASSWORD[4..]));
 }

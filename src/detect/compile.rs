@@ -238,9 +238,11 @@ fn build_prefilter(detectors: &[Detector], all_embedded: bool) -> Result<Prefilt
         patterns.push(m.to_string());
         owners.push(Vec::new());
     }
-    let secret_manifest_marker = patterns.len();
-    patterns.push(manifest::MARKER.to_string());
-    owners.push(Vec::new());
+    let secret_manifest_markers = patterns.len();
+    for m in manifest::MARKERS {
+        patterns.push(m.to_string());
+        owners.push(Vec::new());
+    }
     let triggers_start = patterns.len();
     for t in contextual::TRIGGERS {
         patterns.push(t.to_string());
@@ -267,8 +269,8 @@ fn build_prefilter(detectors: &[Detector], all_embedded: bool) -> Result<Prefilt
         first,
         owners,
         base64_markers: markers_start..escapes_start,
-        escape_markers: escapes_start..secret_manifest_marker,
-        secret_manifest_marker,
+        escape_markers: escapes_start..secret_manifest_markers,
+        secret_manifest_markers: secret_manifest_markers..triggers_start,
         triggers: triggers_start..triggers_end,
         names,
         name_owners,

@@ -134,7 +134,7 @@ impl DetectorSet {
                 scratch.encoded_hits.push(hit_start);
                 continue;
             }
-            if pattern == p.secret_manifest_marker {
+            if p.secret_manifest_markers.contains(&pattern) {
                 scratch.secret_manifest = true;
                 continue;
             }

@@ -7,12 +7,18 @@
 //! and searched again as `key: "<value>"` (a one-line value) or as the decoded text itself
 //! (an encoded env or properties file), so the key's name gives the generic detectors the
 //! context they need. What is found there is reported at the encoded value's place with
-//! the `base64` layer, like any decoded value.
+//! the `base64` layer, like any decoded value. The JSON form (`kubectl get secret -o json`,
+//! pretty or compact, a `List` of them) is walked the same way.
 
 use std::ops::Range;
 
-/// What marks a buffer worth walking (the prefilter looks for it, ASCII case-insensitively).
-pub const MARKER: &str = "kind: secret";
+/// What marks a buffer worth walking (the prefilter looks for them, ASCII
+/// case-insensitively): a YAML manifest's line and a JSON one's member, spaced or not.
+pub const MARKERS: [&str; 3] = [
+    "kind: secret",
+    "\"kind\": \"secret\"",
+    "\"kind\":\"secret\"",
+];
 
 /// Shortest encoded value looked at: 8 characters decode to 6 bytes, below any secret.
 const MIN_VALUE: usize = 8;
@@ -26,9 +32,16 @@ pub struct Entry {
     pub value: Range<usize>,
 }
 
-/// The entries of every `data:` map of a Secret manifest in `buf` (YAML; several documents
-/// separated by `---` are fine). A buffer without a line `kind: Secret` has none.
+/// The entries of every `data` map of a Secret manifest in `buf`: YAML (several documents
+/// separated by `---` are fine) or JSON. A buffer that declares no `kind: Secret` (or
+/// `"kind": "Secret"`) has none.
 pub fn data_entries(buf: &[u8]) -> Vec<Entry> {
+    let mut out = yaml_data_entries(buf);
+    out.extend(json_data_entries(buf));
+    out
+}
+
+fn yaml_data_entries(buf: &[u8]) -> Vec<Entry> {
     let mut out = Vec::new();
     let lines = lines(buf);
     if !lines
@@ -63,6 +76,90 @@ pub fn data_entries(buf: &[u8]) -> Vec<Entry> {
     out
 }
 
+/// The members of every JSON object under a `"data"` key, in a buffer holding a member
+/// `"kind": "Secret"`. A JSON `data` map is flat (string keys to base64 strings), so a
+/// small scanner over the bytes finds it pretty-printed or compact, and a member it cannot
+/// read (an escape in a key, a value that is not a string) ends that map, never the scan.
+fn json_data_entries(buf: &[u8]) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let declares_secret = memchr::memmem::find_iter(buf, b"\"kind\"")
+        .any(|at| json_string_after_colon(buf, at + 6).is_some_and(|r| &buf[r] == b"Secret"));
+    if !declares_secret {
+        return out;
+    }
+    for at in memchr::memmem::find_iter(buf, b"\"data\"") {
+        let Some(mut i) = json_after_colon(buf, at + 6) else {
+            continue;
+        };
+        if buf.get(i) != Some(&b'{') {
+            continue;
+        }
+        i += 1;
+        loop {
+            i = skip_json_space(buf, i);
+            let Some(key) = json_string(buf, i) else {
+                break;
+            };
+            let Some(value) = json_string_after_colon(buf, key.end + 1) else {
+                break;
+            };
+            if is_encoded_value(&buf[value.clone()]) && key.start < key.end {
+                out.push(Entry {
+                    key: key.clone(),
+                    value: value.clone(),
+                });
+            }
+            i = skip_json_space(buf, value.end + 1);
+            if buf.get(i) != Some(&b',') {
+                break;
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The contents of the JSON string opening at `at` (no escapes: keys and base64 values of
+/// a `data` map have none).
+fn json_string(buf: &[u8], at: usize) -> Option<Range<usize>> {
+    if buf.get(at) != Some(&b'"') {
+        return None;
+    }
+    let len = buf[at + 1..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')?;
+    (buf[at + 1 + len] == b'"').then_some(at + 1..at + 1 + len)
+}
+
+/// Where the value after a member's `:` starts, from `at` just past its key.
+fn json_after_colon(buf: &[u8], at: usize) -> Option<usize> {
+    let i = skip_json_space(buf, at);
+    (buf.get(i) == Some(&b':')).then(|| skip_json_space(buf, i + 1))
+}
+
+fn json_string_after_colon(buf: &[u8], at: usize) -> Option<Range<usize>> {
+    json_string(buf, json_after_colon(buf, at)?)
+}
+
+fn skip_json_space(buf: &[u8], mut i: usize) -> usize {
+    while buf
+        .get(i)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// A value worth decoding: base64 of a plausible length.
+fn is_encoded_value(value: &[u8]) -> bool {
+    value
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        && (MIN_VALUE..=MAX_VALUE).contains(&value.len())
+        && value.len().is_multiple_of(4)
+}
+
 /// `key: value` on `line`, the value base64 (optionally quoted).
 fn entry(buf: &[u8], line: Range<usize>, indent: usize) -> Option<Entry> {
     let text = &buf[line.clone()];
@@ -85,15 +182,7 @@ fn entry(buf: &[u8], line: Range<usize>, indent: usize) -> Option<Entry> {
             value_end -= 1;
         }
     }
-    let value = &text[value_start..value_end];
-    let is_base64 = value
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-    (key.start < key.end
-        && is_base64
-        && (MIN_VALUE..=MAX_VALUE).contains(&value.len())
-        && value.len().is_multiple_of(4))
-    .then(|| Entry {
+    (key.start < key.end && is_encoded_value(&text[value_start..value_end])).then(|| Entry {
         key,
         value: line.start + value_start..line.start + value_end,
     })
@@ -168,6 +257,44 @@ mod tests {
         );
         let config_map = b"kind: ConfigMap\ndata:\n  password: VHI0dWJhZG9yLTIwMjQh\n";
         assert!(data_entries(config_map).is_empty());
+    }
+
+    fn pairs(buf: &[u8]) -> Vec<(&[u8], &[u8])> {
+        data_entries(buf)
+            .iter()
+            .map(|e| (&buf[e.key.clone()], &buf[e.value.clone()]))
+            .collect()
+    }
+
+    #[test]
+    fn entries_of_json_secrets_pretty_or_compact() {
+        let pretty = br#"{
+    "apiVersion": "v1",
+    "data": {
+        "db-password": "VHI0dWJhZG9yLTIwMjQh",
+        "short": "QUJD",
+        "port": 5432
+    },
+    "kind": "Secret"
+}"#;
+        assert_eq!(
+            pairs(pretty),
+            [(&b"db-password"[..], &b"VHI0dWJhZG9yLTIwMjQh"[..])],
+            "a short value is skipped, a number ends the map"
+        );
+        let compact =
+            br#"{"kind":"List","items":[{"kind":"Secret","data":{"a":"QUJDREVGR0g=","b":"SUpLTE1OT1A="}}]}"#;
+        assert_eq!(
+            pairs(compact),
+            [
+                (&b"a"[..], &b"QUJDREVGR0g="[..]),
+                (&b"b"[..], &b"SUpLTE1OT1A="[..])
+            ]
+        );
+        let config_map = br#"{"kind": "ConfigMap", "data": {"password": "VHI0dWJhZG9yLTIwMjQh"}}"#;
+        assert!(pairs(config_map).is_empty());
+        let cut = br#"{"kind": "Secret", "data": {"password": "VHI0dWJhZG9y"#;
+        assert!(pairs(cut).is_empty(), "an unterminated value is not read");
     }
 
     #[test]

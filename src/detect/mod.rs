@@ -298,8 +298,8 @@ struct Prefilter {
     /// `first`'s pattern indices of [`escapes::MARKERS`], in that order: a hit means
     /// "unescape this line and look again".
     escape_markers: std::ops::Range<usize>,
-    /// `first`'s pattern index of [`manifest::MARKER`].
-    secret_manifest_marker: usize,
+    /// `first`'s pattern indices of [`manifest::MARKERS`].
+    secret_manifest_markers: std::ops::Range<usize>,
     /// `first`'s pattern indices of [`contextual::TRIGGERS`]: a hit means "look for
     /// provider names on this line".
     triggers: std::ops::Range<usize>,
