@@ -153,9 +153,14 @@ pub struct OutputArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// When to colour the table
+    /// When to colour the table (`always` also when NO_COLOR is set)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Show every column of the table at full length, even on a narrower terminal (by
+    /// default a table on a terminal fits its width; a file or pipe always gets all of it)
+    #[arg(long)]
+    pub wide: bool,
 
     /// Never show a progress bar (it is shown only when stderr is a terminal)
     #[arg(long)]

@@ -447,10 +447,19 @@ fn sarif_has_the_properties_code_scanning_requires() {
         .find(|r| r["ruleId"] == "leaked-secret/aws.access-key-id")
         .unwrap();
     assert_eq!(aws["level"], "error");
+    // Relative to the repository holding the fixtures (this checkout), or to the fixtures
+    // themselves where they are in none.
+    let root = planted()
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map_or_else(planted, |d| d.to_path_buf());
+    let expected = planted().join(".env");
+    let artifact = &aws["locations"][0]["physicalLocation"]["artifactLocation"];
     assert_eq!(
-        aws["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        ".env"
+        artifact["uri"],
+        expected.strip_prefix(&root).unwrap().to_str().unwrap()
     );
+    assert_eq!(artifact["uriBaseId"], "%SRCROOT%");
 }
 
 #[test]

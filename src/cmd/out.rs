@@ -48,3 +48,13 @@ macro_rules! say {
     };
 }
 pub(crate) use say;
+
+/// Columns of the terminal standard output is: `COLUMNS` when set to a number (as `ls`
+/// and `git` honour it), else what the terminal says.
+pub fn terminal_width() -> Option<usize> {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    from_env.or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+}

@@ -66,6 +66,19 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             );
         }
     }
+    // Staged paths are relative to the repository's top level; standard input is no file.
+    let cwd = std::env::current_dir().ok();
+    let (source_root, working_directory) = match (&inputs.root, &cwd) {
+        (Some(top), _) => (Some(top.clone()), Some(top.clone())),
+        (None, Some(cwd)) if !from_stdin => (
+            Some(nhiscan::scan::source_root(
+                paths.first().map(|p| p.as_path()),
+                cwd,
+            )),
+            Some(cwd.clone()),
+        ),
+        _ => (None, None),
+    };
     let threads = thread_count(args.walk.threads);
     let request = ScanRequest {
         set,
@@ -100,6 +113,8 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         scope: nhiscan::model::Scope {
             sources: args.sources.scope(),
+            source_root: source_root.map(|r| r.display().to_string()),
+            working_directory: working_directory.map(|d| d.display().to_string()),
             ..Default::default()
         },
     };
@@ -251,7 +266,13 @@ fn write_report(args: &ScanArgs, inventory: &nhiscan::model::Inventory) -> Resul
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = report::render(inventory, args.output.format, color);
+    let options = report::Options {
+        color,
+        width: (to_terminal && !args.output.wide)
+            .then(super::out::terminal_width)
+            .flatten(),
+    };
+    let text = report::render_with(inventory, args.output.format, &options);
     emit(&text, args.output.output.as_deref())
 }
 
@@ -280,6 +301,28 @@ impl ProgressBar {
 }
 
 impl Progress for ProgressBar {
+    fn history_phase(&self, repository: &str, phase: nhiscan::scan::HistoryPhase, total: u64) {
+        let Some((bar, _)) = &self.0 else { return };
+        let what = match phase {
+            nhiscan::scan::HistoryPhase::Diffing => "commits diffed",
+            nhiscan::scan::HistoryPhase::Scanning => "blobs scanned",
+        };
+        let template =
+            format!("{{spinner}} history of {{prefix}}: {{pos}}/{{len}} {what}, {{eta}} left");
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar.set_prefix(nhiscan::model::text::printable(repository).into_owned());
+        bar.set_length(total);
+        bar.set_position(0);
+    }
+
+    fn history_step(&self) {
+        if let Some((bar, _)) = &self.0 {
+            bar.inc(1);
+        }
+    }
+
     fn file_done(&self, bytes: u64) {
         if let Some((bar, total)) = &self.0 {
             let sum = total.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed) + bytes;

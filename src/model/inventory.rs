@@ -27,6 +27,14 @@ impl Default for ToolInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub paths: Vec<String>,
+    /// The directory the scanned files' places are relative to in a repository (SARIF's
+    /// `%SRCROOT%`): the git work tree holding the first scanned path, or the working
+    /// directory outside one. Absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_root: Option<String>,
+    /// The directory relative `paths` were given from. Absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_directory: Option<String>,
     #[serde(flatten)]
     pub sources: BTreeMap<String, Vec<String>>,
 }

@@ -79,7 +79,7 @@ pub(super) fn scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> LocalScan 
         for path in req.walk.paths.iter().filter(|p| git::is_repository(p)) {
             let name = scan::display_path(path);
             let id = format!("git:{name}");
-            let (source, secrets, stats) = history(req, path, opts, id);
+            let (source, secrets, stats) = history(req, path, opts, id, progress);
             add_history_stats(&mut out.summary, &stats);
             out.sources.push(source);
             out.histories
@@ -122,8 +122,9 @@ pub(super) fn history(
     path: &Path,
     opts: &HistoryOptions,
     id: String,
+    progress: &dyn Progress,
 ) -> (SourceStatus, Vec<SecretInHistory>, git::HistoryStats) {
-    match git::scan_history(req.set, &req.fingerprinter, path, opts) {
+    match git::scan_history(req.set, &req.fingerprinter, path, opts, progress) {
         Ok(out) => {
             let secrets = git::attribute::secrets(&out);
             let status = SourceStatus {

@@ -134,5 +134,6 @@ fn scan_clone(
         cache: req.history.as_ref().and_then(|h| h.cache.clone()),
     };
     let id = format!("git:{}", repo.label);
-    history(req, path, &opts, id)
+    // Clones are scanned on collector threads, beside the local scan's progress bar.
+    history(req, path, &opts, id, &())
 }

@@ -19,6 +19,9 @@ use crate::model::Inventory;
 pub struct Options {
     /// Colour (the table, on a terminal).
     pub color: bool,
+    /// Fit the table into this many columns (a terminal's width): fewer columns, long
+    /// paths shortened in the middle. `None` writes every column at full length.
+    pub width: Option<usize>,
 }
 
 macro_rules! formats {
@@ -67,5 +70,5 @@ fn confidence_label(f: &crate::model::Finding) -> String {
 
 /// Render `inventory` in `format`. `color` applies to the table only.
 pub fn render(inventory: &Inventory, format: Format, color: bool) -> String {
-    render_with(inventory, format, &Options { color })
+    render_with(inventory, format, &Options { color, width: None })
 }

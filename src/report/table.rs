@@ -3,21 +3,114 @@
 //! expiry, status, findings), then the findings grouped by severity, then a summary that
 //! says how much was scanned and what was skipped, so a clean result can be trusted or
 //! questioned.
+//!
+//! On a terminal the tables fit its width: the columns a person triages by (the details
+//! are in `--wide`, JSON and CSV), long paths shortened in the middle so the file name
+//! stays, and what is still too long wrapped within its cell. Written to a file or a pipe,
+//! every column is there at full length.
 
 use crate::model::{Finding, Inventory, Level};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
+/// Columns of the identity table, and whether a fitted table keeps each.
+const IDENTITY_COLUMNS: [(&str, bool); 10] = [
+    ("Kind", true),
+    ("Provider", true),
+    ("Name", true),
+    ("Location", true),
+    ("Owner", true),
+    ("Age", false),
+    ("Last used", false),
+    ("Expires", true),
+    ("Status", true),
+    ("Findings", true),
+];
+
+/// Columns of a findings table, and whether a fitted table keeps each.
+const FINDING_COLUMNS: [(&str, bool); 8] = [
+    ("Level", true),
+    ("Code", true),
+    ("Detector", false),
+    ("Kind", false),
+    ("Location", true),
+    ("Preview", true),
+    ("Confidence", false),
+    ("Message", true),
+];
+
+/// Every column at full length, or fitted into a terminal's width.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    Full,
+    Fit(usize),
+}
+
+impl Layout {
+    /// A table with `columns`' headers (those this layout keeps), styled and arranged.
+    fn table(self, columns: &[(&str, bool)], color: bool) -> Table {
+        let mut table = Table::new();
+        table.load_style(UTF8_FULL_CONDENSED);
+        match self {
+            Layout::Full => table.set_content_arrangement(ContentArrangement::Disabled),
+            Layout::Fit(width) => table
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(u16::try_from(width).unwrap_or(u16::MAX)),
+        };
+        table.set_header(self.keep(columns, columns.iter().map(|(h, _)| Cell::new(h))));
+        if !color {
+            table.force_no_tty();
+        } else {
+            table.enforce_styling();
+        }
+        table
+    }
+
+    /// The cells of the columns this layout keeps.
+    fn keep(self, columns: &[(&str, bool)], cells: impl IntoIterator<Item = Cell>) -> Vec<Cell> {
+        cells
+            .into_iter()
+            .zip(columns)
+            .filter(|(_, (_, fitted))| matches!(self, Layout::Full) || *fitted)
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// `text` as a cell, shortened in the middle to `share` of the width when fitted.
+    fn shortened(self, text: &str, share: usize, min: usize) -> Cell {
+        match self {
+            Layout::Full => text_cell(text),
+            Layout::Fit(width) => text_cell(middle_truncated(text, (width / share).max(min))),
+        }
+    }
+}
+
+/// `text` cut to `max` characters by replacing its middle with `…`, keeping more of the
+/// end (a path's file name) than of the start.
+fn middle_truncated(text: &str, max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max || max < 5 {
+        return text.to_string();
+    }
+    let head = (max - 1) / 3;
+    let tail = max - 1 - head;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
 pub fn render(inventory: &Inventory, options: &super::Options) -> String {
     let color = options.color;
+    let layout = options.width.map_or(Layout::Full, Layout::Fit);
     let mut out = String::new();
     if !inventory.identities.is_empty() {
         out.push_str(&format!(
             "Inventory ({} identities)\n",
             inventory.identities.len()
         ));
-        out.push_str(&identity_table(inventory, color).to_string());
+        out.push_str(&identity_table(inventory, layout, color).to_string());
         out.push_str("\n\n");
     }
     let mut findings: Vec<&Finding> = inventory.findings.iter().collect();
@@ -39,7 +132,7 @@ pub fn render(inventory: &Inventory, options: &super::Options) -> String {
                 continue;
             }
             out.push_str(&format!("Findings: {level} ({})\n", group.len()));
-            out.push_str(&findings_table(&group, color).to_string());
+            out.push_str(&findings_table(&group, layout, color).to_string());
             out.push_str("\n\n");
         }
     }
@@ -47,26 +140,8 @@ pub fn render(inventory: &Inventory, options: &super::Options) -> String {
     out
 }
 
-fn findings_table(findings: &[&Finding], color: bool) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "Level",
-            "Code",
-            "Detector",
-            "Kind",
-            "Location",
-            "Preview",
-            "Confidence",
-            "Message",
-        ]);
-    if !color {
-        table.force_no_tty();
-    } else {
-        table.enforce_styling();
-    }
+fn findings_table(findings: &[&Finding], layout: Layout, color: bool) -> Table {
+    let mut table = layout.table(&FINDING_COLUMNS, color);
     for f in findings {
         let mut location = match (&f.path, f.line) {
             (Some(p), Some(0)) => p.clone(),
@@ -78,16 +153,19 @@ fn findings_table(findings: &[&Finding], color: bool) -> Table {
             location.push('@');
             location.push_str(&sha[..sha.len().min(10)]);
         }
-        table.add_row(vec![
-            level_cell(f.level, color),
-            text_cell(&f.code),
-            text_cell(f.detector.as_deref().unwrap_or("-")),
-            text_cell(f.kind.as_deref().unwrap_or("-")),
-            text_cell(location),
-            text_cell(f.preview.as_deref().unwrap_or("-")),
-            text_cell(super::confidence_label(f)),
-            text_cell(&f.message),
-        ]);
+        table.add_row(layout.keep(
+            &FINDING_COLUMNS,
+            [
+                level_cell(f.level, color),
+                text_cell(&f.code),
+                text_cell(f.detector.as_deref().unwrap_or("-")),
+                text_cell(f.kind.as_deref().unwrap_or("-")),
+                layout.shortened(&location, 4, 24),
+                text_cell(f.preview.as_deref().unwrap_or("-")),
+                text_cell(super::confidence_label(f)),
+                text_cell(&f.message),
+            ],
+        ));
     }
     table
 }
@@ -98,28 +176,8 @@ fn text_cell(text: impl AsRef<str>) -> Cell {
     Cell::new(crate::model::text::printable(text.as_ref()))
 }
 
-fn identity_table(inv: &Inventory, color: bool) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "Kind",
-            "Provider",
-            "Name",
-            "Location",
-            "Owner",
-            "Age",
-            "Last used",
-            "Expires",
-            "Status",
-            "Findings",
-        ]);
-    if !color {
-        table.force_no_tty();
-    } else {
-        table.enforce_styling();
-    }
+fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
+    let mut table = layout.table(&IDENTITY_COLUMNS, color);
     let date = |t: Option<crate::model::Timestamp>| {
         t.map(|t| t.to_string()[..10].to_string())
             .unwrap_or_else(|| "-".into())
@@ -141,22 +199,25 @@ fn identity_table(inv: &Inventory, color: bool) -> Table {
             Some(s) if *s != i.provider.to_string() => format!("{}/{s}", i.provider),
             _ => i.provider.to_string(),
         };
-        table.add_row(vec![
-            text_cell(&i.kind),
-            text_cell(provider),
-            text_cell(&i.name),
-            text_cell(&i.location),
-            text_cell(owner),
-            text_cell(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
-            text_cell(date(i.last_used_at)),
-            text_cell(date(i.expires_at)),
-            text_cell(format!("{:?}", i.status).to_lowercase()),
-            text_cell(if codes.is_empty() {
-                "-".into()
-            } else {
-                codes.join(", ")
-            }),
-        ]);
+        table.add_row(layout.keep(
+            &IDENTITY_COLUMNS,
+            [
+                text_cell(&i.kind),
+                text_cell(provider),
+                layout.shortened(&i.name, 6, 16),
+                layout.shortened(&i.location, 4, 24),
+                text_cell(owner),
+                text_cell(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
+                text_cell(date(i.last_used_at)),
+                text_cell(date(i.expires_at)),
+                text_cell(format!("{:?}", i.status).to_lowercase()),
+                text_cell(if codes.is_empty() {
+                    "-".into()
+                } else {
+                    codes.join(", ")
+                }),
+            ],
+        ));
     }
     table
 }

@@ -17,7 +17,7 @@ mod tracked;
 pub mod utf16;
 pub(crate) mod walk;
 
-pub use walk::display_path;
+pub use walk::{display_path, normalize, source_root};
 
 pub use file::{CertificateMatch, FileFindings, SecretMatch};
 pub use walk::WalkOptions;
@@ -67,6 +67,19 @@ pub struct ScanOutput {
 /// Called after each file, from worker threads (for a progress display).
 pub trait Progress: Sync {
     fn file_done(&self, bytes: u64);
+    /// A repository's history reached `phase`, which has `total` steps.
+    fn history_phase(&self, _repository: &str, _phase: HistoryPhase, _total: u64) {}
+    /// One more step of the current history phase.
+    fn history_step(&self) {}
+}
+
+/// The two long phases of a history scan, as progress reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryPhase {
+    /// Commits compared with their first parent, to learn which blobs each introduced.
+    Diffing,
+    /// Blobs searched (those a cache does not already know).
+    Scanning,
 }
 
 impl Progress for () {

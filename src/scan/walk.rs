@@ -85,6 +85,34 @@ pub fn display_path(path: &Path) -> String {
     }
 }
 
+/// The root of the repository the scan reports places in: the git work tree (or bare
+/// repository) holding `first` (a path as given, relative to `cwd`), or `cwd` when it is
+/// in none. Found lexically from the absolute path, so a symlinked directory keeps the
+/// spelling the user gave.
+pub fn source_root(first: Option<&Path>, cwd: &Path) -> PathBuf {
+    let start = first.map_or_else(|| cwd.to_path_buf(), |p| normalize(&cwd.join(p)));
+    start
+        .ancestors()
+        .find(|dir| dir.join(".git").exists() || super::git::is_bare(dir))
+        .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf)
+}
+
+/// `path` with `.` and `..` components resolved by name (no file system access).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Turn a walk error into a message that names the path and what to do about it.
 pub fn describe_error(err: &ignore::Error) -> ScanError {
     let (path, inner) = unwrap_path(err);

@@ -83,6 +83,7 @@ pub fn collect(
     sync: &gix::ThreadSafeRepository,
     graph: &CommitGraph,
     threads: usize,
+    progress: &dyn crate::scan::Progress,
 ) -> BlobHistory {
     let n = graph.commits.len();
     let threads = threads.clamp(1, n.max(1));
@@ -114,6 +115,7 @@ pub fn collect(
                                 commit.id.to_hex()
                             )));
                         }
+                        progress.history_step();
                     }
                     events
                 })

@@ -17,6 +17,7 @@ pub mod graph;
 
 use super::file::{FileFindings, FileOutcome, FileScanner, SecretMatch};
 use super::redact::Fingerprinter;
+use super::{HistoryPhase, Progress};
 use crate::detect::DetectorSet;
 use gix::ObjectId;
 use gix::prelude::FindExt;
@@ -104,6 +105,7 @@ pub fn scan_history(
     fingerprinter: &Fingerprinter,
     path: &Path,
     opts: &HistoryOptions,
+    progress: &dyn Progress,
 ) -> Result<HistoryOutput, GitError> {
     let display = super::display_path(path);
     let history_err = |e: graph::GraphError| GitError::History {
@@ -154,7 +156,12 @@ pub fn scan_history(
         out.in_range = Some(selected.commits);
     }
     let sync = repo.clone().into_sync();
-    out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads));
+    progress.history_phase(
+        &display,
+        HistoryPhase::Diffing,
+        out.graph.commits.len() as u64,
+    );
+    out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads), progress);
     out.errors.append(&mut out.history.errors);
     drop_ignored_paths(path, &mut out);
     if let Ok(tree) = repo.head_tree_id() {
@@ -173,7 +180,15 @@ pub fn scan_history(
     let selected = select_blobs(&out);
     out.stats.commits = out.graph.commits.len() as u64;
     out.stats.blobs = out.history.blobs.len() as u64;
-    scan_selected(set, fingerprinter, &sync, opts, &selected, &mut out);
+    scan_selected(
+        set,
+        fingerprinter,
+        &sync,
+        opts,
+        &selected,
+        &mut out,
+        progress,
+    );
     if out.in_range.is_some() {
         trace_back_in_range_secrets(set, fingerprinter, &sync, opts, &mut out);
     }
@@ -304,7 +319,8 @@ fn trace_back_in_range_secrets(
         .map(|m| m.secret.fingerprint.clone())
         .collect();
     let before = out.matches.len();
-    scan_selected(set, fingerprinter, sync, opts, &older, out);
+    // A quiet pass: the range's own blobs were the progress the user waited for.
+    scan_selected(set, fingerprinter, sync, opts, &older, out, &());
     // Keep only earlier sightings of secrets the range contains; others are not new.
     let mut tail = out.matches.split_off(before);
     tail.retain(|m| found.contains(&m.secret.fingerprint));
@@ -382,6 +398,7 @@ fn scan_selected(
     opts: &HistoryOptions,
     selected: &[u32],
     out: &mut HistoryOutput,
+    progress: &dyn Progress,
 ) {
     let mut cache = opts.cache.as_deref().map(|p| {
         match cache::BlobCache::load(p, set, fingerprinter) {
@@ -411,7 +428,16 @@ fn scan_selected(
             None => todo.push(b),
         }
     }
-    let result = scan_parallel(set, fingerprinter, sync, opts, &out.history.blobs, &todo);
+    progress.history_phase(&out.repo, HistoryPhase::Scanning, todo.len() as u64);
+    let result = scan_parallel(
+        set,
+        fingerprinter,
+        sync,
+        opts,
+        &out.history.blobs,
+        &todo,
+        progress,
+    );
     if let Some(Ok(c)) = &mut cache {
         for &b in &todo {
             let oid = out.history.blobs[b as usize];
@@ -466,6 +492,7 @@ fn scan_parallel(
     opts: &HistoryOptions,
     blob_ids: &[ObjectId],
     todo: &[u32],
+    progress: &dyn Progress,
 ) -> ParallelResult {
     let next = AtomicUsize::new(0);
     let merged = Mutex::new(ParallelResult::default());
@@ -490,6 +517,7 @@ fn scan_parallel(
                         opts,
                         &mut local,
                     );
+                    progress.history_step();
                 }
                 let mut m = merged.lock().unwrap_or_else(|e| e.into_inner());
                 m.matches.append(&mut local.matches);
