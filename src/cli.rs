@@ -53,6 +53,11 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Access reviews: export a sheet for reviewers, import their decisions
+    Review {
+        #[command(subcommand)]
+        action: ReviewAction,
+    },
     /// Show or self-test the detectors
     Detectors {
         #[command(subcommand)]
@@ -62,6 +67,32 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the manual page in roff (e.g. `nhiscan man > nhiscan.1 && man ./nhiscan.1`)
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewAction {
+    /// Write the review sheet (CSV): one row per identity with its owner, backup owner,
+    /// privileges, dates and open findings, and empty decision (keep / modify / revoke),
+    /// reviewer, review_date, ticket and notes columns
+    Export {
+        /// A saved inventory (`nhiscan scan --format json`)
+        #[arg(required_unless_present = "history", conflicts_with = "history")]
+        inventory: Option<PathBuf>,
+        /// The newest scan recorded in this history database instead
+        #[arg(long, value_name = "DB")]
+        history: Option<PathBuf>,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Check a completed sheet (every problem reported with its line) and record its
+    /// decisions in the history database; exit 1 when rows were rejected
+    Import {
+        /// The completed review sheet
+        sheet: PathBuf,
+        /// The history database the sheet was exported from (`--history` of `nhiscan scan`)
+        #[arg(long, value_name = "DB")]
+        history: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,8 @@
 //! - [`inventory`]: one builder every source feeds; identities with typed provenance;
 //! - [`owners`]: who is accountable for each identity;
 //! - [`policy`]: findings with levels and controls;
-//! - [`report`] (and [`drift`], [`evidence`], [`scan_history`]): what people and CI read.
+//! - [`report`] (and [`drift`], [`evidence`], [`scan_history`], [`review`]): what people,
+//!   CI and auditors read, and the access-review sheet they fill in.
 //!
 //! [`config`] parses nhiscan.toml into each stage's settings; [`pipeline`] wires one scan.
 
@@ -22,5 +23,6 @@ pub mod owners;
 pub mod pipeline;
 pub mod policy;
 pub mod report;
+pub mod review;
 pub mod scan;
 pub mod scan_history;

@@ -39,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(*args),
         Command::Detectors { action } => cmd::detectors::run(action),
+        Command::Review { action } => cmd::review::run(action),
         Command::Diff {
             old,
             new,

@@ -4,10 +4,13 @@
 //! One SQLite file (rusqlite, bundled SQLite, so nothing to install): a `scans` table with
 //! each judged inventory as JSON, and an `identities` table with `first_seen`/`last_seen`.
 //! Recording a scan is one transaction, so an interrupted run never leaves half a scan;
-//! `nhiscan diff --history FILE` reads the last two inventories back.
+//! `nhiscan diff --history FILE` reads the last two inventories back. A `reviews` table
+//! holds the access-review decisions `nhiscan review import` recorded; a scan judged with
+//! the database carries each identity's last decision ([`ScanHistory::review_states`]).
 
-use crate::model::{Inventory, Timestamp};
+use crate::model::{Decision, Inventory, ReviewRecord, ReviewState, Timestamp};
 use rusqlite::{Connection, params};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Layout version stored in SQLite's `user_version`.
@@ -33,6 +36,16 @@ CREATE TABLE IF NOT EXISTS identities (
     last_seen  TEXT NOT NULL,
     first_scan INTEGER NOT NULL,
     last_scan  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    identity    TEXT NOT NULL,
+    decision    TEXT NOT NULL,
+    reviewer    TEXT NOT NULL,
+    review_date TEXT NOT NULL,
+    ticket      TEXT,
+    notes       TEXT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (identity, review_date, reviewer)
 );
 ";
 
@@ -195,6 +208,118 @@ impl ScanHistory {
             })
             .collect::<Result<Vec<Inventory>, _>>()?;
         out.reverse();
+        Ok(out)
+    }
+
+    /// Record review decisions. The same identity, day and reviewer again replaces the
+    /// earlier row, so importing a corrected sheet twice records each decision once.
+    pub fn record_reviews(
+        &mut self,
+        reviews: &[ReviewRecord],
+        recorded_at: Timestamp,
+    ) -> Result<(), HistoryError> {
+        let path = self.path.clone();
+        let wrap = move |source| HistoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(&wrap)?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO reviews (identity, decision, reviewer, review_date, ticket, notes, recorded_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(&wrap)?;
+            for r in reviews {
+                insert
+                    .execute(params![
+                        r.identity,
+                        r.decision.to_string(),
+                        r.reviewer,
+                        r.date.to_string(),
+                        r.ticket,
+                        r.notes,
+                        recorded_at.to_string()
+                    ])
+                    .map_err(&wrap)?;
+            }
+        }
+        tx.commit().map_err(&wrap)
+    }
+
+    /// Every identity the history knows, with its first sighting and newest review
+    /// decision; identities not in the map are new to the history.
+    pub fn review_states(&self) -> Result<HashMap<String, ReviewState>, HistoryError> {
+        let corrupt = |message: String| HistoryError::Corrupt {
+            path: self.path.clone(),
+            message,
+        };
+        let mut out = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, first_seen FROM identities")
+            .map_err(|e| self.wrap(e))?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.wrap(e))?;
+        for (id, first) in rows {
+            let since = Timestamp::parse(&first)
+                .map_err(|e| corrupt(format!("identity {id}: first_seen `{first}`: {e}")))?;
+            out.insert(
+                id,
+                ReviewState {
+                    tracked_since: since,
+                    last: None,
+                },
+            );
+        }
+        // Oldest first, so the newest decision of each identity is the one kept.
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT identity, decision, reviewer, review_date, ticket, notes FROM reviews
+                 ORDER BY review_date, recorded_at",
+            )
+            .map_err(|e| self.wrap(e))?;
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.wrap(e))?;
+        for (identity, decision, reviewer, date, ticket, notes) in rows {
+            let decision = Decision::parse(&decision)
+                .ok_or_else(|| corrupt(format!("review of {identity}: decision `{decision}`")))?;
+            let date = Timestamp::parse(&date)
+                .map_err(|e| corrupt(format!("review of {identity}: date `{date}`: {e}")))?;
+            if let Some(state) = out.get_mut(&identity) {
+                state.last = Some(ReviewRecord {
+                    identity,
+                    decision,
+                    reviewer,
+                    date,
+                    ticket,
+                    notes,
+                });
+            }
+        }
         Ok(out)
     }
 

@@ -17,6 +17,7 @@ const STAGES: &[&str] = &[
     "policy",
     "config",
     "report",
+    "review",
     "drift",
     "scan_history",
     "evidence",

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod init;
 pub mod out;
 pub mod report;
+pub mod review;
 pub mod scan;
 
 use crate::cli::DetectorArgs;

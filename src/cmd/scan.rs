@@ -4,7 +4,7 @@
 
 use super::{emit, exit, load_detectors};
 use crate::cli::{ColorChoice, ScanArgs};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use nhiscan::pipeline::{self, ScanRequest};
 use nhiscan::policy::Baseline;
 use nhiscan::report;
@@ -79,6 +79,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         ),
         _ => (None, None),
     };
+    // Reviews recorded in the history database make review rules apply to this scan.
+    let reviews = match &args.output.history {
+        Some(path) => Some(
+            nhiscan::scan_history::ScanHistory::open(path)?
+                .review_states()
+                .with_context(|| format!("reading access reviews from {}", path.display()))?,
+        ),
+        None => None,
+    };
     let threads = thread_count(args.walk.threads);
     let request = ScanRequest {
         set,
@@ -117,6 +126,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             working_directory: working_directory.map(|d| d.display().to_string()),
             ..Default::default()
         },
+        reviews,
     };
     let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
     let mut result = pipeline::run_scan(&request, &bar);

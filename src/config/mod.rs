@@ -70,6 +70,10 @@ struct RawPolicy {
     #[serde(default)]
     never_used_days: Option<Spanned<i64>>,
     #[serde(default)]
+    review_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    revoke_days: Option<Spanned<i64>>,
+    #[serde(default)]
     broad_privileges: Option<Vec<String>>,
     #[serde(default)]
     levels: BTreeMap<String, Spanned<String>>,
@@ -176,6 +180,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 p.never_used_days,
                 &mut limits.never_used_days,
             ),
+            ("review_days", p.review_days, &mut limits.review_days),
+            ("revoke_days", p.revoke_days, &mut limits.revoke_days),
         ] {
             let Some(days) = value else { continue };
             if *days.get_ref() < 0 {

@@ -9,12 +9,14 @@ mod inventory;
 mod judgement;
 pub mod migrate;
 pub mod provenance;
+mod review;
 pub mod text;
 pub mod toml_recover;
 
 pub use inventory::*;
 pub use judgement::*;
 pub use provenance::{Discovery, Encoding, Origin, Place};
+pub use review::{Decision, ReviewRecord, ReviewState};
 
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -292,6 +294,9 @@ pub struct Identity {
     pub first_seen: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<Timestamp>,
+    /// Its access review, when judged with a scan-history database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewState>,
 }
 
 impl Identity {
@@ -330,6 +335,7 @@ impl Identity {
             console_access: false,
             first_seen: None,
             last_seen: None,
+            review: None,
         }
     }
 

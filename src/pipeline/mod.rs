@@ -39,6 +39,9 @@ pub struct ScanRequest<'a> {
     pub collect: RunOptions,
     /// What the user asked for beyond paths (profiles, organisations, contexts).
     pub scope: Scope,
+    /// With a scan-history database: what it knows of each identity's access review (see
+    /// `ScanHistory::review_states`); every identity is then judged for review rules.
+    pub reviews: Option<std::collections::HashMap<String, crate::model::ReviewState>>,
 }
 
 pub struct ScanResult {
@@ -130,6 +133,16 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         repositories: &repository_owners,
     }
     .resolve(&mut identities);
+    if let Some(reviews) = &req.reviews {
+        for identity in &mut identities {
+            identity.review = Some(reviews.get(&identity.id).cloned().unwrap_or(
+                crate::model::ReviewState {
+                    tracked_since: req.now,
+                    last: None,
+                },
+            ));
+        }
+    }
 
     let verdict = policy::judge(
         &identities,

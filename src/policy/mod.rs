@@ -10,17 +10,19 @@
 //! suppressions.
 //!
 //! Control references: OWASP Non-Human Identities Top 10 (2025) NHI1-NHI10, SOC 2 Trust
-//! Services Criteria CC6.1-CC6.3, NIST CSF 2.0 PR.AA.
+//! Services Criteria CC6.1-CC6.3, ISO/IEC 27001:2022 Annex A, NIST CSF 2.0 PR.AA.
 
 mod access;
 pub mod baseline;
 mod lifecycle;
+mod review;
 mod secrets;
 mod settings;
 
 pub use access::*;
 pub use baseline::Baseline;
 pub use lifecycle::*;
+pub use review::*;
 pub use secrets::*;
 pub use settings::*;
 
@@ -106,6 +108,7 @@ pub const CHECKS: &[Check] = &[
     one(&[MULTIPLE_ACTIVE_KEYS], access::multiple_active_keys),
     one(&[DEFAULT_ACCOUNT_BOUND], access::default_account_bound),
     one(&[UNUSED_ACCOUNT], access::unused_account),
+    one(&[REVIEW_OVERDUE, REVOCATION_PENDING], review::review),
 ];
 
 /// Every rule, for documentation, configuration checks and SARIF rule metadata: the

@@ -10,6 +10,8 @@ pub const EXPIRING_SOON_DAYS: i64 = 30;
 pub const STALE_DAYS: i64 = 90;
 pub const ROTATION_DAYS: i64 = 90;
 pub const NEVER_USED_DAYS: i64 = 30;
+pub const REVIEW_DAYS: i64 = 90;
+pub const REVOKE_DAYS: i64 = 14;
 
 /// Privileges that make an identity `overprivileged` unless `[policy] broad_privileges`
 /// says otherwise. Collectors summarise grants into these names.
@@ -45,6 +47,10 @@ pub struct Thresholds {
     pub stale_days: i64,
     pub rotation_days: i64,
     pub never_used_days: i64,
+    /// Longest time an identity may go without an access review.
+    pub review_days: i64,
+    /// Longest time a decided revocation may take before the identity should be gone.
+    pub revoke_days: i64,
     pub broad_privileges: Vec<String>,
 }
 
@@ -55,6 +61,8 @@ impl Default for Thresholds {
             stale_days: STALE_DAYS,
             rotation_days: ROTATION_DAYS,
             never_used_days: NEVER_USED_DAYS,
+            review_days: REVIEW_DAYS,
+            revoke_days: REVOKE_DAYS,
             broad_privileges: BROAD_PRIVILEGES.iter().map(|s| s.to_string()).collect(),
         }
     }

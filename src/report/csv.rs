@@ -46,7 +46,7 @@ pub fn render(inventory: &Inventory, _options: &super::Options) -> String {
 }
 
 /// A cell a spreadsheet will show as text, never evaluate.
-fn inert(cell: String) -> String {
+pub(crate) fn inert(cell: String) -> String {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
         _ => cell,

@@ -5,7 +5,7 @@
 //! Adding a format: its module, plus one line in [`formats!`] below (its doc comment is the
 //! `--format` help).
 
-mod csv;
+pub(crate) mod csv;
 mod github;
 mod html;
 mod json;

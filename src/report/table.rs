@@ -206,11 +206,11 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
                 text_cell(provider),
                 layout.shortened(&i.name, 6, 16),
                 layout.shortened(&i.location, 4, 24),
-                text_cell(owner),
+                owner_cell(owner, i.owner.is_none(), color),
                 text_cell(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
                 text_cell(date(i.last_used_at)),
                 text_cell(date(i.expires_at)),
-                text_cell(format!("{:?}", i.status).to_lowercase()),
+                status_cell(i.status, color),
                 text_cell(if codes.is_empty() {
                     "-".into()
                 } else {
@@ -220,6 +220,27 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
         ));
     }
     table
+}
+
+/// An identity nobody owns is what an access review cannot close: yellow, as `warn` is.
+fn owner_cell(text: String, unowned: bool, color: bool) -> Cell {
+    let cell = text_cell(text);
+    if color && unowned {
+        cell.fg(Color::Yellow)
+    } else {
+        cell
+    }
+}
+
+/// Expired in red, as a `deny` level is; inactive dimmed.
+fn status_cell(status: crate::model::Status, color: bool) -> Cell {
+    use crate::model::Status;
+    let cell = Cell::new(format!("{status:?}").to_lowercase());
+    match (color, status) {
+        (true, Status::Expired) => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        (true, Status::Inactive) => cell.add_attribute(Attribute::Dim),
+        _ => cell,
+    }
 }
 
 fn level_cell(level: Level, color: bool) -> Cell {
