@@ -94,6 +94,15 @@ fn colour_follows_no_color_unless_asked_for_always() {
     assert!(!on_terminal(120, &[], &[("NO_COLOR", "1")]).contains(esc));
     assert!(on_terminal(120, &["--color", "always"], &[("NO_COLOR", "1")]).contains(esc));
     assert!(!on_terminal(120, &["--color", "never"], &[]).contains(esc));
+    // The same colours mean the same thing in every table: an owner-less identity's owner
+    // cell in warn's yellow, an expired one's status in deny's bold red.
+    let coloured = on_terminal(200, &[], &[]);
+    let row = coloured
+        .lines()
+        .find(|l| l.contains("legacy-gateway.internal.test"))
+        .expect("the expired certificate's row");
+    assert!(row.contains("\x1b[38;5;11m -"), "{row:?}");
+    assert!(row.contains("\x1b[38;5;9m\x1b[1m expired"), "{row:?}");
 }
 
 #[test]
