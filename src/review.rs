@@ -68,7 +68,12 @@ fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {
         identity.location.clone(),
         owner.map(|o| o.team.clone()).unwrap_or_default(),
         owner.and_then(|o| o.backup.clone()).unwrap_or_default(),
-        owner.map(|o| o.source.clone()).unwrap_or_default(),
+        owner
+            .map(|o| match o.is_suggested() {
+                true => format!("{} (suggested)", o.source),
+                false => o.source.clone(),
+            })
+            .unwrap_or_default(),
         identity.privileges.join("; "),
         day(identity.created_at).unwrap_or_default(),
         day(identity.last_used_at).unwrap_or_default(),

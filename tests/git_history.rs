@@ -81,9 +81,14 @@ fn secret_added_then_removed_is_in_history_with_author_date_and_removal() {
     assert_eq!(e["author"], "Alice Admin");
     assert_eq!(e["author_email"], "alice.admin@example.test");
     assert_eq!(e["author_date"], "2024-03-05T09:30:00Z");
+    // The committer is only a suggested owner, so the secret is also `unowned`.
     let findings = inv["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 1);
-    assert_eq!(findings[0]["code"], "secret-in-history");
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["secret-in-history", "unowned"]);
+    assert_eq!(id["owner"]["source"], "git-author");
     assert_eq!(findings[0]["level"], "deny");
     assert_eq!(findings[0]["commit"], added.as_str());
     assert_eq!(inv["summary"]["commits_scanned"], 2);
@@ -275,6 +280,9 @@ fn bare_clone_reports_head_secrets_as_leaks_and_removed_ones_as_history() {
         vec![
             ("leaked-secret".into(), "kept.env".into()),
             ("secret-in-history".into(), "gone.env".into()),
+            // Their committers are suggested owners only.
+            ("unowned".into(), "gone.env".into()),
+            ("unowned".into(), "kept.env".into()),
         ]
     );
     let leak = inv["findings"]

@@ -114,3 +114,54 @@ fn the_author_of_the_introducing_commit_is_the_last_resort() {
     assert_eq!(owner["source"], "git-author");
     assert!(owner["evidence"].as_str().unwrap().contains("Grace Ops"));
 }
+
+#[test]
+fn a_bot_never_owns_a_secret_and_a_commit_author_is_only_a_suggestion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::git::Repo::new(tmp.path(), "svc");
+    // Synthetic DigitalOcean tokens (`dop_v1_` and 64 hex characters).
+    let by_bot = "dop_v1_4f9a2c7e1b8d3f6a0e5c9b2d7a4f1e8c3b6d9a2f5e0c7b4a1d8f3e6c9b2a5d7f";
+    let by_dev = "dop_v1_9e2b7c4a1f8d3e6b0c5a9f2e7d4b1a8c3f6e9d2b5a0c7f4e1b8d3a6c9f2e5b7a";
+    repo.write("deps/lock.env", &format!("DO={by_bot}\n"));
+    repo.commit("bump", "2025-01-01T00:00:00Z", "dependabot[bot]");
+    repo.write("ci/deploy.env", &format!("DO={by_dev}\n"));
+    repo.commit("ci", "2025-01-02T00:00:00Z", "Dev One");
+    let (_, inv) = scan_json(&repo.dir, &["."]);
+    let of = |path: &str| {
+        inv["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["location"].as_str().unwrap().starts_with(path))
+            .unwrap_or_else(|| panic!("{path} in {inv}"))
+            .clone()
+    };
+    assert!(of("deps/lock.env")["owner"].is_null(), "a bot is no owner");
+    let dev = of("ci/deploy.env");
+    assert_eq!(dev["owner"]["team"], "dev.one@example.test");
+    assert_eq!(dev["owner"]["source"], "git-author");
+    let unowned: Vec<String> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "unowned")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unowned.len(), 2, "both are unowned for policy: {unowned:?}");
+    assert!(
+        unowned
+            .iter()
+            .any(|m| m.contains("no confirmed owner; suggested: dev.one@example.test")),
+        "{unowned:?}"
+    );
+    // The table says it is a suggestion.
+    let out = nhiscan()
+        .current_dir(&repo.dir)
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("dev.one@example.test? (suggested, git-author)")
+    );
+}

@@ -106,9 +106,19 @@ pub enum Status {
 pub struct Owner {
     pub team: String,
     pub backup: Option<String>,
-    /// tag | label | codeowners | git-author | mapping
+    /// tag | label | codeowners | repository | git-author | mapping
     pub source: String,
     pub evidence: String,
+}
+
+impl Owner {
+    /// An owner inferred from who committed a secret is a lead for a reviewer, not an
+    /// accountable owner: a person, not a team, and often not the one responsible. It is
+    /// shown as a suggestion and the identity stays `unowned` until a mapping or an
+    /// access review confirms it.
+    pub fn is_suggested(&self) -> bool {
+        self.source == "git-author"
+    }
 }
 
 /// One place where a secret value was seen.

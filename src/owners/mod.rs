@@ -7,7 +7,12 @@
 //!    ...) in priority order, matched case-insensitively;
 //! 3. CODEOWNERS (`codeowners`) for identities found in files or history, with GitHub's
 //!    lookup order (`.github/`, root, `docs/`) and last-matching-pattern-wins;
-//! 4. the author of the commit that introduced a secret (`git-author`, lowest confidence).
+//! 4. the author of the commit that introduced a secret (`git-author`): a suggestion only
+//!    (see [`Owner::is_suggested`]), and never an automation account (`[bot]` accounts,
+//!    GitHub Actions, Dependabot, Renovate, no-reply addresses of automation).
+//!
+//! A backup owner comes with the owner: an `[[owners]]` rule's `backup`, a
+//! `backup-owner` tag or label next to the owner's, CODEOWNERS' second entry.
 //!
 //! A collector may set an owner itself when the provider is the owner (an AWS
 //! service-linked role); resolvers only fill identities that have none.
@@ -72,10 +77,19 @@ fn inherit_from_parent(identities: &mut [Identity]) {
     }
 }
 
+/// Tag (label) keys naming the backup owner, matched case-insensitively next to the
+/// owner's key on the same object.
+const BACKUP_TAG_KEYS: &[&str] = &[
+    "backup-owner",
+    "backup_owner",
+    "backupowner",
+    "owner-backup",
+];
+
 /// The identity's own tags (labels) first, in key order; then, for Kubernetes objects,
 /// their namespace's labels, which the collector records as `namespace:<label>`.
 fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
-    let find = |prefix: &str| {
+    let find = |prefix: &str, keys: &[&str]| {
         keys.iter().find_map(|key| {
             identity.tags.iter().find(|(k, v)| {
                 k.strip_prefix(prefix)
@@ -84,10 +98,12 @@ fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
             })
         })
     };
-    if let Some((tag, value)) = find("") {
+    let backup = |prefix: &str| find(prefix, BACKUP_TAG_KEYS).map(|(_, v)| v.trim().to_string());
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    if let Some((tag, value)) = find("", &keys) {
         return Some(Owner {
             team: value.trim().to_string(),
-            backup: None,
+            backup: backup(""),
             source: "tag".into(),
             evidence: format!(
                 "{} tag `{tag}={value}` on {}",
@@ -95,10 +111,10 @@ fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
             ),
         });
     }
-    let (tag, value) = find("namespace:")?;
+    let (tag, value) = find("namespace:", &keys)?;
     Some(Owner {
         team: value.trim().to_string(),
-        backup: None,
+        backup: backup("namespace:"),
         source: "label".into(),
         evidence: format!(
             "label `{}={value}` on the namespace of {}",
@@ -149,11 +165,30 @@ fn from_repository(identity: &Identity, repositories: &[RepositoryOwner]) -> Opt
     })
 }
 
+/// An automation account: GitHub's `[bot]` accounts and Actions, Dependabot, Renovate,
+/// and no-reply addresses of automation. Its commits name no accountable person.
+pub fn is_bot(name: &str, email: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let email = email.to_ascii_lowercase();
+    const AUTOMATION: &[&str] = &["dependabot", "renovate", "github-actions", "[bot]"];
+    AUTOMATION
+        .iter()
+        .any(|a| name.contains(a) || email.contains(a))
+        || email.starts_with("noreply@")
+        || email.starts_with("no-reply@")
+        || email == "action@github.com"
+}
+
+/// The earliest human author of a commit that introduced the secret: a suggestion.
 fn from_git_author(identity: &Identity) -> Option<Owner> {
     let first = identity
         .exposures
         .iter()
-        .filter(|e| e.commit.is_some() && e.author_email.is_some())
+        .filter(|e| e.commit.is_some())
+        .filter(|e| match (&e.author, &e.author_email) {
+            (_, None) => false,
+            (name, Some(email)) => !is_bot(name.as_deref().unwrap_or(""), email),
+        })
         .min_by_key(|e| e.author_date)?;
     let email = first.author_email.clone()?;
     Some(Owner {
@@ -278,6 +313,66 @@ mod tests {
         )
         .unwrap();
         assert_eq!(owner.source, "mapping");
+    }
+
+    #[test]
+    fn automation_accounts_are_never_owners_and_the_first_human_author_is_suggested() {
+        let mut i = Identity::found("secret:fp", Provider::GIT, "private-key", "key", "k.pem");
+        for (author, email, day) in [
+            (
+                "dependabot[bot]",
+                "49699333+dependabot[bot]@users.noreply.github.com",
+                1,
+            ),
+            (
+                "github-actions",
+                "41898282+github-actions[bot]@users.noreply.github.com",
+                2,
+            ),
+            ("Renovate Bot", "bot@renovateapp.com", 3),
+            ("Release", "noreply@example.test", 4),
+            ("Dev Two", "dev.two@example.test", 6),
+            ("Dev One", "dev.one@example.test", 5),
+        ] {
+            i.exposures.push(Exposure {
+                commit: Some(format!("c{day}")),
+                author: Some(author.into()),
+                author_email: Some(email.into()),
+                author_date: crate::model::Timestamp::parse(&format!("2025-01-0{day}T00:00:00Z"))
+                    .ok(),
+                ..Exposure::new(Origin::file("k.pem"), "k.pem", "d").at(1, 1)
+            });
+        }
+        let owner = from_git_author(&i).unwrap();
+        assert_eq!(
+            owner.team, "dev.one@example.test",
+            "the earliest human commit"
+        );
+        assert!(owner.is_suggested());
+        i.exposures.retain(|e| {
+            e.author.as_deref() != Some("Dev One") && e.author.as_deref() != Some("Dev Two")
+        });
+        assert!(
+            from_git_author(&i).is_none(),
+            "only automation committed it"
+        );
+        assert!(!is_bot("Dev One", "dev.one@example.test"));
+    }
+
+    #[test]
+    fn a_backup_owner_tag_comes_with_the_owner_tag() {
+        let owner = resolve_one(
+            role(&[("Owner", "platform"), ("Backup-Owner", "sre")]),
+            &[],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (owner.team.as_str(), owner.backup.as_deref()),
+            ("platform", Some("sre"))
+        );
+        let owner = resolve_one(role(&[("Owner", "platform")]), &[], None).unwrap();
+        assert_eq!(owner.backup, None);
     }
 
     #[test]

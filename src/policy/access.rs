@@ -7,7 +7,7 @@ use crate::model::{Finding, Identity, Level, attr};
 
 pub const UNOWNED: Rule = Rule {
     code: "unowned",
-    description: "No owner could be determined (no [[owners]] rule, tag or label, CODEOWNERS entry or commit author): nobody will rotate or revoke it.",
+    description: "No accountable owner (no [[owners]] rule, tag or label, CODEOWNERS entry or repository owner; a commit's author is only a suggestion until a mapping or an access review confirms it): nobody will rotate or revoke it.",
     default_level: Level::Warn,
     controls: &["OWASP-NHI1", "SOC2-CC6.2"],
 };
@@ -64,12 +64,24 @@ pub const UNUSED_ACCOUNT: Rule = Rule {
 pub(super) fn unowned(identity: &Identity, _cx: &Context<'_>) -> Option<Finding> {
     // A reference names a secret another system holds: that system's owner answers for it.
     // A published example is nobody's credential.
-    (identity.owner.is_none() && !identity.is_reference() && !identity.is_published_example()).then(
-        || {
-            let msg = format!("{} at {} has no owner", identity.name, identity.location);
-            about(&UNOWNED, identity, msg)
-        },
-    )
+    if identity.is_reference() || identity.is_published_example() {
+        return None;
+    }
+    // A suggested owner (a commit's author) counts once an access review kept the identity.
+    let confirmed_by_review = identity
+        .review
+        .as_ref()
+        .and_then(|r| r.last.as_ref())
+        .is_some_and(|r| r.decision != crate::model::Decision::Revoke);
+    let msg = match &identity.owner {
+        None => format!("{} at {} has no owner", identity.name, identity.location),
+        Some(o) if o.is_suggested() && !confirmed_by_review => format!(
+            "{} at {} has no confirmed owner; suggested: {} ({}); confirm it with an [[owners]] rule or an access review",
+            identity.name, identity.location, o.team, o.evidence
+        ),
+        Some(_) => return None,
+    };
+    Some(about(&UNOWNED, identity, msg))
 }
 
 pub(super) fn overprivileged(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {

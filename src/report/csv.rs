@@ -110,7 +110,13 @@ fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {
         opt(identity.expires_at.map(|t| t.to_string())),
         opt(identity.age_days.map(|d| d.to_string())),
         format!("{:?}", identity.status).to_lowercase(),
-        opt(identity.owner.as_ref().map(|o| o.team.clone())),
+        opt(identity.owner.as_ref().map(|o| {
+            if o.is_suggested() {
+                format!("{} (suggested)", o.team)
+            } else {
+                o.team.clone()
+            }
+        })),
         codes.join("; "),
         if findings.is_empty() {
             String::new()

@@ -190,10 +190,13 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
             .map(|f| f.code.as_str())
             .collect();
         codes.dedup();
-        let owner = i
-            .owner
-            .as_ref()
-            .map_or("-".to_string(), |o| format!("{} ({})", o.team, o.source));
+        let owner = i.owner.as_ref().map_or("-".to_string(), |o| {
+            if o.is_suggested() {
+                format!("{}? (suggested, {})", o.team, o.source)
+            } else {
+                format!("{} ({})", o.team, o.source)
+            }
+        });
         // `file/stripe`: where it was found, whose credential it is; once when they agree.
         let provider = match &i.service {
             Some(s) if *s != i.provider.to_string() => format!("{}/{s}", i.provider),
@@ -206,7 +209,11 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
                 text_cell(provider),
                 layout.shortened(&i.name, 6, 16),
                 layout.shortened(&i.location, 4, 24),
-                owner_cell(owner, i.owner.is_none(), color),
+                owner_cell(
+                    owner,
+                    i.owner.as_ref().is_none_or(|o| o.is_suggested()),
+                    color,
+                ),
                 text_cell(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
                 text_cell(date(i.last_used_at)),
                 text_cell(date(i.expires_at)),
