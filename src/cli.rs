@@ -53,6 +53,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Evidence for an audit period from the history database, or `verify` a pack
+    Evidence(EvidenceArgs),
     /// Access reviews: export a sheet for reviewers, import their decisions
     Review {
         #[command(subcommand)]
@@ -67,6 +69,38 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the manual page in roff (e.g. `nhiscan man > nhiscan.1 && man ./nhiscan.1`)
     Man,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct EvidenceArgs {
+    #[command(subcommand)]
+    pub action: Option<EvidenceAction>,
+    /// The history database the scans were recorded in (`nhiscan scan --history DB`)
+    #[arg(long, value_name = "DB", required = true)]
+    pub history: Option<PathBuf>,
+    /// First day of the period (2026-01-01, or an RFC 3339 time)
+    #[arg(long, value_name = "DATE", required = true)]
+    pub from: Option<String>,
+    /// Last day of the period, included
+    #[arg(long, value_name = "DATE", required = true)]
+    pub to: Option<String>,
+    /// Directory to write the pack into (created if missing)
+    #[arg(short = 'o', long = "output", value_name = "DIR", required = true)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceAction {
+    /// Check a pack (its MANIFEST.sha256 and the hash chain of its scans), or with
+    /// --history the chain of a whole history database; names the first broken link
+    Verify {
+        /// The pack's directory
+        #[arg(required_unless_present = "history", conflicts_with = "history")]
+        dir: Option<PathBuf>,
+        #[arg(long, value_name = "DB")]
+        history: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

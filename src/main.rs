@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd::scan::run(*args),
         Command::Detectors { action } => cmd::detectors::run(action),
         Command::Review { action } => cmd::review::run(action),
+        Command::Evidence(args) => cmd::evidence::run(args),
         Command::Diff {
             old,
             new,

@@ -253,3 +253,182 @@ fn a_sheet_without_the_reviewer_columns_is_refused_at_its_header() {
         "{stderr}"
     );
 }
+
+fn nhiscan_ok(args: &[&str], now: &str) -> (i32, String) {
+    let out = nhiscan()
+        .env("NHISCAN_NOW", now)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = app(tmp.path());
+    let db = tmp.path().join("history.db");
+    let db_arg = db.to_str().unwrap();
+    for now in [
+        "2026-01-05T09:00:00Z",
+        "2026-02-05T09:00:00Z",
+        "2026-03-05T09:00:00Z",
+    ] {
+        scan_at(&dir, &db, now);
+    }
+    // A review: the search token revoked, a bad row rejected.
+    let sheet = tmp.path().join("review.csv");
+    let sheet_arg = sheet.to_str().unwrap();
+    let (code, _) = nhiscan_ok(
+        &["review", "export", "--history", db_arg, "-o", sheet_arg],
+        "2026-03-06T09:00:00Z",
+    );
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&sheet).unwrap();
+    let search_id = text
+        .lines()
+        .find(|l| l.contains("services/search"))
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &sheet,
+        format!(
+            "id,decision,reviewer,review_date,ticket\n{search_id},revoke,security-lead,2026-03-06,SEC-12\n{search_id},delete,security-lead,2026-03-06,\n"
+        ),
+    )
+    .unwrap();
+    let (code, stderr) = nhiscan_ok(
+        &["review", "import", sheet_arg, "--history", db_arg],
+        "2026-03-07T09:00:00Z",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("line 3: bad-decision"), "{stderr}");
+    // The search token is removed; the fourth scan no longer sees it.
+    std::fs::remove_file(dir.join("services/search/bot.env")).unwrap();
+    scan_at(&dir, &db, "2026-03-20T09:00:00Z");
+
+    let pack = tmp.path().join("pack");
+    let pack_arg = pack.to_str().unwrap();
+    let (code, stderr) = nhiscan_ok(
+        &[
+            "evidence",
+            "--history",
+            db_arg,
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-03-31",
+            "-o",
+            pack_arg,
+        ],
+        "2026-04-01T09:00:00Z",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let read = |name: &str| std::fs::read_to_string(pack.join(name)).unwrap();
+    let scans: serde_json::Value = serde_json::from_str(&read("scans.json")).unwrap();
+    let times: Vec<&str> = scans
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["generated_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2026-02-05T09:00:00Z",
+            "2026-03-05T09:00:00Z",
+            "2026-03-20T09:00:00Z"
+        ],
+        "the scans of the period, and only those"
+    );
+    assert_eq!(scans[0]["sources"][0]["status"], "ok");
+    let timelines: serde_json::Value = serde_json::from_str(&read("timelines.json")).unwrap();
+    let search = timelines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == search_id.as_str())
+        .unwrap();
+    assert_eq!(search["first_seen"], "2026-01-05T09:00:00Z");
+    let leaked = search["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "leaked-secret")
+        .unwrap();
+    assert_eq!(leaked["opened_at"], "2026-02-05T09:00:00Z");
+    assert_eq!(leaked["closed_at"], "2026-03-20T09:00:00Z");
+    assert_eq!(leaked["days_to_remediate"], 43);
+    assert!(read("reviews.csv").contains(&format!(
+        "{search_id},revoke,security-lead,2026-03-06,SEC-12"
+    )));
+    let period: serde_json::Value = serde_json::from_str(&read("period.json")).unwrap();
+    assert_eq!(period["scans"], 3);
+    assert_eq!(period["identities_at_end"], 1);
+    assert_eq!(
+        period["identities_reviewed"], 0,
+        "the reviewed token is gone"
+    );
+    let controls = read("controls.csv");
+    assert!(
+        controls
+            .contains("SOC2-CC7.1,scans ran over the period and each was complete,3,0,operated"),
+        "{controls}"
+    );
+    assert!(
+        controls
+            .lines()
+            .any(|l| l.starts_with("OWASP-NHI2,") && l.contains(",exceptions,leaked-secret")),
+        "{controls}"
+    );
+
+    let (code, stderr) = nhiscan_ok(&["evidence", "verify", pack_arg], "2026-04-01T09:00:00Z");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = nhiscan_ok(
+        &["evidence", "verify", "--history", db_arg],
+        "2026-04-01T09:00:00Z",
+    );
+    assert_eq!(code, 0, "{stderr}");
+
+    // One byte of the second recorded inventory changed: verify names that scan.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let edited = conn
+        .execute(
+            "UPDATE scans SET inventory = replace(inventory, '\"findings_deny\":2', '\"findings_deny\":0') WHERE id = 2",
+            [],
+        )
+        .unwrap();
+    assert_eq!(edited, 1);
+    drop(conn);
+    let (code, stderr) = nhiscan_ok(
+        &["evidence", "verify", "--history", db_arg],
+        "2026-04-01T09:00:00Z",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("chain: scan 2 (2026-02-05T09:00:00Z): its inventory does not match"),
+        "{stderr}"
+    );
+    // In the pack, an edited file fails its manifest line and its chain link.
+    let file = pack.join("scans/scan-3.json");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen("\"deny\"", "\"warn\"", 1);
+    std::fs::write(&file, text).unwrap();
+    let (code, stderr) = nhiscan_ok(&["evidence", "verify", pack_arg], "2026-04-01T09:00:00Z");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("scans/scan-3.json: does not match its SHA-256"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("chain: scan 3 (2026-03-05T09:00:00Z): its inventory does not match"),
+        "{stderr}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod detectors;
 pub mod diff;
+pub mod evidence;
 pub mod init;
 pub mod out;
 pub mod report;

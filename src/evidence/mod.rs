@@ -3,6 +3,9 @@
 //! inventory.json (scope, sources and their status, tool version and generation time are
 //! inside), inventory.csv (access-review sheet), report.html, and MANIFEST.sha256 in the
 //! format `sha256sum -c` checks, so the set can be verified after it has been handed over.
+//! [`period`] writes the pack for an audit period from the scan-history database.
+
+pub mod period;
 
 use crate::model::Inventory;
 use crate::report::{self, Format};

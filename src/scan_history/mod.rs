@@ -7,6 +7,15 @@
 //! `nhiscan diff --history FILE` reads the last two inventories back. A `reviews` table
 //! holds the access-review decisions `nhiscan review import` recorded; a scan judged with
 //! the database carries each identity's last decision ([`ScanHistory::review_states`]).
+//!
+//! Every recorded scan is also a link of a hash chain: the SHA-256 of its inventory as
+//! stored, and a chain hash over the previous scan's chain hash, its id, its time and that
+//! inventory hash ([`chain_hash`]). Editing, deleting or reordering a recorded scan breaks
+//! the chain at that scan, which [`ScanHistory::verify_chain`] names.
+
+mod chain;
+
+pub use chain::{ChainLink, ChainProblem, StoredScan, chain_hash, sha256_hex, verify_links};
 
 use crate::model::{Decision, Inventory, ReviewRecord, ReviewState, Timestamp};
 use rusqlite::{Connection, params};
@@ -25,7 +34,10 @@ CREATE TABLE IF NOT EXISTS scans (
     findings_deny INTEGER NOT NULL,
     findings_warn INTEGER NOT NULL,
     incomplete    INTEGER NOT NULL,
-    inventory     TEXT NOT NULL
+    inventory     TEXT NOT NULL,
+    inventory_sha256 TEXT,
+    prev_sha256      TEXT,
+    chain_sha256     TEXT
 );
 CREATE TABLE IF NOT EXISTS identities (
     id         TEXT PRIMARY KEY,
@@ -104,6 +116,18 @@ impl ScanHistory {
             });
         }
         conn.execute_batch(SCHEMA).map_err(wrap)?;
+        // Databases from before the hash chain gain its columns; their old scans stay
+        // unchained (and `verify_chain` says so).
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('scans')")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(wrap)?;
+        for column in ["inventory_sha256", "prev_sha256", "chain_sha256"] {
+            if !columns.iter().any(|c| c == column) {
+                conn.execute_batch(&format!("ALTER TABLE scans ADD COLUMN {column} TEXT"))
+                    .map_err(wrap)?;
+            }
+        }
         conn.pragma_update(None, "user_version", LAYOUT_VERSION)
             .map_err(wrap)?;
         Ok(ScanHistory {
@@ -166,9 +190,22 @@ impl ScanHistory {
             }
         }
         let json = serde_json::to_string(inventory).expect("inventory serialises");
+        let prev: String = tx
+            .query_row(
+                "SELECT COALESCE(chain_sha256, '') FROM scans ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(String::new()),
+                e => Err(e),
+            })
+            .map_err(&wrap)?;
+        let inventory_hash = sha256_hex(json.as_bytes());
+        let chain = chain_hash(&prev, scan_id, &now, &inventory_hash);
         tx.execute(
-            "INSERT INTO scans (id, generated_at, tool_version, identities, findings_deny, findings_warn, incomplete, inventory)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO scans (id, generated_at, tool_version, identities, findings_deny, findings_warn, incomplete, inventory, inventory_sha256, prev_sha256, chain_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 scan_id,
                 now,
@@ -177,7 +214,10 @@ impl ScanHistory {
                 inventory.summary.findings_deny as i64,
                 inventory.summary.findings_warn as i64,
                 inventory.is_incomplete(),
-                json
+                json,
+                inventory_hash,
+                prev,
+                chain
             ],
         )
         .map_err(&wrap)?;
@@ -209,6 +249,93 @@ impl ScanHistory {
             .collect::<Result<Vec<Inventory>, _>>()?;
         out.reverse();
         Ok(out)
+    }
+
+    /// Every recorded scan, oldest first, with its stored inventory text and chain hashes.
+    pub fn stored_scans(&self) -> Result<Vec<StoredScan>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, generated_at, inventory, inventory_sha256, prev_sha256, chain_sha256
+                 FROM scans ORDER BY id",
+            )
+            .map_err(|e| self.wrap(e))?;
+        stmt.query_map([], |r| {
+            Ok(StoredScan {
+                id: r.get(0)?,
+                generated_at: r.get(1)?,
+                inventory: r.get(2)?,
+                link: match (r.get(3)?, r.get(4)?, r.get(5)?) {
+                    (Some(inventory_sha256), Some(prev_sha256), Some(chain_sha256)) => {
+                        Some(ChainLink {
+                            inventory_sha256,
+                            prev_sha256,
+                            chain_sha256,
+                        })
+                    }
+                    _ => None,
+                },
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.wrap(e))
+    }
+
+    /// Check the hash chain of every recorded scan (see the module docs).
+    pub fn verify_chain(&self) -> Result<Vec<ChainProblem>, HistoryError> {
+        Ok(verify_links(&self.stored_scans()?))
+    }
+
+    /// Every recorded review decision, oldest review first.
+    pub fn reviews(&self) -> Result<Vec<ReviewRecord>, HistoryError> {
+        let corrupt = |message: String| HistoryError::Corrupt {
+            path: self.path.clone(),
+            message,
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT identity, decision, reviewer, review_date, ticket, notes FROM reviews
+                 ORDER BY review_date, recorded_at",
+            )
+            .map_err(|e| self.wrap(e))?;
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.wrap(e))?;
+        rows.into_iter()
+            .map(|(identity, decision, reviewer, date, ticket, notes)| {
+                Ok(ReviewRecord {
+                    decision: Decision::parse(&decision).ok_or_else(|| {
+                        corrupt(format!("review of {identity}: decision `{decision}`"))
+                    })?,
+                    date: Timestamp::parse(&date).map_err(|e| {
+                        corrupt(format!("review of {identity}: date `{date}`: {e}"))
+                    })?,
+                    identity,
+                    reviewer,
+                    ticket,
+                    notes,
+                })
+            })
+            .collect()
     }
 
     /// Record review decisions. The same identity, day and reviewer again replaces the
@@ -276,48 +403,9 @@ impl ScanHistory {
             );
         }
         // Oldest first, so the newest decision of each identity is the one kept.
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT identity, decision, reviewer, review_date, ticket, notes FROM reviews
-                 ORDER BY review_date, recorded_at",
-            )
-            .map_err(|e| self.wrap(e))?;
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.wrap(e))?;
-        for (identity, decision, reviewer, date, ticket, notes) in rows {
-            let decision = Decision::parse(&decision)
-                .ok_or_else(|| corrupt(format!("review of {identity}: decision `{decision}`")))?;
-            let date = Timestamp::parse(&date)
-                .map_err(|e| corrupt(format!("review of {identity}: date `{date}`: {e}")))?;
-            if let Some(state) = out.get_mut(&identity) {
-                state.last = Some(ReviewRecord {
-                    identity,
-                    decision,
-                    reviewer,
-                    date,
-                    ticket,
-                    notes,
-                });
+        for review in self.reviews()? {
+            if let Some(state) = out.get_mut(&review.identity) {
+                state.last = Some(review);
             }
         }
         Ok(out)
