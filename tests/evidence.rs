@@ -79,10 +79,12 @@ fn html_report_is_self_contained_and_carries_no_secret() {
     let html = String::from_utf8(out.stdout).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     for section in [
-        "By kind",
-        "By owner",
-        "By age",
-        "By control (findings)",
+        "Identities by kind",
+        "Identities by owner",
+        "Identities by age",
+        "Findings by control",
+        "Controls",
+        "Sign-off",
         "Identities (29)",
         "Findings (34)",
     ] {

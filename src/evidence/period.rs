@@ -13,48 +13,13 @@
 
 use super::{EvidenceError, MANIFEST};
 use crate::model::{Inventory, ReviewRecord, Timestamp};
+use crate::report::controls::ControlRow;
 use crate::report::{self, Format};
 use crate::scan_history::{ChainLink, StoredScan, sha256_hex, verify_links};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-/// Controls the pack reports on, and what the scans test for each.
-const CONTROLS: &[(&str, &str)] = &[
-    (
-        "SOC2-CC6.1",
-        "credentials are not exposed in code or history and are rotated",
-    ),
-    (
-        "SOC2-CC6.2",
-        "every identity has an accountable owner and is reviewed; revoked access is removed",
-    ),
-    (
-        "SOC2-CC6.3",
-        "privileges are limited to what is needed and reviewed",
-    ),
-    (
-        "SOC2-CC7.1",
-        "scans ran over the period and each was complete",
-    ),
-    (
-        "OWASP-NHI1",
-        "improper offboarding: stale, unused, unowned, unreviewed identities",
-    ),
-    ("OWASP-NHI2", "secret leakage in files and git history"),
-    ("OWASP-NHI3", "vulnerable third-party access"),
-    ("OWASP-NHI4", "insecure authentication"),
-    ("OWASP-NHI5", "overprivileged identities"),
-    (
-        "OWASP-NHI6",
-        "insecure cloud deployment configurations (OIDC trust)",
-    ),
-    ("OWASP-NHI7", "long-lived secrets, expiry and rotation"),
-    ("OWASP-NHI8", "environment isolation"),
-    ("OWASP-NHI9", "identity reuse"),
-    ("OWASP-NHI10", "human use of non-human identities"),
-];
 
 /// The period asked for, and what was recorded in it.
 pub struct Period<'a> {
@@ -188,10 +153,29 @@ pub fn write_period(dir: &Path, period: &Period<'_>) -> Result<Vec<PathBuf>, Per
             "review_days": period.review_days,
         })),
     )?;
-    pack.add("controls.csv", &controls_csv(&inventories))?;
+    let all: Vec<&Inventory> = inventories.iter().collect();
+    let controls = report::controls::results(&all);
+    pack.add("controls.csv", &controls_csv(&controls))?;
     pack.add("inventory.json", &report::render(last, Format::Json, false))?;
     pack.add("inventory.csv", &report::render(last, Format::Csv, false))?;
-    pack.add("report.html", &report::render(last, Format::Html, false))?;
+    let view = report::PeriodView {
+        from: period.from,
+        to: period.to,
+        trend: in_period
+            .iter()
+            .zip(&inventories)
+            .map(|(s, inv)| {
+                (
+                    s.generated_at[..10].to_string(),
+                    inv.summary.findings_deny,
+                    inv.summary.findings_warn,
+                )
+            })
+            .collect(),
+        controls,
+        reviewed: covered,
+    };
+    pack.add("report.html", &report::render_period_html(last, &view))?;
     pack.finish()
 }
 
@@ -372,11 +356,8 @@ fn reviews_csv(reviews: &[&ReviewRecord]) -> String {
     String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
 }
 
-/// Per control: what was tested, the population (identities at the period's end), the
-/// exceptions (open findings mapped to it at the end; for CC7.1, incomplete scans) and a
-/// result: `operated`, `exceptions`, or `not tested` (nothing to test).
-fn controls_csv(inventories: &[Inventory]) -> String {
-    let last = inventories.last().expect("at least one scan");
+/// Per control: what was tested, the population, the exceptions and the result.
+fn controls_csv(rows: &[ControlRow]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "control",
@@ -387,35 +368,14 @@ fn controls_csv(inventories: &[Inventory]) -> String {
         "exception_codes",
     ])
     .expect("write to memory");
-    for (control, tested) in CONTROLS {
-        let (population, exceptions, codes) = if *control == "SOC2-CC7.1" {
-            let incomplete = inventories.iter().filter(|i| i.is_incomplete()).count();
-            (inventories.len(), incomplete, String::new())
-        } else {
-            let hits: Vec<&crate::model::Finding> = last
-                .findings
-                .iter()
-                .filter(|f| f.controls.iter().any(|c| c == control))
-                .collect();
-            let codes: BTreeSet<&str> = hits.iter().map(|f| f.code.as_str()).collect();
-            (
-                last.identities.len(),
-                hits.len(),
-                codes.into_iter().collect::<Vec<_>>().join("; "),
-            )
-        };
-        let result = match (population, exceptions) {
-            (0, _) => "not tested",
-            (_, 0) => "operated",
-            _ => "exceptions",
-        };
+    for r in rows {
         w.write_record([
-            control.to_string(),
-            tested.to_string(),
-            population.to_string(),
-            exceptions.to_string(),
-            result.to_string(),
-            codes,
+            r.control.to_string(),
+            r.tested.to_string(),
+            r.population.to_string(),
+            r.exceptions.to_string(),
+            r.result.to_string(),
+            r.codes.join("; "),
         ])
         .expect("write to memory");
     }

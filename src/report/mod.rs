@@ -5,6 +5,7 @@
 //! Adding a format: its module, plus one line in [`formats!`] below (its doc comment is the
 //! `--format` help).
 
+pub mod controls;
 pub(crate) mod csv;
 mod github;
 mod html;
@@ -13,6 +14,8 @@ mod sarif;
 mod table;
 
 use crate::model::Inventory;
+
+pub use html::{PeriodView, render_period as render_period_html};
 
 /// How a format may be asked to render beyond the inventory itself.
 #[derive(Debug, Clone, Copy, Default)]
