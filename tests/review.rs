@@ -288,18 +288,20 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
     );
     assert_eq!(code, 0);
     let text = std::fs::read_to_string(&sheet).unwrap();
-    let search_id = text
-        .lines()
-        .find(|l| l.contains("services/search"))
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
+    let id_of = |dir: &str| {
+        text.lines()
+            .find(|l| l.contains(dir))
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (search_id, payments_id) = (id_of("services/search"), id_of("services/payments"));
     std::fs::write(
         &sheet,
         format!(
-            "id,decision,reviewer,review_date,ticket\n{search_id},revoke,security-lead,2026-03-06,SEC-12\n{search_id},delete,security-lead,2026-03-06,\n"
+            "id,decision,reviewer,review_date,ticket\n{search_id},revoke,security-lead,2026-03-06,SEC-12\n{search_id},delete,security-lead,2026-03-06,\n{payments_id},keep,security-lead,2026-03-06,SEC-13\n"
         ),
     )
     .unwrap();
@@ -309,6 +311,7 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
     );
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("line 3: bad-decision"), "{stderr}");
+    assert!(stderr.contains("recorded 2 review decision(s)"), "{stderr}");
     // The search token is removed; the fourth scan no longer sees it.
     std::fs::remove_file(dir.join("services/search/bot.env")).unwrap();
     scan_at(&dir, &db, "2026-03-20T09:00:00Z");
@@ -348,6 +351,11 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
         "the scans of the period, and only those"
     );
     assert_eq!(scans[0]["sources"][0]["status"], "ok");
+    let set = scans[0]["tool"]["detector_set"].as_str().unwrap();
+    assert!(
+        set.len() == 16 && set.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{set}"
+    );
     let timelines: serde_json::Value = serde_json::from_str(&read("timelines.json")).unwrap();
     let search = timelines
         .as_array()
@@ -372,9 +380,10 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
     assert_eq!(period["scans"], 3);
     assert_eq!(period["identities_at_end"], 1);
     assert_eq!(
-        period["identities_reviewed"], 0,
-        "the reviewed token is gone"
+        period["identities_reviewed"], 1,
+        "the kept token was reviewed; the revoked one is gone"
     );
+    assert_eq!(period["review_coverage"], 1.0);
     let controls = read("controls.csv");
     assert!(
         controls

@@ -25,6 +25,12 @@ pub mod exit {
 
 /// The built-in detectors plus `--detectors DIR`, whose own examples must pass.
 fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
+    load_detectors_with_hash(args).map(|(set, _)| set)
+}
+
+/// [`load_detectors`], and the hash of the detector files it compiled (what a recorded
+/// scan names as its detector set).
+fn load_detectors_with_hash(args: &DetectorArgs) -> Result<(DetectorSet, String)> {
     let mut sources = DetectorSource::embedded();
     if let Some(dir) = &args.dir {
         sources.extend(DetectorSource::from_path(dir).with_context(|| {
@@ -47,7 +53,7 @@ fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
             );
         }
     }
-    Ok(set)
+    Ok((set, DetectorSource::hash_of(&sources)))
 }
 
 /// `0.1.0 (commit 1a2b3c4d5e6f, detectors 0123456789abcdef)`: the version, the commit it

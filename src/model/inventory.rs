@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
+    /// Hash of the detector files the scan compiled (built-in and `--detectors`), so two
+    /// scans can be told to have looked for the same things.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector_set: Option<String>,
 }
 
 impl Default for ToolInfo {
@@ -17,6 +21,7 @@ impl Default for ToolInfo {
         ToolInfo {
             name: env!("CARGO_PKG_NAME").to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            detector_set: None,
         }
     }
 }
