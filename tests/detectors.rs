@@ -262,3 +262,83 @@ fn a_saved_inventory_renders_with_its_user_detectors_names_without_them() {
     assert_eq!(rule["id"], "leaked-secret/acme.deploy-token");
     assert_eq!(rule["shortDescription"]["text"], "ACME deploy token");
 }
+
+#[test]
+fn a_providers_revocation_steps_reach_the_table_sarif_html_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (det_dir, src) = user_detector_tree(dir.path());
+    let mut text = USER_DETECTOR.to_string();
+    text.push_str(
+        "\n[[revoke]]\nprovider = \"acme\"\nurl = \"https://docs.acme.example/tokens#revoke\"\nhow = \"Delete the token under Settings > Tokens, then issue a new one.\"\n",
+    );
+    fs::write(det_dir.join("acme.toml"), text).unwrap();
+    let det = det_dir.to_str().unwrap();
+    let (_, inv) = scan_json(&src, &[".", "--detectors", det]);
+    let info = inv["detectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "acme.deploy-token")
+        .unwrap();
+    assert_eq!(
+        info["revoke"]["url"],
+        "https://docs.acme.example/tokens#revoke"
+    );
+    let run = |format: &str| {
+        let out = nhiscan()
+            .current_dir(&src)
+            .args(["scan", ".", "--format", format, "--detectors", det])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(run("table").contains(
+        "To revoke (from each provider's documentation):\n  acme: Delete the token under Settings > Tokens, then issue a new one. (https://docs.acme.example/tokens#revoke)"
+    ));
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
+    assert_eq!(
+        rule["help"]["text"],
+        "To revoke: Delete the token under Settings > Tokens, then issue a new one. (https://docs.acme.example/tokens#revoke)"
+    );
+    assert!(run("html").contains(
+        "To revoke: Delete the token under Settings &gt; Tokens, then issue a new one. (docs.acme.example/tokens#revoke)"
+    ));
+}
+
+#[test]
+fn a_revocation_table_that_cannot_be_used_is_a_problem_of_the_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = USER_DETECTOR.to_string();
+    for (provider, url, how) in [
+        ("acme", "https://docs.acme.example/revoke", "Delete it."),
+        (
+            "acme",
+            "https://docs.acme.example/again",
+            "Delete it again.",
+        ),
+        ("nosuch", "https://nosuch.example/", "Delete it."),
+        ("github", "http://github.example/", "Delete it."),
+        ("stripe", "https://docs.stripe.example/", ""),
+    ] {
+        text.push_str(&format!(
+            "\n[[revoke]]\nprovider = \"{provider}\"\nurl = \"{url}\"\nhow = \"{how}\"\n"
+        ));
+    }
+    fs::write(dir.path().join("acme.toml"), text).unwrap();
+    let out = nhiscan()
+        .args(["detectors", "check", "--detectors"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "[[revoke]] for provider `acme`: listed twice",
+        "[[revoke]] for provider `nosuch`: no detector has this provider",
+        "[[revoke]] for provider `github`: url `http://github.example/` must be the provider's https page",
+        "[[revoke]] for provider `stripe`: how must be one line",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}

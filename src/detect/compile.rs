@@ -4,7 +4,7 @@
 
 use super::magic::Magic;
 use super::stages::{FirstStage, NameStage};
-use super::syntax::{DetectorFile, DetectorSyntax, KnownExampleSyntax};
+use super::syntax::{DetectorFile, DetectorSyntax, KnownExampleSyntax, RevokeSyntax};
 use super::validate::Validator;
 use super::{
     ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
@@ -29,8 +29,15 @@ impl DetectorSet {
         let mut known: HashMap<Box<[u8]>, u32> = HashMap::new();
         let mut known_accounts: HashMap<String, u32> = HashMap::new();
         let mut examples: Vec<KnownExample> = Vec::new();
+        let mut revocations = Vec::new();
         for (source, compiled) in sources.iter().zip(compile_sources(sources)) {
             problems.extend(compiled.problems);
+            revocations.extend(
+                compiled
+                    .revocations
+                    .into_iter()
+                    .map(|r| (source.origin.clone(), r)),
+            );
             for e in compiled.known_examples {
                 let problem = match (&e.value, &e.aws_account) {
                     (Some(_), Some(_)) | (None, None) => {
@@ -89,6 +96,7 @@ impl DetectorSet {
                 }
             }
         }
+        super::revoke::attach(revocations, &mut detectors, &mut problems);
         if !problems.is_empty() {
             return Err(DetectorError::Invalid(problems));
         }
@@ -112,6 +120,7 @@ impl DetectorSet {
 struct CompiledSource {
     problems: Vec<DetectorProblem>,
     known_examples: Vec<KnownExampleSyntax>,
+    revocations: Vec<RevokeSyntax>,
     #[allow(clippy::type_complexity)]
     detectors: Vec<Result<Detector, (String, Vec<DetectorProblem>)>>,
 }
@@ -171,6 +180,7 @@ fn compile_source(source: &DetectorSource) -> CompiledSource {
     }));
     let Some(file) = file else { return out };
     out.known_examples = file.known_examples;
+    out.revocations = file.revoke;
     // Contextual rows become detectors like the written ones; a row's own problems
     // (names, shape) are reported under its id.
     let mut rows: Vec<(DetectorSyntax, Option<ContextualRow>)> =
@@ -399,6 +409,7 @@ fn compile_one(
         magic,
         syntax: s,
         contextual: row.map(Box::new),
+        revoke: None,
     })
 }
 

@@ -17,6 +17,7 @@ mod magic;
 mod manifest;
 mod names;
 mod rescan;
+mod revoke;
 mod selftest;
 mod stages;
 pub mod syntax;
@@ -152,6 +153,8 @@ pub struct Detector {
     /// For a row of the contextual table: the row as written and its parsed shape. Such a
     /// detector loses overlaps to format detectors and wins them over generic ones.
     pub contextual: Option<Box<ContextualRow>>,
+    /// How to revoke what it finds (its provider's `[[revoke]]`).
+    pub revoke: Option<crate::model::Revocation>,
 }
 
 /// A contextual row kept beside the detector it became, for its generated self-test.

@@ -18,6 +18,21 @@ pub struct DetectorFile {
     pub known_examples: Vec<KnownExampleSyntax>,
     #[serde(default)]
     pub contextual: Vec<ContextualSyntax>,
+    /// How an owner revokes a leaked credential of a provider: one `[[revoke]]` per
+    /// provider, applying to every detector of it.
+    #[serde(default)]
+    pub revoke: Vec<RevokeSyntax>,
+}
+
+/// A provider's documented way to revoke or rotate a leaked credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeSyntax {
+    pub provider: String,
+    /// The provider's documentation of it (https).
+    pub url: String,
+    /// One line saying what to do.
+    pub how: String,
 }
 
 /// One long-tail provider as data (see [`super::contextual`]): its names and its key's

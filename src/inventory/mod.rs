@@ -203,6 +203,7 @@ pub fn detector_info(d: &crate::detect::Detector) -> DetectorInfo {
         level: d.level,
         reference: d.reference.clone(),
         origin: d.origin.clone(),
+        revoke: d.revoke.clone(),
     }
 }
 

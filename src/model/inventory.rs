@@ -171,6 +171,16 @@ pub struct DetectorInfo {
     pub reference: Option<String>,
     /// Where it was defined (`embedded:aws.toml` or a user's file).
     pub origin: String,
+    /// How its owner revokes a leaked value, from the provider's documentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<Revocation>,
+}
+
+/// How to revoke a leaked credential: the provider's page and one line of what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub url: String,
+    pub how: String,
 }
 
 impl DetectorInfo {

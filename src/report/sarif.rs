@@ -142,6 +142,12 @@ fn rule_descriptor(rule_id: &str, f: &Finding, inventory: &Inventory) -> Value {
     if let Some(uri) = detector.and_then(|d| d.reference.clone()) {
         descriptor["helpUri"] = Value::String(uri);
     }
+    if let Some(r) = detector.and_then(|d| d.revoke.as_ref()) {
+        descriptor["help"] = json!({
+            "text": format!("To revoke: {} ({})", r.how, r.url),
+            "markdown": format!("**To revoke:** {} [{}]({})", r.how, r.url, r.url),
+        });
+    }
     descriptor
 }
 

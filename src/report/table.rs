@@ -136,8 +136,35 @@ pub fn render(inventory: &Inventory, options: &super::Options) -> String {
             out.push_str("\n\n");
         }
     }
+    out.push_str(&revocations(inventory));
     out.push_str(&crate::model::text::printable_lines(&summary(inventory)));
     out
+}
+
+/// How to revoke each provider's leaked credentials, once per provider with a secret
+/// finding, from its detectors' `[[revoke]]`.
+fn revocations(inventory: &Inventory) -> String {
+    let mut lines: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+    for f in inventory.findings.iter().filter(|f| {
+        matches!(f.code.as_str(), "leaked-secret" | "secret-in-history")
+            && f.confidence != Some(crate::model::Confidence::Example)
+    }) {
+        let Some(d) = f.detector.as_deref().and_then(|d| inventory.detector(d)) else {
+            continue;
+        };
+        if let Some(r) = &d.revoke {
+            lines
+                .entry(d.service.as_str())
+                .or_insert_with(|| format!("  {}: {} ({})\n", d.service, r.how, r.url));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("To revoke (from each provider's documentation):\n");
+    out.extend(lines.into_values());
+    out.push('\n');
+    crate::model::text::printable_lines(&out).into_owned()
 }
 
 fn findings_table(findings: &[&Finding], layout: Layout, color: bool) -> Table {

@@ -411,9 +411,24 @@ fn findings(out: &mut String, inv: &Inventory) {
             (Some(p), Some(l)) => format!("{p}:{l}"),
             _ => f.identity.clone(),
         };
+        // The provider's revocation page as text: the report loads nothing from outside.
+        let revoke = f
+            .detector
+            .as_deref()
+            .and_then(|d| inv.detector(d))
+            .and_then(|d| d.revoke.as_ref())
+            .filter(|_| matches!(f.code.as_str(), "leaked-secret" | "secret-in-history"))
+            .map(|r| {
+                format!(
+                    "<br><small class=\"revoke\">To revoke: {} ({})</small>",
+                    esc(&r.how),
+                    esc(r.url.trim_start_matches("https://"))
+                )
+            })
+            .unwrap_or_default();
         let _ = write!(
             out,
-            "<tr><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td title=\"{}\">{}</td><td>{}</td></tr>",
+            "<tr><td class=\"{class}\">{}</td><td>{}</td><td>{}{revoke}</td><td><code>{}</code></td><td title=\"{}\">{}</td><td>{}</td></tr>",
             esc(&f.level.to_string()),
             esc(&f.code),
             esc(&f.message),
