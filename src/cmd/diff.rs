@@ -4,7 +4,6 @@ use super::exit;
 use crate::cli::ListFormat;
 use anyhow::{Context, Result};
 use nhiscan::drift;
-use nhiscan::scan_history::ScanHistory;
 use std::path::Path;
 
 pub fn run(
@@ -14,16 +13,7 @@ pub fn run(
     format: ListFormat,
 ) -> Result<u8> {
     let (old_inv, new_inv) = match (old, new, history) {
-        (_, _, Some(db)) => {
-            if !db.is_file() {
-                anyhow::bail!(
-                    "no history database at {}; record scans first with `nhiscan scan --history {}`",
-                    db.display(),
-                    db.display()
-                );
-            }
-            ScanHistory::open(db)?.last_two()?
-        }
+        (_, _, Some(db)) => super::open_history(db)?.last_two()?,
         (Some(old), Some(new), None) => (drift::read_inventory(old)?, drift::read_inventory(new)?),
         _ => anyhow::bail!("give OLD and NEW inventories, or --history FILE"),
     };

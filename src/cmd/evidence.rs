@@ -5,7 +5,6 @@ use crate::cli::{EvidenceAction, EvidenceArgs};
 use anyhow::{Context, Result};
 use nhiscan::evidence::period::{self, Period};
 use nhiscan::model::Timestamp;
-use nhiscan::scan_history::ScanHistory;
 use std::path::Path;
 
 pub fn run(args: EvidenceArgs) -> Result<u8> {
@@ -26,7 +25,7 @@ pub fn run(args: EvidenceArgs) -> Result<u8> {
     if to < from {
         anyhow::bail!("--to is before --from; give the period's first day with --from");
     }
-    let history = open(&db)?;
+    let history = super::open_history(&db)?;
     let scans = history.stored_scans()?;
     let reviews = history.reviews()?;
     let first_seen = history
@@ -64,24 +63,13 @@ fn day(text: &str, time: &str) -> Result<Timestamp> {
         .map_err(|_| anyhow::anyhow!("`{text}` is not a date like 2026-01-31"))
 }
 
-fn open(db: &Path) -> Result<ScanHistory> {
-    if !db.is_file() {
-        anyhow::bail!(
-            "no history database at {}; record scans first with `nhiscan scan --history {}`",
-            db.display(),
-            db.display()
-        );
-    }
-    Ok(ScanHistory::open(db)?)
-}
-
 fn verify_pack(dir: &Path) -> Result<u8> {
     let problems = period::verify(dir)?;
     report(&problems, &format!("evidence pack {}", dir.display()))
 }
 
 fn verify_history(db: &Path) -> Result<u8> {
-    let problems: Vec<String> = open(db)?
+    let problems: Vec<String> = super::open_history(db)?
         .verify_chain()?
         .iter()
         .map(|p| format!("chain: {p}"))

@@ -67,6 +67,19 @@ pub fn version() -> String {
     )
 }
 
+/// An existing history database (`nhiscan diff`, `review`, `evidence` read one; only
+/// `nhiscan scan --history` creates it).
+fn open_history(db: &Path) -> Result<nhiscan::scan_history::ScanHistory> {
+    if !db.is_file() {
+        anyhow::bail!(
+            "no history database at {}; record scans first with `nhiscan scan --history {}`",
+            db.display(),
+            db.display()
+        );
+    }
+    Ok(nhiscan::scan_history::ScanHistory::open(db)?)
+}
+
 /// Write a rendered report to `-o FILE`, or to standard output.
 fn emit(text: &str, output: Option<&Path>) -> Result<()> {
     match output {

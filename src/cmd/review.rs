@@ -28,14 +28,7 @@ pub fn run(action: ReviewAction) -> Result<u8> {
 
 /// The newest scan recorded in `db`, which must exist.
 fn newest_scan(db: &Path) -> Result<Inventory> {
-    if !db.is_file() {
-        anyhow::bail!(
-            "no history database at {}; record a scan first with `nhiscan scan --history {}`",
-            db.display(),
-            db.display()
-        );
-    }
-    ScanHistory::open(db)?
+    super::open_history(db)?
         .last_scans(1)?
         .pop()
         .with_context(|| {
