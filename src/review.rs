@@ -57,7 +57,7 @@ fn row(inventory: &Inventory, identity: &Identity) -> Vec<String> {
         .collect();
     open.sort_unstable();
     open.dedup();
-    let day = |t: Option<Timestamp>| t.map(|t| t.to_string()[..10].to_string());
+    let day = |t: Option<Timestamp>| t.map(|t| t.day());
     let owner = identity.owner.as_ref();
     let mut cells = vec![
         identity.id.clone(),
@@ -227,10 +227,7 @@ pub fn import(sheet: &str, inventory: &Inventory, now: Timestamp) -> ReviewImpor
             Some(d) if d > now => {
                 problem(
                     "future-date",
-                    format!(
-                        "review_date {date_text} is after today ({})",
-                        &now.to_string()[..10]
-                    ),
+                    format!("review_date {date_text} is after today ({})", &now.day()),
                 );
                 None
             }

@@ -129,6 +129,19 @@ fn user_detectors_are_loaded_and_used_by_scan() {
     );
 }
 
+/// `nhiscan detectors check --detectors DIR`: (exit code, standard error).
+fn detectors_check(dir: &std::path::Path) -> (Option<i32>, String) {
+    let out = nhiscan()
+        .args(["detectors", "check", "--detectors"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn every_problem_in_user_detectors_is_reported_with_file_and_id() {
     let dir = tempfile::tempdir().unwrap();
@@ -165,13 +178,8 @@ negative_examples = ["y"]
 "#;
     fs::write(dir.path().join("broken.toml"), broken).unwrap();
     fs::write(dir.path().join("syntax.toml"), "[[detector]\nid = ").unwrap();
-    let out = nhiscan()
-        .args(["detectors", "check", "--detectors"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = detectors_check(dir.path());
+    assert_eq!(code, Some(2));
     for needle in [
         "broken.toml: detector `acme.no-group`: regex has no named group `secret`",
         "broken.toml: detector `acme.bad-kind`: unknown kind `tokn`",
@@ -326,13 +334,8 @@ fn a_revocation_table_that_cannot_be_used_is_a_problem_of_the_set() {
         ));
     }
     fs::write(dir.path().join("acme.toml"), text).unwrap();
-    let out = nhiscan()
-        .args(["detectors", "check", "--detectors"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = detectors_check(dir.path());
+    assert_eq!(code, Some(2));
     for needle in [
         "[[revoke]] for provider `acme`: listed twice",
         "[[revoke]] for provider `nosuch`: no detector has this provider",

@@ -45,6 +45,19 @@ fn scan_at(dir: &Path, db: &Path, now: &str) -> (i32, serde_json::Value) {
     (code, inv)
 }
 
+/// `nhiscan ARGS` at `now`: (exit code, standard error).
+fn nhiscan_at(args: &[&str], now: &str) -> (i32, String) {
+    let out = nhiscan()
+        .env("NHISCAN_NOW", now)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// (code, identity location) of every review finding, sorted.
 fn review_findings(inv: &serde_json::Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = inv["findings"]
@@ -132,16 +145,17 @@ fn a_review_cycle_over_a_period_records_decisions_and_judges_later_scans() {
         format_args!("{},,,,,,,,,,,,,,,,,,", search[0]),
     );
     std::fs::write(&sheet, filled).unwrap();
-    let out = nhiscan()
-        .env("NHISCAN_NOW", "2026-02-07T09:00:00Z")
-        .args(["review", "import"])
-        .arg(&sheet)
-        .arg("--history")
-        .arg(&db)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "rows were rejected: {stderr}");
+    let (code, stderr) = nhiscan_at(
+        &[
+            "review",
+            "import",
+            sheet.to_str().unwrap(),
+            "--history",
+            db.to_str().unwrap(),
+        ],
+        "2026-02-07T09:00:00Z",
+    );
+    assert_eq!(code, 1, "rows were rejected: {stderr}");
     let sheet_name = sheet.display().to_string();
     for expected in [
         format!("{sheet_name}:line 4: unknown-identity"),
@@ -237,33 +251,23 @@ fn a_sheet_without_the_reviewer_columns_is_refused_at_its_header() {
     scan_at(&dir, &db, "2026-01-05T09:00:00Z");
     let sheet = tmp.path().join("review.csv");
     std::fs::write(&sheet, "id,name\nsecret:1,x\n").unwrap();
-    let out = nhiscan()
-        .args(["review", "import"])
-        .arg(&sheet)
-        .arg("--history")
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, stderr) = nhiscan_at(
+        &[
+            "review",
+            "import",
+            sheet.to_str().unwrap(),
+            "--history",
+            db.to_str().unwrap(),
+        ],
+        "2026-01-06T09:00:00Z",
+    );
+    assert_eq!(code, 1);
     assert!(
         stderr.contains(
             "line 1: missing-column: the header has no decision, reviewer, review_date column"
         ),
         "{stderr}"
     );
-}
-
-fn nhiscan_ok(args: &[&str], now: &str) -> (i32, String) {
-    let out = nhiscan()
-        .env("NHISCAN_NOW", now)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -282,7 +286,7 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
     // A review: the search token revoked, a bad row rejected.
     let sheet = tmp.path().join("review.csv");
     let sheet_arg = sheet.to_str().unwrap();
-    let (code, _) = nhiscan_ok(
+    let (code, _) = nhiscan_at(
         &["review", "export", "--history", db_arg, "-o", sheet_arg],
         "2026-03-06T09:00:00Z",
     );
@@ -305,7 +309,7 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
         ),
     )
     .unwrap();
-    let (code, stderr) = nhiscan_ok(
+    let (code, stderr) = nhiscan_at(
         &["review", "import", sheet_arg, "--history", db_arg],
         "2026-03-07T09:00:00Z",
     );
@@ -318,7 +322,7 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
 
     let pack = tmp.path().join("pack");
     let pack_arg = pack.to_str().unwrap();
-    let (code, stderr) = nhiscan_ok(
+    let (code, stderr) = nhiscan_at(
         &[
             "evidence",
             "--history",
@@ -397,9 +401,9 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
         "{controls}"
     );
 
-    let (code, stderr) = nhiscan_ok(&["evidence", "verify", pack_arg], "2026-04-01T09:00:00Z");
+    let (code, stderr) = nhiscan_at(&["evidence", "verify", pack_arg], "2026-04-01T09:00:00Z");
     assert_eq!(code, 0, "{stderr}");
-    let (code, stderr) = nhiscan_ok(
+    let (code, stderr) = nhiscan_at(
         &["evidence", "verify", "--history", db_arg],
         "2026-04-01T09:00:00Z",
     );
@@ -415,7 +419,7 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
         .unwrap();
     assert_eq!(edited, 1);
     drop(conn);
-    let (code, stderr) = nhiscan_ok(
+    let (code, stderr) = nhiscan_at(
         &["evidence", "verify", "--history", db_arg],
         "2026-04-01T09:00:00Z",
     );
@@ -430,7 +434,7 @@ fn a_period_pack_holds_the_scans_reviews_and_controls_and_verify_finds_an_edited
         .unwrap()
         .replacen("\"deny\"", "\"warn\"", 1);
     std::fs::write(&file, text).unwrap();
-    let (code, stderr) = nhiscan_ok(&["evidence", "verify", pack_arg], "2026-04-01T09:00:00Z");
+    let (code, stderr) = nhiscan_at(&["evidence", "verify", pack_arg], "2026-04-01T09:00:00Z");
     assert_eq!(code, 1);
     assert!(
         stderr.contains("scans/scan-3.json: does not match its SHA-256"),

@@ -28,11 +28,7 @@ pub fn run(args: EvidenceArgs) -> Result<u8> {
     let history = super::open_history(&db)?;
     let scans = history.stored_scans()?;
     let reviews = history.reviews()?;
-    let first_seen = history
-        .review_states()?
-        .into_iter()
-        .map(|(id, s)| (id, s.tracked_since))
-        .collect();
+    let first_seen = history.first_seen()?;
     let config = nhiscan::config::load(None, Path::new("."))?;
     let written = period::write_period(
         &out,
@@ -48,8 +44,8 @@ pub fn run(args: EvidenceArgs) -> Result<u8> {
     super::out::say!(
         "wrote {} evidence files for {} .. {} to {}; check them with `nhiscan evidence verify {}`",
         written.len(),
-        &from.to_string()[..10],
-        &to.to_string()[..10],
+        &from.day(),
+        &to.day(),
         out.display(),
         out.display()
     );

@@ -80,14 +80,18 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         ),
         _ => (None, None),
     };
-    // Reviews recorded in the history database make review rules apply to this scan.
-    let reviews = match &args.output.history {
-        Some(path) => Some(
-            nhiscan::scan_history::ScanHistory::open(path)?
-                .review_states()
+    // Opened before the scan (a database that cannot be used fails before the work) and
+    // kept for recording it; its reviews make review rules apply to this scan.
+    let mut history = match &args.output.history {
+        Some(path) => Some(nhiscan::scan_history::ScanHistory::open(path)?),
+        None => None,
+    };
+    let reviews = match (&history, &args.output.history) {
+        (Some(h), Some(path)) => Some(
+            h.review_states()
                 .with_context(|| format!("reading access reviews from {}", path.display()))?,
         ),
-        None => None,
+        _ => None,
     };
     let threads = thread_count(args.walk.threads);
     let request = ScanRequest {
@@ -133,9 +137,8 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let mut result = pipeline::run_scan(&request, &bar);
     result.inventory.tool.detector_set = Some(detector_set);
     bar.finish();
-    if let Some(path) = &args.output.history {
-        let recorded =
-            nhiscan::scan_history::ScanHistory::open(path)?.record(&mut result.inventory)?;
+    if let (Some(history), Some(path)) = (&mut history, &args.output.history) {
+        let recorded = history.record(&mut result.inventory)?;
         super::out::say!(
             "recorded scan {} in {} ({} identities seen for the first time)",
             recorded.id,

@@ -29,7 +29,7 @@ pub struct Period<'a> {
     pub scans: &'a [StoredScan],
     pub reviews: &'a [ReviewRecord],
     /// First sighting of each identity in the whole history.
-    pub first_seen: &'a BTreeMap<String, Timestamp>,
+    pub first_seen: &'a std::collections::HashMap<String, Timestamp>,
     pub review_days: i64,
 }
 
@@ -80,7 +80,7 @@ pub fn write_period(dir: &Path, period: &Period<'_>) -> Result<Vec<PathBuf>, Per
         })
         .collect::<Result<_, _>>()?;
     let mut pack = Pack::new(dir)?;
-    for (scan, _) in in_period.iter().zip(&inventories) {
+    for scan in &in_period {
         pack.add(&format!("scans/scan-{}.json", scan.id), &scan.inventory)?;
     }
     let chain: Vec<ChainEntry> = in_period
@@ -248,7 +248,16 @@ fn timelines(
     let mut lines: BTreeMap<String, Line> = BTreeMap::new();
     for (scan, inv) in scans.iter().zip(inventories) {
         let at = scan.generated_at.clone();
-        let present: BTreeSet<&str> = inv.identities.iter().map(|i| i.id.as_str()).collect();
+        // Each identity's finding codes in this scan; absent: none (or the identity is gone).
+        let mut codes_of: std::collections::HashMap<&str, BTreeSet<&str>> =
+            std::collections::HashMap::new();
+        for f in &inv.findings {
+            codes_of
+                .entry(f.identity.as_str())
+                .or_default()
+                .insert(f.code.as_str());
+        }
+        let none = BTreeSet::new();
         for identity in &inv.identities {
             let line = lines.entry(identity.id.clone()).or_default();
             line.name = identity.name.clone();
@@ -266,13 +275,7 @@ fn timelines(
             {
                 line.rotations.push(r);
             }
-            let codes: BTreeSet<&str> = inv
-                .findings
-                .iter()
-                .filter(|f| f.identity == identity.id)
-                .map(|f| f.code.as_str())
-                .collect();
-            for code in &codes {
+            for code in codes_of.get(identity.id.as_str()).unwrap_or(&none) {
                 line.open
                     .entry(code.to_string())
                     .or_insert_with(|| at.clone());
@@ -280,19 +283,11 @@ fn timelines(
         }
         // Findings no longer reported (or whose identity is gone) are closed now.
         for (id, line) in lines.iter_mut() {
-            let codes: BTreeSet<String> = if present.contains(id.as_str()) {
-                inv.findings
-                    .iter()
-                    .filter(|f| &f.identity == id)
-                    .map(|f| f.code.clone())
-                    .collect()
-            } else {
-                BTreeSet::new()
-            };
+            let codes = codes_of.get(id.as_str()).unwrap_or(&none);
             let closed: Vec<String> = line
                 .open
                 .keys()
-                .filter(|c| !codes.contains(*c))
+                .filter(|c| !codes.contains(c.as_str()))
                 .cloned()
                 .collect();
             for code in closed {
@@ -346,7 +341,7 @@ fn reviews_csv(reviews: &[&ReviewRecord]) -> String {
             r.identity.clone(),
             r.decision.to_string(),
             r.reviewer.clone(),
-            r.date.to_string()[..10].to_string(),
+            r.date.day(),
             r.ticket.clone().unwrap_or_default(),
             r.notes.clone().unwrap_or_default(),
         ];

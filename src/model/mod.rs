@@ -41,6 +41,12 @@ impl Timestamp {
         (later.0 - self.0).whole_days()
     }
 
+    /// The day, `2026-11-30`: how reports, review sheets and messages show a date.
+    pub fn day(&self) -> String {
+        let d = self.0.date();
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    }
+
     pub fn parse(text: &str) -> Result<Self, time::error::Parse> {
         OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
             .map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
@@ -118,6 +124,15 @@ impl Owner {
     /// access review confirms it.
     pub fn is_suggested(&self) -> bool {
         self.source == "git-author"
+    }
+
+    /// `team (source)`, or `team? (suggested, source)` for a suggestion.
+    pub fn label(&self) -> String {
+        if self.is_suggested() {
+            format!("{}? (suggested, {})", self.team, self.source)
+        } else {
+            format!("{} ({})", self.team, self.source)
+        }
     }
 }
 
@@ -310,6 +325,11 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Its owner when accountable: a suggestion (a commit's author) is none.
+    pub fn accountable_owner(&self) -> Option<&Owner> {
+        self.owner.as_ref().filter(|o| !o.is_suggested())
+    }
+
     /// An identity with only what every source knows; the rest starts empty or unknown.
     pub fn new(
         id: impl Into<String>,

@@ -89,18 +89,11 @@ const BACKUP_TAG_KEYS: &[&str] = &[
 /// The identity's own tags (labels) first, in key order; then, for Kubernetes objects,
 /// their namespace's labels, which the collector records as `namespace:<label>`.
 fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
-    let find = |prefix: &str, keys: &[&str]| {
-        keys.iter().find_map(|key| {
-            identity.tags.iter().find(|(k, v)| {
-                k.strip_prefix(prefix)
-                    .is_some_and(|k| k.eq_ignore_ascii_case(key))
-                    && !v.trim().is_empty()
-            })
-        })
+    let find = |prefix: &str| tag_value(identity, prefix, keys);
+    let backup = |prefix: &str| {
+        tag_value(identity, prefix, BACKUP_TAG_KEYS).map(|(_, v)| v.trim().to_string())
     };
-    let backup = |prefix: &str| find(prefix, BACKUP_TAG_KEYS).map(|(_, v)| v.trim().to_string());
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    if let Some((tag, value)) = find("", &keys) {
+    if let Some((tag, value)) = find("") {
         return Some(Owner {
             team: value.trim().to_string(),
             backup: backup(""),
@@ -111,7 +104,7 @@ fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
             ),
         });
     }
-    let (tag, value) = find("namespace:", &keys)?;
+    let (tag, value) = find("namespace:")?;
     Some(Owner {
         team: value.trim().to_string(),
         backup: backup("namespace:"),
@@ -121,6 +114,22 @@ fn from_tags(identity: &Identity, keys: &[String]) -> Option<Owner> {
             &tag["namespace:".len()..],
             identity.id
         ),
+    })
+}
+
+/// The first of `keys` (in order, any case) that `identity` has a non-blank tag for
+/// under `prefix`: the tag's key and value.
+fn tag_value<'i>(
+    identity: &'i Identity,
+    prefix: &str,
+    keys: &[impl AsRef<str>],
+) -> Option<(&'i String, &'i String)> {
+    keys.iter().find_map(|key| {
+        identity.tags.iter().find(|(k, v)| {
+            k.strip_prefix(prefix)
+                .is_some_and(|k| k.eq_ignore_ascii_case(key.as_ref()))
+                && !v.trim().is_empty()
+        })
     })
 }
 

@@ -33,7 +33,7 @@ pub(super) fn review(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
                     identity.name,
                     last.reviewer,
                     days_phrase(waited),
-                    &last.date.to_string()[..10],
+                    &last.date.day(),
                     last.ticket
                         .as_deref()
                         .map(|t| format!(", ticket {t}"))
@@ -50,7 +50,7 @@ pub(super) fn review(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
                     "{} was last reviewed {} ({} by {}), more than {} days ago",
                     identity.name,
                     days_phrase(since),
-                    &last.date.to_string()[..10],
+                    &last.date.day(),
                     last.reviewer,
                     limits.review_days
                 );

@@ -205,10 +205,8 @@ fn text_cell(text: impl AsRef<str>) -> Cell {
 
 fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
     let mut table = layout.table(&IDENTITY_COLUMNS, color);
-    let date = |t: Option<crate::model::Timestamp>| {
-        t.map(|t| t.to_string()[..10].to_string())
-            .unwrap_or_else(|| "-".into())
-    };
+    let date =
+        |t: Option<crate::model::Timestamp>| t.map(|t| t.day()).unwrap_or_else(|| "-".into());
     for i in &inv.identities {
         let mut codes: Vec<&str> = inv
             .findings
@@ -217,13 +215,7 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
             .map(|f| f.code.as_str())
             .collect();
         codes.dedup();
-        let owner = i.owner.as_ref().map_or("-".to_string(), |o| {
-            if o.is_suggested() {
-                format!("{}? (suggested, {})", o.team, o.source)
-            } else {
-                format!("{} ({})", o.team, o.source)
-            }
-        });
+        let owner = i.owner.as_ref().map_or("-".to_string(), |o| o.label());
         // `file/stripe`: where it was found, whose credential it is; once when they agree.
         let provider = match &i.service {
             Some(s) if *s != i.provider.to_string() => format!("{}/{s}", i.provider),
@@ -236,11 +228,7 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
                 text_cell(provider),
                 layout.shortened(&i.name, 6, 16),
                 layout.shortened(&i.location, 4, 24),
-                owner_cell(
-                    owner,
-                    i.owner.as_ref().is_none_or(|o| o.is_suggested()),
-                    color,
-                ),
+                owner_cell(owner, i.accountable_owner().is_none(), color),
                 text_cell(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
                 text_cell(date(i.last_used_at)),
                 text_cell(date(i.expires_at)),

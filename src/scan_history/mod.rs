@@ -378,11 +378,30 @@ impl ScanHistory {
     /// Every identity the history knows, with its first sighting and newest review
     /// decision; identities not in the map are new to the history.
     pub fn review_states(&self) -> Result<HashMap<String, ReviewState>, HistoryError> {
-        let corrupt = |message: String| HistoryError::Corrupt {
-            path: self.path.clone(),
-            message,
-        };
-        let mut out = HashMap::new();
+        let mut out: HashMap<String, ReviewState> = self
+            .first_seen()?
+            .into_iter()
+            .map(|(id, since)| {
+                (
+                    id,
+                    ReviewState {
+                        tracked_since: since,
+                        last: None,
+                    },
+                )
+            })
+            .collect();
+        // Oldest first, so the newest decision of each identity is the one kept.
+        for review in self.reviews()? {
+            if let Some(state) = out.get_mut(&review.identity) {
+                state.last = Some(review);
+            }
+        }
+        Ok(out)
+    }
+
+    /// When the history first saw each identity it knows.
+    pub fn first_seen(&self) -> Result<HashMap<String, Timestamp>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, first_seen FROM identities")
@@ -391,24 +410,15 @@ impl ScanHistory {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.wrap(e))?;
-        for (id, first) in rows {
-            let since = Timestamp::parse(&first)
-                .map_err(|e| corrupt(format!("identity {id}: first_seen `{first}`: {e}")))?;
-            out.insert(
-                id,
-                ReviewState {
-                    tracked_since: since,
-                    last: None,
-                },
-            );
-        }
-        // Oldest first, so the newest decision of each identity is the one kept.
-        for review in self.reviews()? {
-            if let Some(state) = out.get_mut(&review.identity) {
-                state.last = Some(review);
-            }
-        }
-        Ok(out)
+        rows.into_iter()
+            .map(|(id, first)| match Timestamp::parse(&first) {
+                Ok(since) => Ok((id, since)),
+                Err(e) => Err(HistoryError::Corrupt {
+                    path: self.path.clone(),
+                    message: format!("identity {id}: first_seen `{first}`: {e}"),
+                }),
+            })
+            .collect()
     }
 
     /// The last two scans, for `nhiscan diff --history`.

@@ -80,8 +80,8 @@ fn page(
         let _ = write!(
             out,
             "<p id=\"period\"><b>Period:</b> {} to {} ({} scans)</p>",
-            &p.from.to_string()[..10],
-            &p.to.to_string()[..10],
+            &p.from.day(),
+            &p.to.day(),
             p.trend.len()
         );
     }
@@ -157,7 +157,7 @@ fn cards(out: &mut String, inv: &Inventory, reviewed: usize) {
     let owned = inv
         .identities
         .iter()
-        .filter(|i| i.owner.as_ref().is_some_and(|o| !o.is_suggested()))
+        .filter(|i| i.accountable_owner().is_some())
         .count();
     let share = |n: usize| match total {
         0 => "-".to_string(),
@@ -208,10 +208,9 @@ fn charts_section(out: &mut String, inv: &Inventory, period: Option<&PeriodView>
     for i in &inv.identities {
         *by_kind.entry(i.kind.clone()).or_insert(0) += 1;
         *by_age.entry(age_bucket(i).to_string()).or_insert(0) += 1;
-        let owner = match &i.owner {
-            Some(o) if !o.is_suggested() => o.team.clone(),
-            _ => "unowned".to_string(),
-        };
+        let owner = i
+            .accountable_owner()
+            .map_or("unowned".to_string(), |o| o.team.clone());
         *by_owner.entry(owner).or_insert(0) += 1;
     }
     let mut by_control = BTreeMap::new();
@@ -311,10 +310,7 @@ fn identities(out: &mut String, inv: &Inventory) {
         "<h2>Identities ({})</h2><table id=\"identities\" class=\"sortable\"><thead><tr><th style=\"width:8rem\">Kind</th><th style=\"width:7rem\">Provider</th><th>Name (expand for detail)</th><th>Location</th><th>Owner</th><th style=\"width:5rem\">Age (days)</th><th style=\"width:6.5rem\">Expires</th><th style=\"width:5rem\">Status</th><th>Findings</th></tr></thead><tbody>",
         inv.identities.len()
     );
-    let day = |t: Option<Timestamp>| {
-        t.map(|t| t.to_string()[..10].to_string())
-            .unwrap_or_default()
-    };
+    let day = |t: Option<Timestamp>| t.map(|t| t.day()).unwrap_or_default();
     for i in &inv.identities {
         let codes: Vec<&str> = inv
             .findings
@@ -322,13 +318,7 @@ fn identities(out: &mut String, inv: &Inventory) {
             .filter(|f| f.identity == i.id)
             .map(|f| f.code.as_str())
             .collect();
-        let owner = i.owner.as_ref().map_or("unowned".into(), |o| {
-            if o.is_suggested() {
-                format!("{}? (suggested, {})", o.team, o.source)
-            } else {
-                format!("{} ({})", o.team, o.source)
-            }
-        });
+        let owner = i.owner.as_ref().map_or("unowned".into(), |o| o.label());
         let mut detail = vec![
             ("Id", i.id.clone()),
             ("Service", i.service.clone().unwrap_or_default()),
@@ -367,7 +357,7 @@ fn identities(out: &mut String, inv: &Inventory) {
                     "{} by {} on {}",
                     last.decision,
                     last.reviewer,
-                    &last.date.to_string()[..10]
+                    &last.date.day()
                 ),
             ));
         }
