@@ -153,6 +153,9 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub history: HistoryArgs,
 
+    #[command(flatten)]
+    pub validate: ValidateArgs,
+
     /// Policy file (default: nhiscan.toml at the root of the first PATH, if present)
     #[arg(long, value_name = "FILE", help_heading = "Policy")]
     pub config: Option<PathBuf>,
@@ -205,6 +208,31 @@ pub struct HistoryArgs {
     /// Reuse and update a cache of scanned blobs, so repeated runs scan only new blobs
     #[arg(long, value_name = "FILE")]
     pub cache: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Validation")]
+pub struct ValidateArgs {
+    /// Ask each found secret's provider, once, at its documented identity endpoint, whether
+    /// it is live and whom it acts as (off by default: this sends found secrets to their
+    /// providers). `nhiscan detectors list` shows which detectors can be validated;
+    /// NHISCAN_VALIDATE_ENDPOINTS=provider=URL,... redirects a provider (tests, proxies)
+    #[arg(long)]
+    pub validate: bool,
+
+    /// Cache of validation results by fingerprint (default
+    /// $XDG_CACHE_HOME/nhiscan/validations.sqlite); a rerun within --validate-ttl asks no
+    /// provider again about the same secret
+    #[arg(long, value_name = "FILE", requires = "validate")]
+    pub validate_cache: Option<PathBuf>,
+
+    /// Use no validation cache: ask about every secret
+    #[arg(long, requires = "validate", conflicts_with = "validate_cache")]
+    pub no_validate_cache: bool,
+
+    /// How long a cached result stands, in hours
+    #[arg(long, value_name = "HOURS", default_value_t = 24, requires = "validate", value_parser = clap::value_parser!(i64).range(1..))]
+    pub validate_ttl: i64,
 }
 
 #[derive(Debug, Args)]

@@ -26,3 +26,4 @@ pub mod report;
 pub mod review;
 pub mod scan;
 pub mod scan_history;
+pub mod validate;

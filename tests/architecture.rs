@@ -14,6 +14,7 @@ const STAGES: &[&str] = &[
     "collect",
     "inventory",
     "owners",
+    "validate",
     "policy",
     "config",
     "report",

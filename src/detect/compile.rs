@@ -4,7 +4,9 @@
 
 use super::magic::Magic;
 use super::stages::{FirstStage, NameStage};
-use super::syntax::{DetectorFile, DetectorSyntax, KnownExampleSyntax, RevokeSyntax};
+use super::syntax::{
+    DetectorFile, DetectorSyntax, KnownExampleSyntax, LiveCheckSyntax, RevokeSyntax,
+};
 use super::validate::Validator;
 use super::{
     ContextualRow, DEFAULT_LOOKBACK, DEFAULT_WINDOW, Detector, DetectorError, DetectorProblem,
@@ -30,8 +32,15 @@ impl DetectorSet {
         let mut known_accounts: HashMap<String, u32> = HashMap::new();
         let mut examples: Vec<KnownExample> = Vec::new();
         let mut revocations = Vec::new();
+        let mut live_checks = Vec::new();
         for (source, compiled) in sources.iter().zip(compile_sources(sources)) {
             problems.extend(compiled.problems);
+            live_checks.extend(
+                compiled
+                    .live_checks
+                    .into_iter()
+                    .map(|c| (source.origin.clone(), c)),
+            );
             revocations.extend(
                 compiled
                     .revocations
@@ -97,6 +106,7 @@ impl DetectorSet {
             }
         }
         super::revoke::attach(revocations, &mut detectors, &mut problems);
+        let live_checks = super::live::attach(live_checks, &mut detectors, &mut problems);
         if !problems.is_empty() {
             return Err(DetectorError::Invalid(problems));
         }
@@ -109,6 +119,7 @@ impl DetectorSet {
             examples,
             prefilter,
             hash,
+            live_checks,
         })
     }
 }
@@ -121,6 +132,7 @@ struct CompiledSource {
     problems: Vec<DetectorProblem>,
     known_examples: Vec<KnownExampleSyntax>,
     revocations: Vec<RevokeSyntax>,
+    live_checks: Vec<LiveCheckSyntax>,
     #[allow(clippy::type_complexity)]
     detectors: Vec<Result<Detector, (String, Vec<DetectorProblem>)>>,
 }
@@ -181,6 +193,7 @@ fn compile_source(source: &DetectorSource) -> CompiledSource {
     let Some(file) = file else { return out };
     out.known_examples = file.known_examples;
     out.revocations = file.revoke;
+    out.live_checks = file.validate;
     // Contextual rows become detectors like the written ones; a row's own problems
     // (names, shape) are reported under its id.
     let mut rows: Vec<(DetectorSyntax, Option<ContextualRow>)> =
@@ -410,6 +423,7 @@ fn compile_one(
         syntax: s,
         contextual: row.map(Box::new),
         revoke: None,
+        live: None,
     })
 }
 

@@ -13,6 +13,7 @@ mod escapes;
 mod filter;
 mod find;
 mod layers;
+pub mod live;
 mod magic;
 mod manifest;
 mod names;
@@ -155,6 +156,9 @@ pub struct Detector {
     pub contextual: Option<Box<ContextualRow>>,
     /// How to revoke what it finds (its provider's `[[revoke]]`).
     pub revoke: Option<crate::model::Revocation>,
+    /// The index of the `[[validate]]` check that asks its provider whether a value is
+    /// live (`DetectorSet::live_check`).
+    pub live: Option<u16>,
 }
 
 /// A contextual row kept beside the detector it became, for its generated self-test.
@@ -286,6 +290,8 @@ pub struct DetectorSet {
     prefilter: Prefilter,
     /// blake3 of every detector source, so caches can tell when detectors changed.
     hash: String,
+    /// `[[validate]]` checks, indexed by `Detector::live`.
+    live_checks: Vec<live::LiveCheck>,
 }
 
 /// Which detectors to run where: one pass of `first` over a buffer, then `names` over the
@@ -531,5 +537,20 @@ impl DetectorSet {
 
     pub fn hash(&self) -> &str {
         &self.hash
+    }
+
+    /// How `--validate` checks the values `detector` finds, if its provider has a check.
+    pub fn live_check(&self, detector: &Detector) -> Option<&live::LiveCheck> {
+        detector.live.map(|i| &self.live_checks[i as usize])
+    }
+
+    /// The detector with this id.
+    pub fn by_id(&self, id: &str) -> Option<&Detector> {
+        self.detectors.iter().find(|d| d.id == id)
+    }
+
+    /// Every `[[validate]]` check.
+    pub fn live_checks(&self) -> &[live::LiveCheck] {
+        &self.live_checks
     }
 }

@@ -22,6 +22,65 @@ pub struct DetectorFile {
     /// provider, applying to every detector of it.
     #[serde(default)]
     pub revoke: Vec<RevokeSyntax>,
+    /// How `--validate` asks a provider whether a found credential is live: one
+    /// `[[validate]]` per endpoint, naming the detectors whose values it checks.
+    #[serde(default)]
+    pub validate: Vec<LiveCheckSyntax>,
+}
+
+/// A provider's documented identity or introspection call, as written: one request with
+/// the secret presented in `{secret}` places, and what the answer's fields mean.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveCheckSyntax {
+    pub provider: String,
+    /// Detector ids whose values this call checks (all of `provider`).
+    pub detectors: Vec<String>,
+    /// The provider's documentation of the call (https).
+    pub docs: String,
+    /// `GET` (default) or `POST`.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The endpoint (https), `{secret}` allowed in its path or query.
+    pub url: String,
+    /// `Name: value` headers, `{secret}` allowed in values.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// HTTP Basic credentials `user:password`, `{secret}` in one of them.
+    #[serde(default)]
+    pub basic: Option<String>,
+    /// A request body (`{secret}` allowed) and its content type.
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Statuses meaning "live" (default 200) and "revoked or invalid" (default 401).
+    #[serde(default)]
+    pub active_status: Vec<u16>,
+    #[serde(default)]
+    pub inactive_status: Vec<u16>,
+    /// JSON pointer to a boolean the provider sets false for a dead credential even with
+    /// an active status (Slack's `ok`).
+    #[serde(default)]
+    pub ok: Option<String>,
+    /// JSON pointer to the provider's error text (the reason of an inactive answer).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// JSON pointers: who the credential acts as, and the account, workspace or
+    /// organisation it belongs to.
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// What the principal is (`GitHub user`, `Slack bot`), for the owner suggestion.
+    #[serde(default)]
+    pub principal_kind: Option<String>,
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Where the granted scopes are: a JSON pointer (an array, or a string of them) or
+    /// a response header (comma- or space-separated).
+    #[serde(default)]
+    pub scopes: Option<String>,
+    #[serde(default)]
+    pub scopes_header: Option<String>,
 }
 
 /// A provider's documented way to revoke or rotate a leaked credential.

@@ -71,6 +71,35 @@ pub struct SourceStatus {
     pub elapsed_ms: u64,
 }
 
+/// What `--validate` did: calls per host (every attempt, retries included), answers taken
+/// from the cache, and outcomes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationSummary {
+    pub calls: BTreeMap<String, u64>,
+    pub cached: u64,
+    pub active: u64,
+    pub inactive: u64,
+    pub unknown: u64,
+    pub error: u64,
+    /// Secrets of a checkable provider whose value this run did not hold (found only in
+    /// blobs `--cache` skipped, or over the limit of values kept).
+    pub not_held: u64,
+}
+
+impl ValidationSummary {
+    /// `3 calls (api.github.com 2, slack.com 1), 1 from cache`.
+    pub fn calls_line(&self) -> String {
+        let total: u64 = self.calls.values().sum();
+        let hosts: Vec<String> = self.calls.iter().map(|(h, n)| format!("{h} {n}")).collect();
+        let mut line = format!("{total} call{}", if total == 1 { "" } else { "s" });
+        if !hosts.is_empty() {
+            line.push_str(&format!(" ({})", hosts.join(", ")));
+        }
+        line.push_str(&format!(", {} from cache", self.cached));
+        line
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -120,6 +149,9 @@ pub struct ScanSummary {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped_special: u64,
     pub elapsed_ms: u64,
+    /// With `--validate`: the calls made and what they found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationSummary>,
 }
 
 /// The whole judged inventory: the JSON contract.

@@ -12,11 +12,13 @@ pub mod provenance;
 mod review;
 pub mod text;
 pub mod toml_recover;
+mod validation;
 
 pub use inventory::*;
 pub use judgement::*;
 pub use provenance::{Discovery, Encoding, Origin, Place};
 pub use review::{Decision, ReviewRecord, ReviewState};
+pub use validation::{LiveStatus, Validation};
 
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -118,12 +120,13 @@ pub struct Owner {
 }
 
 impl Owner {
-    /// An owner inferred from who committed a secret is a lead for a reviewer, not an
-    /// accountable owner: a person, not a team, and often not the one responsible. It is
+    /// An owner inferred from who committed a secret (or from the principal a provider
+    /// names for it) is a lead for a reviewer, not an accountable owner: a person, not a team, and often not the one responsible. It is
     /// shown as a suggestion and the identity stays `unowned` until a mapping or an
     /// access review confirms it.
     pub fn is_suggested(&self) -> bool {
-        self.source == "git-author"
+        // `validation`: the principal a provider says a leaked token acts as.
+        self.source == "git-author" || self.source == "validation"
     }
 
     /// `team (source)`, or `team? (suggested, source)` for a suggestion.
@@ -322,6 +325,9 @@ pub struct Identity {
     /// Its access review, when judged with a scan-history database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewState>,
+    /// What its provider said when asked whether the secret is live (`--validate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validation>,
 }
 
 impl Identity {
@@ -366,6 +372,7 @@ impl Identity {
             first_seen: None,
             last_seen: None,
             review: None,
+            validation: None,
         }
     }
 

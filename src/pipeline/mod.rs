@@ -42,6 +42,8 @@ pub struct ScanRequest<'a> {
     /// With a scan-history database: what it knows of each identity's access review (see
     /// `ScanHistory::review_states`); every identity is then judged for review rules.
     pub reviews: Option<std::collections::HashMap<String, crate::model::ReviewState>>,
+    /// `--validate`: how to ask providers, and the keeper `fingerprinter` leaves values in.
+    pub validate: Option<(crate::validate::Options, Arc<crate::scan::keep::Keeper>)>,
 }
 
 pub struct ScanResult {
@@ -133,6 +135,17 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         repositories: &repository_owners,
     }
     .resolve(&mut identities);
+    let validation = req.validate.as_ref().map(|(opts, keeper)| {
+        let started = Instant::now();
+        let report = crate::validate::run(&mut identities, req.set, keeper, opts, req.now);
+        let elapsed = started.elapsed().as_millis() as u64;
+        sources.push(crate::validate::source_status(
+            &report,
+            &identities,
+            elapsed,
+        ));
+        report
+    });
     if let Some(reviews) = &req.reviews {
         for identity in &mut identities {
             identity.review = Some(reviews.get(&identity.id).cloned().unwrap_or(
@@ -190,6 +203,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         findings_warn: findings.iter().filter(|f| f.level == Level::Warn).count() as u64,
         detectors: req.set.len() as u64,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        validation: validation.as_ref().map(|v| v.summary.clone()),
         ..summary
     };
     let inventory = Inventory {

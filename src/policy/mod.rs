@@ -15,6 +15,7 @@
 mod access;
 pub mod baseline;
 mod lifecycle;
+mod live;
 mod review;
 mod secrets;
 mod settings;
@@ -22,6 +23,7 @@ mod settings;
 pub use access::*;
 pub use baseline::Baseline;
 pub use lifecycle::*;
+pub use live::{INACTIVE_SECRET, LIVE_SECRET};
 pub use review::*;
 pub use secrets::*;
 pub use settings::*;
@@ -90,8 +92,9 @@ const fn one(rules: &'static [Rule], f: fn(&Identity, &Context<'_>) -> Option<Fi
 /// Every check about one identity, in the order its findings are reported. Adding a rule:
 /// write its `Rule` and check in a family file, then add one line here.
 pub const CHECKS: &[Check] = &[
+    one(&[LIVE_SECRET], live::live_secret),
     Check {
-        rules: &[LEAKED_SECRET, SECRET_IN_HISTORY],
+        rules: &[LEAKED_SECRET, SECRET_IN_HISTORY, INACTIVE_SECRET],
         run: Run::Many(secrets::history),
     },
     one(&[SECRET_REUSED], secrets::reused),

@@ -64,12 +64,14 @@ pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<
         if identity.is_collected() {
             message.push_str(&format!("; {}", live_state(identity, cx.now)));
         }
+        message.push_str(&super::live::leak_note(identity));
+        let (rule, level) = super::live::leak_rule(identity, &LEAKED_SECRET, d.level);
         findings.push(Finding {
-            code: LEAKED_SECRET.code.into(),
-            level: d.level,
+            code: rule.code.into(),
+            level,
             identity: identity.id.clone(),
             message,
-            controls: controls(&LEAKED_SECRET),
+            controls: controls(rule),
             path: Some(e.path.clone()),
             line: Some(e.line),
             column: Some(e.column),
@@ -188,23 +190,27 @@ pub(super) fn history(identity: &Identity, cx: &Context<'_>) -> Vec<Finding> {
         .map_or(Level::Deny, |d| d.level);
     let at_head: Vec<&&Exposure> = history.iter().filter(|e| e.in_head).collect();
     let sha = |e: &Exposure| e.commit.clone().unwrap_or_default();
-    let mk = |rule: &Rule, e: &Exposure, message: String| Finding {
-        code: rule.code.into(),
-        level,
-        identity: identity.id.clone(),
-        message,
-        controls: controls(rule),
-        path: Some(e.path.clone()),
-        line: Some(e.line),
-        column: Some(e.column),
-        commit: e.commit.clone(),
-        detector: Some(e.detector.clone()),
-        kind: Some(identity.kind.clone()),
-        preview: identity.preview.clone(),
-        fingerprint: Some(fp.to_string()),
-        confidence: e.confidence,
-        reason: e.reason.clone(),
-        context: e.context,
+    let note = super::live::leak_note(identity);
+    let mk = |rule: &'static Rule, e: &Exposure, message: String| {
+        let (rule, level) = super::live::leak_rule(identity, rule, level);
+        Finding {
+            code: rule.code.into(),
+            level,
+            identity: identity.id.clone(),
+            message: format!("{message}{note}"),
+            controls: controls(rule),
+            path: Some(e.path.clone()),
+            line: Some(e.line),
+            column: Some(e.column),
+            commit: e.commit.clone(),
+            detector: Some(e.detector.clone()),
+            kind: Some(identity.kind.clone()),
+            preview: identity.preview.clone(),
+            fingerprint: Some(fp.to_string()),
+            confidence: e.confidence,
+            reason: e.reason.clone(),
+            context: e.context,
+        }
     };
     if !at_head.is_empty() {
         for e in at_head {

@@ -31,6 +31,12 @@ pub const BROAD_PRIVILEGES: &[&str] = &[
     "k8s:pods:create",
     "k8s:serviceaccounts/token:create",
     "github:admin",
+    "github:admin:org",
+    "github:admin:enterprise",
+    "github:delete_repo",
+    "gitlab:api",
+    "gitlab:sudo",
+    "slack:admin",
 ];
 
 pub const SUPPRESSION_EXPIRED: Rule = Rule {

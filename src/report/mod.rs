@@ -75,3 +75,15 @@ fn confidence_label(f: &crate::model::Finding) -> String {
 pub fn render(inventory: &Inventory, format: Format, color: bool) -> String {
     render_with(inventory, format, &Options { color, width: None })
 }
+
+/// A finding that a provider confirmed the secret live (`--validate`).
+fn is_live_finding(f: &crate::model::Finding) -> bool {
+    f.code == crate::policy::LIVE_SECRET.code
+}
+
+/// Identities with a secret the provider confirmed live first, the rest in their order.
+fn live_first(identities: &[crate::model::Identity]) -> Vec<&crate::model::Identity> {
+    let mut out: Vec<&crate::model::Identity> = identities.iter().collect();
+    out.sort_by_key(|i| !i.validation.as_ref().is_some_and(|v| v.is_active()));
+    out
+}

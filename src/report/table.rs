@@ -114,9 +114,11 @@ pub fn render(inventory: &Inventory, options: &super::Options) -> String {
         out.push_str("\n\n");
     }
     let mut findings: Vec<&Finding> = inventory.findings.iter().collect();
+    // A secret its provider confirmed live outranks everything else at its level.
     findings.sort_by(|a, b| {
         b.level
             .cmp(&a.level)
+            .then_with(|| super::is_live_finding(b).cmp(&super::is_live_finding(a)))
             .then_with(|| (&a.path, a.line).cmp(&(&b.path, b.line)))
     });
     if findings.is_empty() {
@@ -146,8 +148,10 @@ pub fn render(inventory: &Inventory, options: &super::Options) -> String {
 fn revocations(inventory: &Inventory) -> String {
     let mut lines: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
     for f in inventory.findings.iter().filter(|f| {
-        matches!(f.code.as_str(), "leaked-secret" | "secret-in-history")
-            && f.confidence != Some(crate::model::Confidence::Example)
+        matches!(
+            f.code.as_str(),
+            "leaked-secret" | "secret-in-history" | "live-secret" | "inactive-secret"
+        ) && f.confidence != Some(crate::model::Confidence::Example)
     }) {
         let Some(d) = f.detector.as_deref().and_then(|d| inventory.detector(d)) else {
             continue;
@@ -207,7 +211,7 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
     let mut table = layout.table(&IDENTITY_COLUMNS, color);
     let date =
         |t: Option<crate::model::Timestamp>| t.map(|t| t.day()).unwrap_or_else(|| "-".into());
-    for i in &inv.identities {
+    for i in super::live_first(&inv.identities) {
         let mut codes: Vec<&str> = inv
             .findings
             .iter()
@@ -232,7 +236,7 @@ fn identity_table(inv: &Inventory, layout: Layout, color: bool) -> Table {
                 text_cell(i.age_days.map_or("-".into(), |d| format!("{d}d"))),
                 text_cell(date(i.last_used_at)),
                 text_cell(date(i.expires_at)),
-                status_cell(i.status, color),
+                status_cell(i, color),
                 text_cell(if codes.is_empty() {
                     "-".into()
                 } else {
@@ -255,8 +259,18 @@ fn owner_cell(text: String, unowned: bool, color: bool) -> Cell {
 }
 
 /// Expired in red, as a `deny` level is; inactive dimmed.
-fn status_cell(status: crate::model::Status, color: bool) -> Cell {
+/// `LIVE` (red) for a secret its provider accepted: the first thing to revoke.
+fn status_cell(identity: &crate::model::Identity, color: bool) -> Cell {
     use crate::model::Status;
+    let status = identity.status;
+    if identity.validation.as_ref().is_some_and(|v| v.is_active()) {
+        let cell = Cell::new("LIVE");
+        return if color {
+            cell.fg(Color::Red).add_attribute(Attribute::Bold)
+        } else {
+            cell
+        };
+    }
     let cell = Cell::new(format!("{status:?}").to_lowercase());
     match (color, status) {
         (true, Status::Expired) => cell.fg(Color::Red).add_attribute(Attribute::Bold),

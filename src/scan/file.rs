@@ -312,12 +312,16 @@ impl<'a> FileScanner<'a> {
         self.reported.set(self.reported.get() + 1);
         let secret = &bytes[c.secret.clone()];
         let canonical = d.canonical(secret);
+        let fingerprint = self.fingerprinter.fingerprint(&canonical);
+        if d.live.is_some() {
+            self.fingerprinter.keep(&d.id, &fingerprint, &canonical);
+        }
         out.secrets.push(SecretMatch {
             detector: c.detector,
             path: at.display.to_string(),
             line,
             column: char_column(&self.buf[line_start..place]),
-            fingerprint: self.fingerprinter.fingerprint(&canonical),
+            fingerprint,
             preview: redact::preview(&canonical),
             confidence: c.confidence,
             reason: c.reason,

@@ -12,6 +12,7 @@ pub mod cert;
 pub mod file;
 pub mod git;
 pub mod inputs;
+pub mod keep;
 pub mod redact;
 mod tracked;
 pub mod utf16;

@@ -16,6 +16,8 @@ pub const DEFAULT_KEY_MATERIAL: &str = "nhiscan-default-fingerprint-key";
 #[derive(Clone)]
 pub struct Fingerprinter {
     key: [u8; 32],
+    /// With `--validate`: where the workers leave values a provider can be asked about.
+    keeper: Option<std::sync::Arc<super::keep::Keeper>>,
 }
 
 impl std::fmt::Debug for Fingerprinter {
@@ -34,6 +36,20 @@ impl Fingerprinter {
     pub fn new(key_material: &str) -> Self {
         Fingerprinter {
             key: blake3::derive_key(KEY_CONTEXT, key_material.as_bytes()),
+            keeper: None,
+        }
+    }
+
+    /// Keep the values of live-checkable detectors in `keeper` (`--validate`).
+    pub fn keeping(mut self, keeper: std::sync::Arc<super::keep::Keeper>) -> Self {
+        self.keeper = Some(keeper);
+        self
+    }
+
+    /// Hand a value to the keeper, if this scan keeps values.
+    pub fn keep(&self, detector: &str, fingerprint: &str, value: &[u8]) {
+        if let Some(k) = &self.keeper {
+            k.keep(detector, fingerprint, value);
         }
     }
 

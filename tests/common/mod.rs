@@ -7,6 +7,7 @@ pub mod fuzz_targets;
 pub mod git;
 pub mod github;
 pub mod moto;
+pub mod providers;
 pub mod pytools;
 
 use assert_cmd::Command;

@@ -311,7 +311,7 @@ fn identities(out: &mut String, inv: &Inventory) {
         inv.identities.len()
     );
     let day = |t: Option<Timestamp>| t.map(|t| t.day()).unwrap_or_default();
-    for i in &inv.identities {
+    for i in super::live_first(&inv.identities) {
         let codes: Vec<&str> = inv
             .findings
             .iter()
@@ -350,6 +350,19 @@ fn identities(out: &mut String, inv: &Inventory) {
                     .join(", "),
             ),
         ];
+        if let Some(v) = &i.validation {
+            detail.push((
+                "Validation",
+                format!(
+                    "{} ({}{})",
+                    v.status,
+                    v.reason,
+                    v.acts_as()
+                        .map(|who| format!("; acts as {who}"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
         if let Some(last) = i.review.as_ref().and_then(|r| r.last.as_ref()) {
             detail.push((
                 "Last review",
@@ -375,7 +388,11 @@ fn identities(out: &mut String, inv: &Inventory) {
             esc(&owner),
             i.age_days.map(|d| d.to_string()).unwrap_or_default(),
             esc(&day(i.expires_at)),
-            esc(&format!("{:?}", i.status).to_lowercase()),
+            if i.validation.as_ref().is_some_and(|v| v.is_active()) {
+                "<strong class=\"deny\">LIVE</strong>".to_string()
+            } else {
+                esc(&format!("{:?}", i.status).to_lowercase())
+            },
             esc(&codes.join(", ")),
         );
     }
@@ -389,7 +406,12 @@ fn findings(out: &mut String, inv: &Inventory) {
         inv.findings.len()
     );
     let mut sorted: Vec<_> = inv.findings.iter().collect();
-    sorted.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.code.cmp(&b.code)));
+    sorted.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then_with(|| super::is_live_finding(b).cmp(&super::is_live_finding(a)))
+            .then_with(|| a.code.cmp(&b.code))
+    });
     for f in sorted {
         let class = match f.level {
             Level::Deny => "deny",

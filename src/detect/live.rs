@@ -1,0 +1,232 @@
+//! `[[validate]]` tables: how `--validate` asks a provider whether a found credential is
+//! live, as data beside the provider's detectors. Each names the provider's documented
+//! identity or introspection endpoint, how the secret is presented (header, Basic
+//! credentials, query, path or body: `{secret}` marks the place), and which fields of the
+//! answer name the principal, its account and its scopes.
+//!
+//! Checked when the set compiles, every problem with its file: an endpoint that is not
+//! https (a secret is never sent in clear text; tests redirect endpoints explicitly with
+//! `NHISCAN_VALIDATE_ENDPOINTS`), a secret placed nowhere or in the host, a detector of
+//! another provider or listed by two checks, a JSON pointer that does not start with `/`.
+
+use super::syntax::LiveCheckSyntax;
+use super::{Detector, DetectorProblem};
+use std::collections::HashMap;
+
+/// The placeholder a template's secret goes into.
+pub const SECRET: &str = "{secret}";
+
+/// The HTTP method of a check: the documented calls only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// A validated `[[validate]]` table.
+#[derive(Debug, Clone)]
+pub struct LiveCheck {
+    pub provider: String,
+    pub docs: String,
+    pub method: Method,
+    /// `https://host[:port]`: where the secret may be sent, and what
+    /// `NHISCAN_VALIDATE_ENDPOINTS` replaces.
+    pub base: String,
+    /// The rest of the URL after `base` (path and query), `{secret}` allowed.
+    pub path: String,
+    /// `(name, value template)`.
+    pub headers: Vec<(String, String)>,
+    /// `(user template, password template)`.
+    pub basic: Option<(String, String)>,
+    pub body: Option<(String, String)>,
+    pub active_status: Vec<u16>,
+    pub inactive_status: Vec<u16>,
+    pub ok: Option<String>,
+    pub error: Option<String>,
+    pub principal: Option<String>,
+    pub principal_kind: String,
+    pub account: Option<String>,
+    pub scopes: Option<String>,
+    pub scopes_header: Option<String>,
+}
+
+impl LiveCheck {
+    /// The host the secret goes to (without scheme).
+    pub fn host(&self) -> &str {
+        self.base.trim_start_matches("https://")
+    }
+}
+
+/// Check `checks` (each with the file it came from), give each named detector the index
+/// of its check, and return the checks.
+pub(super) fn attach(
+    checks: Vec<(String, LiveCheckSyntax)>,
+    detectors: &mut [Detector],
+    problems: &mut Vec<DetectorProblem>,
+) -> Vec<LiveCheck> {
+    let index: HashMap<String, usize> = detectors
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.clone(), i))
+        .collect();
+    let mut out = Vec::new();
+    for (origin, syntax) in checks {
+        let mut found = Vec::new();
+        let check = compile(&syntax, &mut found);
+        for id in &syntax.detectors {
+            match index.get(id).map(|&i| &detectors[i]) {
+                None => found.push(format!("detector `{id}` does not exist")),
+                Some(d) if d.provider != syntax.provider => found.push(format!(
+                    "detector `{id}` is of provider `{}`, not `{}`",
+                    d.provider, syntax.provider
+                )),
+                Some(d) if d.live.is_some() => {
+                    found.push(format!("detector `{id}` is checked by two [[validate]]"))
+                }
+                Some(_) => {}
+            }
+        }
+        if syntax.detectors.is_empty() {
+            found.push("names no detector".to_string());
+        }
+        match check {
+            Some(check) if found.is_empty() => {
+                for id in &syntax.detectors {
+                    detectors[index[id]].live = Some(out.len() as u16);
+                }
+                out.push(check);
+            }
+            _ => problems.extend(found.into_iter().map(|message| DetectorProblem {
+                origin: origin.clone(),
+                detector: None,
+                message: format!(
+                    "[[validate]] of provider `{}` ({}): {message}",
+                    syntax.provider, syntax.url
+                ),
+            })),
+        }
+    }
+    out
+}
+
+/// The table's own rules; `None` with the problems pushed when one fails.
+fn compile(s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option<LiveCheck> {
+    let before = found.len();
+    if !s.docs.starts_with("https://") {
+        found.push(format!(
+            "docs `{}` must be the provider's https page",
+            s.docs
+        ));
+    }
+    let method = match s.method.as_deref().unwrap_or("GET") {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        other => {
+            found.push(format!("method `{other}`: only GET and POST"));
+            Method::Get
+        }
+    };
+    let (base, path) = match s.url.strip_prefix("https://") {
+        Some(rest) => {
+            let cut = rest.find(['/', '?']).unwrap_or(rest.len());
+            let (host, path) = rest.split_at(cut);
+            if host.is_empty() || host.contains('{') {
+                found.push("the host must be fixed: the secret never chooses where it goes".into());
+            }
+            (format!("https://{host}"), path.to_string())
+        }
+        None => {
+            found.push("url must be https: a secret is never sent in clear text".into());
+            (String::new(), String::new())
+        }
+    };
+    let mut headers = Vec::new();
+    for h in &s.headers {
+        match h.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() && !name.contains(SECRET) => {
+                headers.push((name.trim().to_string(), value.trim().to_string()))
+            }
+            _ => found.push(format!("header `{h}` must be `Name: value`")),
+        }
+    }
+    let basic = s.basic.as_ref().and_then(|b| match b.split_once(':') {
+        Some((u, p)) => Some((u.to_string(), p.to_string())),
+        None => {
+            found.push("basic must be `user:password`".into());
+            None
+        }
+    });
+    let body = s.body.as_ref().map(|b| {
+        (
+            b.clone(),
+            s.content_type
+                .clone()
+                .unwrap_or_else(|| "application/json".to_string()),
+        )
+    });
+    let places = path.matches(SECRET).count()
+        + headers.iter().filter(|(_, v)| v.contains(SECRET)).count()
+        + basic
+            .iter()
+            .filter(|(u, p)| u.contains(SECRET) || p.contains(SECRET))
+            .count()
+        + body.iter().filter(|(b, _)| b.contains(SECRET)).count();
+    if places == 0 {
+        found.push(
+            "the secret is presented nowhere: put {secret} in a header, basic, the url or the body"
+                .into(),
+        );
+    }
+    for (name, pointer) in [
+        ("ok", &s.ok),
+        ("error", &s.error),
+        ("principal", &s.principal),
+        ("account", &s.account),
+        ("scopes", &s.scopes),
+    ] {
+        if let Some(p) = pointer
+            && !p.starts_with('/')
+        {
+            found.push(format!(
+                "{name} `{p}` must be a JSON pointer (`/field/0/name`)"
+            ));
+        }
+    }
+    let or = |v: &Vec<u16>, d: u16| if v.is_empty() { vec![d] } else { v.clone() };
+    let active_status = or(&s.active_status, 200);
+    let inactive_status = or(&s.inactive_status, 401);
+    if active_status.iter().any(|c| inactive_status.contains(c)) {
+        found.push("a status cannot be both active and inactive".into());
+    }
+    (found.len() == before).then(|| LiveCheck {
+        provider: s.provider.clone(),
+        docs: s.docs.clone(),
+        method,
+        base,
+        path,
+        headers,
+        basic,
+        body,
+        active_status,
+        inactive_status,
+        ok: s.ok.clone(),
+        error: s.error.clone(),
+        principal: s.principal.clone(),
+        principal_kind: s
+            .principal_kind
+            .clone()
+            .unwrap_or_else(|| format!("{} identity", s.provider)),
+        account: s.account.clone(),
+        scopes: s.scopes.clone(),
+        scopes_header: s.scopes_header.clone(),
+    })
+}

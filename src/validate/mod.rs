@@ -1,0 +1,393 @@
+//! Opt-in validation (`nhiscan scan --validate`): ask each found secret's provider, once,
+//! at its documented identity endpoint, whether the secret is live and whom it acts as.
+//!
+//! Off by default and never implied. Which call, how the secret is presented and what the
+//! answer means are data (`[[validate]]` in the detector files, [`crate::detect::live`]);
+//! this module turns a check and a value into a request ([`request`]), sends it
+//! ([`client`]: bounded time, no redirects followed, 429/5xx retried), reads the answer
+//! ([`answer`]), and remembers definite answers by fingerprint ([`cache`]). The secret goes
+//! only to its provider's host (or the base the user redirected it to with
+//! `NHISCAN_VALIDATE_ENDPOINTS`); it is never written, and reasons that could hold it are
+//! scrubbed.
+//!
+//! The outcome lands on the identity: `validation`, `status`, the scopes as `privileges`
+//! (`github:repo`), and an owner suggestion naming the principal when nobody owns it.
+
+pub mod answer;
+pub mod cache;
+pub mod client;
+pub mod request;
+
+use crate::detect::DetectorSet;
+use crate::detect::live::LiveCheck;
+use crate::model::{
+    Identity, LiveStatus, Owner, SourceState, SourceStatus, Status, Timestamp, Validation,
+    ValidationSummary,
+};
+use crate::scan::keep::Keeper;
+use request::Endpoints;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Calls in flight at most, over all providers.
+const CONCURRENCY: usize = 8;
+/// Calls in flight at most to one host: providers rate-limit per credential and per IP.
+const PER_HOST: usize = 2;
+
+/// How to validate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub endpoints: Endpoints,
+    pub timeout: Duration,
+    /// The cache file; `None`: no cache (every secret asked).
+    pub cache: Option<PathBuf>,
+    pub ttl_hours: i64,
+}
+
+/// What one run of validation did, and what went wrong beside the answers (a cache that
+/// could not be opened).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub summary: ValidationSummary,
+    pub warnings: Vec<String>,
+}
+
+/// One secret to ask about.
+struct Job {
+    identity: usize,
+    fingerprint: String,
+    check: usize,
+    value: Vec<u8>,
+}
+
+/// Validate every identity whose secret this run holds in `keeper`.
+pub fn run(
+    identities: &mut [Identity],
+    set: &DetectorSet,
+    keeper: &Keeper,
+    opts: &Options,
+    now: Timestamp,
+) -> Report {
+    let mut report = Report::default();
+    let checks = set.live_checks();
+    let mut jobs = Vec::new();
+    for (i, identity) in identities.iter_mut().enumerate() {
+        if identity.is_published_example() {
+            continue;
+        }
+        let Some(fingerprint) = identity.fingerprint.clone() else {
+            continue;
+        };
+        let checkable = identity
+            .exposures
+            .iter()
+            .find_map(|e| set.by_id(&e.detector).and_then(|d| d.live));
+        let Some(from_exposure) = checkable else {
+            continue;
+        };
+        match keeper.take(&fingerprint) {
+            Some(kept) => {
+                let check = set
+                    .by_id(&kept.detector)
+                    .and_then(|d| d.live)
+                    .unwrap_or(from_exposure);
+                jobs.push(Job {
+                    identity: i,
+                    fingerprint,
+                    check: check as usize,
+                    value: kept.value,
+                });
+            }
+            None => {
+                report.summary.not_held += 1;
+                identity.validation = Some(Validation {
+                    status: LiveStatus::Unknown,
+                    checked_at: now,
+                    reason: "not checked: this run did not read the value (found only in blobs --cache skipped, or over the limit of values kept); rerun without --cache".into(),
+                    principal: None,
+                    principal_kind: None,
+                    account: None,
+                    scopes: Vec::new(),
+                    host: None,
+                    cached: false,
+                });
+            }
+        }
+    }
+    if jobs.is_empty() {
+        return report;
+    }
+    let cache = opts
+        .cache
+        .as_deref()
+        .and_then(|p| match cache::Cache::open(p, opts.ttl_hours) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                report
+                    .warnings
+                    .push(format!("{e}; validating without a cache"));
+                None
+            }
+        });
+    let mut to_ask = Vec::new();
+    for job in jobs {
+        let check = &checks[job.check];
+        let endpoint = endpoint_key(check, &opts.endpoints);
+        match cache
+            .as_ref()
+            .and_then(|c| c.get(&job.fingerprint, &endpoint, now))
+        {
+            Some(v) => {
+                report.summary.cached += 1;
+                apply(&mut identities[job.identity], check, v);
+            }
+            None => to_ask.push((job, endpoint)),
+        }
+    }
+    let answers = ask_all(&to_ask, checks, opts, now);
+    for ((job, endpoint), (validation, calls, host)) in to_ask.iter().zip(answers) {
+        *report.summary.calls.entry(host).or_default() += u64::from(calls);
+        if let Some(c) = &cache {
+            c.put(&job.fingerprint, endpoint, &validation);
+        }
+        apply(
+            &mut identities[job.identity],
+            &checks[job.check],
+            validation,
+        );
+    }
+    for identity in identities.iter() {
+        if let Some(v) = &identity.validation {
+            let n = match v.status {
+                LiveStatus::Active => &mut report.summary.active,
+                LiveStatus::Inactive => &mut report.summary.inactive,
+                LiveStatus::Unknown => &mut report.summary.unknown,
+                LiveStatus::Error => &mut report.summary.error,
+            };
+            *n += 1;
+        }
+    }
+    report
+}
+
+/// A cached answer is valid for the same fingerprint at the same endpoint (a changed
+/// check or a redirected base asks again).
+fn endpoint_key(check: &LiveCheck, endpoints: &Endpoints) -> String {
+    format!(
+        "{} {} {}{}",
+        check.provider,
+        check.method.as_str(),
+        endpoints.base(check),
+        check.path
+    )
+}
+
+/// Ask every job's provider, concurrently within the bounds; answers in job order, each
+/// with the calls it took and the host asked.
+fn ask_all(
+    jobs: &[(Job, String)],
+    checks: &[LiveCheck],
+    opts: &Options,
+    now: Timestamp,
+) -> Vec<(Validation, u32, String)> {
+    let failed = |reason: String| {
+        jobs.iter()
+            .map(|(job, _)| {
+                let check = &checks[job.check];
+                (
+                    validation(check, LiveStatus::Error, reason.clone(), now),
+                    0,
+                    check.host().to_string(),
+                )
+            })
+            .collect()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return failed(format!("not checked: cannot start the HTTP runtime: {e}")),
+    };
+    runtime.block_on(async {
+        let client = match client::Client::new(opts.timeout) {
+            Ok(c) => Arc::new(c),
+            Err(e) => return failed(format!("not checked: no TLS root certificates: {e}")),
+        };
+        let all = Arc::new(Semaphore::new(CONCURRENCY));
+        let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+        let mut tasks = Vec::new();
+        for (job, _) in jobs {
+            let check = checks[job.check].clone();
+            let value = job.value.clone();
+            let endpoints = opts.endpoints.clone();
+            let client = Arc::clone(&client);
+            let all = Arc::clone(&all);
+            let host_gate = Arc::clone(
+                per_host
+                    .entry(endpoints.base(&check).to_string())
+                    .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST))),
+            );
+            tasks.push(tokio::spawn(async move {
+                let _all = all.acquire_owned().await;
+                let _host = host_gate.acquire_owned().await;
+                ask(&client, &check, &value, &endpoints, now).await
+            }));
+        }
+        let mut out = Vec::new();
+        for (task, (job, _)) in tasks.into_iter().zip(jobs) {
+            out.push(task.await.unwrap_or_else(|_| {
+                let check = &checks[job.check];
+                (
+                    validation(
+                        check,
+                        LiveStatus::Error,
+                        "not checked: the check crashed; this is a bug in nhiscan, please report it".into(),
+                        now,
+                    ),
+                    0,
+                    check.host().to_string(),
+                )
+            }));
+        }
+        out
+    })
+}
+
+/// One secret's check: the request, the answer read, the reason scrubbed of the value.
+async fn ask(
+    client: &client::Client,
+    check: &LiveCheck,
+    value: &[u8],
+    endpoints: &Endpoints,
+    now: Timestamp,
+) -> (Validation, u32, String) {
+    let request = match request::build(check, value, endpoints) {
+        Ok(r) => r,
+        Err(e) => {
+            let v = validation(check, LiveStatus::Unknown, format!("not checked: {e}"), now);
+            return (v, 0, check.host().to_string());
+        }
+    };
+    let mut calls = 0;
+    let outcome = match client.send(&request, &mut calls).await {
+        Ok(a) => answer::read(
+            check,
+            &request.shown,
+            a.status,
+            &|name| a.header(name),
+            &a.body,
+        ),
+        Err(e) => answer::Outcome::only(LiveStatus::Error, format!("{}: {e}", request.shown)),
+    };
+    let scrub = |text: String| scrub(text, value);
+    let v = Validation {
+        status: outcome.status,
+        checked_at: now,
+        reason: scrub(outcome.reason),
+        principal: outcome.principal.map(scrub),
+        principal_kind: Some(check.principal_kind.clone()),
+        account: outcome.account.map(scrub),
+        scopes: outcome.scopes.into_iter().map(scrub).collect(),
+        host: Some(request.host.clone()),
+        cached: false,
+    };
+    (v, calls, request.host)
+}
+
+fn validation(check: &LiveCheck, status: LiveStatus, reason: String, now: Timestamp) -> Validation {
+    Validation {
+        status,
+        checked_at: now,
+        reason,
+        principal: None,
+        principal_kind: Some(check.principal_kind.clone()),
+        account: None,
+        scopes: Vec::new(),
+        host: Some(check.host().to_string()),
+        cached: false,
+    }
+}
+
+/// Whatever a provider or a library echoes, the value itself is never shown.
+fn scrub(text: String, value: &[u8]) -> String {
+    let value = String::from_utf8_lossy(value);
+    if value.len() >= 6 && text.contains(value.as_ref()) {
+        text.replace(value.as_ref(), "<secret>")
+    } else {
+        text
+    }
+}
+
+/// Validation as a source of the inventory: partial (the exit code says incomplete) when a
+/// secret could not be checked for want of an answer or of its value; one line each.
+pub fn source_status(report: &Report, identities: &[Identity], elapsed_ms: u64) -> SourceStatus {
+    let mut errors = Vec::new();
+    let mut warnings = report.warnings.clone();
+    for identity in identities {
+        let Some(v) = &identity.validation else {
+            continue;
+        };
+        let line = format!("{} ({}): {}", identity.name, identity.location, v.reason);
+        match v.status {
+            LiveStatus::Error => errors.push(line),
+            LiveStatus::Unknown if v.host.is_none() => errors.push(line),
+            LiveStatus::Unknown => warnings.push(line),
+            LiveStatus::Active | LiveStatus::Inactive => {}
+        }
+    }
+    let s = &report.summary;
+    SourceStatus {
+        id: "validation".into(),
+        status: if errors.is_empty() {
+            SourceState::Ok
+        } else {
+            SourceState::Partial
+        },
+        items: s.active + s.inactive + s.unknown + s.error,
+        errors,
+        warnings,
+        api_calls: s.calls.values().sum(),
+        elapsed_ms,
+    }
+}
+
+/// The outcome on the identity: its status, its scopes as privileges, the principal as a
+/// suggested owner when it has none.
+fn apply(identity: &mut Identity, check: &LiveCheck, v: Validation) {
+    match v.status {
+        LiveStatus::Active => identity.status = Status::Active,
+        LiveStatus::Inactive => identity.status = Status::Inactive,
+        LiveStatus::Unknown | LiveStatus::Error => {}
+    }
+    if v.is_active() {
+        for scope in &v.scopes {
+            let privilege = format!("{}:{scope}", check.provider);
+            if !identity.privileges.contains(&privilege) {
+                identity.privileges.push(privilege);
+            }
+        }
+        if identity.owner.is_none()
+            && let Some(acts_as) = v.acts_as()
+        {
+            identity.owner = Some(Owner {
+                team: v
+                    .principal
+                    .clone()
+                    .or_else(|| v.account.clone())
+                    .unwrap_or_default(),
+                backup: None,
+                source: OWNER_SOURCE.into(),
+                evidence: format!("the provider says the secret acts as {acts_as}"),
+            });
+        }
+    }
+    identity.validation = Some(v);
+}
+
+/// The owner source of a principal named by validation: a lead, not an accountable owner.
+pub const OWNER_SOURCE: &str = "validation";
