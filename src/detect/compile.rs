@@ -424,6 +424,7 @@ fn compile_one(
         contextual: row.map(Box::new),
         revoke: None,
         live: None,
+        partner_of: None,
     })
 }
 

@@ -32,10 +32,22 @@ impl Method {
     }
 }
 
+/// How the check authenticates: a documented HTTP request with the secret placed in it,
+/// or a signing scheme that needs code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    /// AWS Signature Version 4 of `sts:GetCallerIdentity` with an access key id and its secret.
+    AwsSigv4,
+}
+
 /// A validated `[[validate]]` table.
 #[derive(Debug, Clone)]
 pub struct LiveCheck {
     pub provider: String,
+    pub scheme: Scheme,
+    /// The detector whose value completes the credential (`aws.access-key-id`).
+    pub partner: Option<String>,
     pub docs: String,
     pub method: Method,
     /// `https://host[:port]`: where the secret may be sent, and what
@@ -98,10 +110,23 @@ pub(super) fn attach(
         if syntax.detectors.is_empty() {
             found.push("names no detector".to_string());
         }
+        let partner = syntax.partner.as_ref().and_then(|id| match index.get(id) {
+            Some(&i) if detectors[i].provider == syntax.provider => Some(i),
+            _ => {
+                found.push(format!(
+                    "partner `{id}` is no detector of provider `{}`",
+                    syntax.provider
+                ));
+                None
+            }
+        });
         match check {
             Some(check) if found.is_empty() => {
                 for id in &syntax.detectors {
                     detectors[index[id]].live = Some(out.len() as u16);
+                }
+                if let Some(p) = partner {
+                    detectors[p].partner_of = Some(out.len() as u16);
                 }
                 out.push(check);
             }
@@ -126,6 +151,17 @@ fn compile(s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option<LiveCheck> {
             "docs `{}` must be the provider's https page",
             s.docs
         ));
+    }
+    let scheme = match s.scheme.as_deref().unwrap_or("http") {
+        "http" => Scheme::Http,
+        "aws-sigv4" => Scheme::AwsSigv4,
+        other => {
+            found.push(format!("scheme `{other}`: http or aws-sigv4"));
+            Scheme::Http
+        }
+    };
+    if (scheme == Scheme::AwsSigv4) != s.partner.is_some() {
+        found.push("a partner belongs with a signing scheme (aws-sigv4), and only there".into());
     }
     let method = match s.method.as_deref().unwrap_or("GET") {
         "GET" => Method::Get,
@@ -180,7 +216,7 @@ fn compile(s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option<LiveCheck> {
             .filter(|(u, p)| u.contains(SECRET) || p.contains(SECRET))
             .count()
         + body.iter().filter(|(b, _)| b.contains(SECRET)).count();
-    if places == 0 {
+    if places == 0 && scheme == Scheme::Http {
         found.push(
             "the secret is presented nowhere: put {secret} in a header, basic, the url or the body"
                 .into(),
@@ -209,6 +245,8 @@ fn compile(s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option<LiveCheck> {
     }
     (found.len() == before).then(|| LiveCheck {
         provider: s.provider.clone(),
+        scheme,
+        partner: s.partner.clone(),
         docs: s.docs.clone(),
         method,
         base,

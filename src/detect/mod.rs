@@ -159,6 +159,16 @@ pub struct Detector {
     /// The index of the `[[validate]]` check that asks its provider whether a value is
     /// live (`DetectorSet::live_check`).
     pub live: Option<u16>,
+    /// The check whose secret this detector's values complete (an AWS access key id for
+    /// its secret key): kept with `--validate` like the secrets themselves.
+    pub partner_of: Option<u16>,
+}
+
+impl Detector {
+    /// Whether `--validate` needs this detector's values.
+    pub fn keeps_values(&self) -> bool {
+        self.live.is_some() || self.partner_of.is_some()
+    }
 }
 
 /// A contextual row kept beside the detector it became, for its generated self-test.

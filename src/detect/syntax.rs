@@ -38,6 +38,14 @@ pub struct LiveCheckSyntax {
     pub detectors: Vec<String>,
     /// The provider's documentation of the call (https).
     pub docs: String,
+    /// `http` (default: the request below) or `aws-sigv4` (AWS STS GetCallerIdentity signed
+    /// with the secret and its `partner`, the access key id found beside it).
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// For a signing scheme: the detector whose value is the other half of the credential,
+    /// found within a few lines of the secret in the same file.
+    #[serde(default)]
+    pub partner: Option<String>,
     /// `GET` (default) or `POST`.
     #[serde(default)]
     pub method: Option<String>,

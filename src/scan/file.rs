@@ -313,8 +313,9 @@ impl<'a> FileScanner<'a> {
         let secret = &bytes[c.secret.clone()];
         let canonical = d.canonical(secret);
         let fingerprint = self.fingerprinter.fingerprint(&canonical);
-        if d.live.is_some() {
-            self.fingerprinter.keep(&d.id, &fingerprint, &canonical);
+        if d.keeps_values() {
+            self.fingerprinter
+                .keep(&d.id, &fingerprint, &canonical, at.display, line);
         }
         out.secrets.push(SecretMatch {
             detector: c.detector,

@@ -15,10 +15,14 @@ use std::sync::Mutex;
 /// first ones and reports the rest as not checked.
 pub const MAX_KEPT: usize = 10_000;
 
-/// A value found by one detector.
+/// Places remembered per value: enough to pair a secret with its key id in the same file.
+const MAX_PLACES: usize = 16;
+
+/// A value found by one detector, and where (path, line).
 pub struct Kept {
     pub detector: String,
     pub value: Vec<u8>,
+    pub places: Vec<(String, u64)>,
 }
 
 /// Values by fingerprint, from every worker.
@@ -34,18 +38,44 @@ impl std::fmt::Debug for Keeper {
 }
 
 impl Keeper {
-    /// Hold `value` under its fingerprint (the first detector to find it wins).
-    pub fn keep(&self, detector: &str, fingerprint: &str, value: &[u8]) {
+    /// Hold `value` under its fingerprint (the first detector to find it wins), and the
+    /// place it was seen.
+    pub fn keep(&self, detector: &str, fingerprint: &str, value: &[u8], path: &str, line: u64) {
         let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
-        if values.len() < MAX_KEPT && !values.contains_key(fingerprint) {
+        if let Some(kept) = values.get_mut(fingerprint) {
+            if kept.places.len() < MAX_PLACES {
+                kept.places.push((path.to_string(), line));
+            }
+            return;
+        }
+        if values.len() < MAX_KEPT {
             values.insert(
                 fingerprint.to_string(),
                 Kept {
                     detector: detector.to_string(),
                     value: value.to_vec(),
+                    places: vec![(path.to_string(), line)],
                 },
             );
         }
+    }
+
+    /// The value of `detector` seen nearest to `path:line`, at most `within` lines away
+    /// (the access key id beside a secret key).
+    pub fn near(&self, detector: &str, path: &str, line: u64, within: u64) -> Option<Vec<u8>> {
+        let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+        values
+            .values()
+            .filter(|k| k.detector == detector)
+            .flat_map(|k| {
+                k.places
+                    .iter()
+                    .filter(|(p, _)| p == path)
+                    .map(move |(_, l)| (l.abs_diff(line), k))
+            })
+            .filter(|(distance, _)| *distance <= within)
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, k)| k.value.clone())
     }
 
     /// Take the value held under `fingerprint`.

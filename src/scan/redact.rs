@@ -47,9 +47,9 @@ impl Fingerprinter {
     }
 
     /// Hand a value to the keeper, if this scan keeps values.
-    pub fn keep(&self, detector: &str, fingerprint: &str, value: &[u8]) {
+    pub fn keep(&self, detector: &str, fingerprint: &str, value: &[u8], path: &str, line: u64) {
         if let Some(k) = &self.keeper {
-            k.keep(detector, fingerprint, value);
+            k.keep(detector, fingerprint, value, path, line);
         }
     }
 

@@ -180,6 +180,8 @@ mod tests {
     fn check() -> LiveCheck {
         LiveCheck {
             provider: "slack".into(),
+            scheme: crate::detect::live::Scheme::Http,
+            partner: None,
             docs: "https://api.slack.com/methods/auth.test".into(),
             method: Method::Post,
             base: "https://slack.com".into(),

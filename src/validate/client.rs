@@ -124,7 +124,7 @@ impl Client {
                 .inner
                 .request(http_request)
                 .await
-                .map_err(|e| connect_error(cause_chain(&e)))?;
+                .map_err(|e| connect_error(super::cause_chain(&e)))?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_BODY)
                 .collect()
@@ -142,16 +142,4 @@ impl Client {
             .await
             .map_err(|_| SendError::Timeout(self.timeout))?
     }
-}
-
-/// An error and its causes on one line (connection refused, DNS, TLS).
-fn cause_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

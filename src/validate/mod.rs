@@ -14,12 +14,13 @@
 //! (`github:repo`), and an owner suggestion naming the principal when nobody owns it.
 
 pub mod answer;
+mod aws;
 pub mod cache;
 pub mod client;
 pub mod request;
 
 use crate::detect::DetectorSet;
-use crate::detect::live::LiveCheck;
+use crate::detect::live::{LiveCheck, Scheme};
 use crate::model::{
     Identity, LiveStatus, Owner, SourceState, SourceStatus, Status, Timestamp, Validation,
     ValidationSummary,
@@ -61,6 +62,26 @@ struct Job {
     fingerprint: String,
     check: usize,
     value: Vec<u8>,
+    /// For a signing scheme: the other half of the credential (the access key id).
+    partner: Option<Vec<u8>>,
+}
+
+/// Lines between a secret and the partner value it is paired with at most.
+const PARTNER_LINES: u64 = 5;
+
+/// An outcome decided without a call, on the identity.
+fn not_checked(status: LiveStatus, reason: &str, now: Timestamp) -> Validation {
+    Validation {
+        status,
+        checked_at: now,
+        reason: format!("not checked: {reason}"),
+        principal: None,
+        principal_kind: None,
+        account: None,
+        scopes: Vec::new(),
+        host: None,
+        cached: false,
+    }
 }
 
 /// Validate every identity whose secret this run holds in `keeper`.
@@ -88,34 +109,50 @@ pub fn run(
         let Some(from_exposure) = checkable else {
             continue;
         };
-        match keeper.take(&fingerprint) {
-            Some(kept) => {
-                let check = set
-                    .by_id(&kept.detector)
-                    .and_then(|d| d.live)
-                    .unwrap_or(from_exposure);
-                jobs.push(Job {
-                    identity: i,
-                    fingerprint,
-                    check: check as usize,
-                    value: kept.value,
-                });
+        let Some(kept) = keeper.take(&fingerprint) else {
+            report.summary.not_held += 1;
+            identity.validation = Some(not_checked(
+                LiveStatus::Error,
+                "this run did not read the value (found only in blobs --cache skipped, or over the limit of values kept); rerun without --cache",
+                now,
+            ));
+            continue;
+        };
+        let check = set
+            .by_id(&kept.detector)
+            .and_then(|d| d.live)
+            .unwrap_or(from_exposure) as usize;
+        let partner = match &checks[check].partner {
+            None => None,
+            Some(partner) => {
+                let found = identity
+                    .exposures
+                    .iter()
+                    .find_map(|e| keeper.near(partner, &e.path, e.line, PARTNER_LINES));
+                let problem = match &found {
+                    None => Some(format!(
+                        "no {partner} within {PARTNER_LINES} lines of the secret to sign with"
+                    )),
+                    Some(id) if !id.starts_with(b"AKIA") => Some(
+                        "the key id beside it is temporary (ASIA...) and needs its session token"
+                            .to_string(),
+                    ),
+                    Some(_) => None,
+                };
+                if let Some(problem) = problem {
+                    identity.validation = Some(not_checked(LiveStatus::Unknown, &problem, now));
+                    continue;
+                }
+                found
             }
-            None => {
-                report.summary.not_held += 1;
-                identity.validation = Some(Validation {
-                    status: LiveStatus::Unknown,
-                    checked_at: now,
-                    reason: "not checked: this run did not read the value (found only in blobs --cache skipped, or over the limit of values kept); rerun without --cache".into(),
-                    principal: None,
-                    principal_kind: None,
-                    account: None,
-                    scopes: Vec::new(),
-                    host: None,
-                    cached: false,
-                });
-            }
-        }
+        };
+        jobs.push(Job {
+            identity: i,
+            fingerprint,
+            check,
+            value: kept.value,
+            partner,
+        });
     }
     if jobs.is_empty() {
         return report;
@@ -159,6 +196,7 @@ pub fn run(
             validation,
         );
     }
+    join_principals(identities);
     for identity in identities.iter() {
         if let Some(v) = &identity.validation {
             let n = match v.status {
@@ -221,9 +259,11 @@ fn ask_all(
         let all = Arc::new(Semaphore::new(CONCURRENCY));
         let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
         let mut tasks = Vec::new();
+        let timeout = opts.timeout;
         for (job, _) in jobs {
             let check = checks[job.check].clone();
             let value = job.value.clone();
+            let partner = job.partner.clone();
             let endpoints = opts.endpoints.clone();
             let client = Arc::clone(&client);
             let all = Arc::clone(&all);
@@ -235,7 +275,13 @@ fn ask_all(
             tasks.push(tokio::spawn(async move {
                 let _all = all.acquire_owned().await;
                 let _host = host_gate.acquire_owned().await;
-                ask(&client, &check, &value, &endpoints, now).await
+                match check.scheme {
+                    Scheme::Http => ask(&client, &check, &value, &endpoints, now).await,
+                    Scheme::AwsSigv4 => {
+                        let key_id = partner.unwrap_or_default();
+                        ask_aws(&check, &key_id, &value, &endpoints, timeout, now).await
+                    }
+                }
             }));
         }
         let mut out = Vec::new();
@@ -299,6 +345,57 @@ async fn ask(
     (v, calls, request.host)
 }
 
+/// AWS: GetCallerIdentity signed with the key id and the secret.
+async fn ask_aws(
+    check: &LiveCheck,
+    key_id: &[u8],
+    secret: &[u8],
+    endpoints: &Endpoints,
+    timeout: Duration,
+    now: Timestamp,
+) -> (Validation, u32, String) {
+    let base = endpoints.base(check);
+    let host = base
+        .split_once("://")
+        .map_or(base, |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_string();
+    let shown = format!("sts:GetCallerIdentity at {host}");
+    let outcome = aws::caller_identity(
+        &String::from_utf8_lossy(key_id),
+        &String::from_utf8_lossy(secret),
+        base,
+        &shown,
+        timeout,
+    )
+    .await;
+    let scrub = |text: String| scrub(scrub(text, secret), key_id);
+    let v = Validation {
+        status: outcome.status,
+        checked_at: now,
+        reason: scrub(outcome.reason),
+        principal: outcome.principal,
+        principal_kind: Some(check.principal_kind.clone()),
+        account: outcome.account,
+        scopes: Vec::new(),
+        host: Some(host.clone()),
+        cached: false,
+    };
+    (v, 1, host)
+}
+
+/// An error and its causes on one line (connection refused, DNS, TLS).
+pub(crate) fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 fn validation(check: &LiveCheck, status: LiveStatus, reason: String, now: Timestamp) -> Validation {
     Validation {
         status,
@@ -335,7 +432,6 @@ pub fn source_status(report: &Report, identities: &[Identity], elapsed_ms: u64) 
         let line = format!("{} ({}): {}", identity.name, identity.location, v.reason);
         match v.status {
             LiveStatus::Error => errors.push(line),
-            LiveStatus::Unknown if v.host.is_none() => errors.push(line),
             LiveStatus::Unknown => warnings.push(line),
             LiveStatus::Active | LiveStatus::Inactive => {}
         }
@@ -387,6 +483,50 @@ fn apply(identity: &mut Identity, check: &LiveCheck, v: Validation) {
         }
     }
     identity.validation = Some(v);
+}
+
+/// A live secret whose principal is an identity of this inventory (the IAM user a key
+/// acts as, listed by the AWS collector) is that identity's credential: each names the
+/// other in `related`, and the secret takes the identity's accountable owner.
+fn join_principals(identities: &mut [Identity]) {
+    let by_id: HashMap<String, usize> = identities
+        .iter()
+        .enumerate()
+        .map(|(n, i)| (i.id.clone(), n))
+        .collect();
+    for n in 0..identities.len() {
+        let Some(principal) = identities[n]
+            .validation
+            .as_ref()
+            .filter(|v| v.is_active())
+            .and_then(|v| v.principal.clone())
+        else {
+            continue;
+        };
+        let Some(&m) = by_id.get(&principal).filter(|&&m| m != n) else {
+            continue;
+        };
+        let secret_id = identities[n].id.clone();
+        if !identities[m].related.contains(&secret_id) {
+            identities[m].related.push(secret_id);
+        }
+        if !identities[n].related.contains(&principal) {
+            identities[n].related.push(principal.clone());
+        }
+        let owner = identities[m].accountable_owner().cloned();
+        let secret = &mut identities[n];
+        if let Some(owner) = owner
+            && secret.accountable_owner().is_none()
+        {
+            secret.owner = Some(Owner {
+                evidence: format!(
+                    "owner of {principal} ({}), which the provider says this secret acts as",
+                    owner.evidence
+                ),
+                ..owner
+            });
+        }
+    }
 }
 
 /// The owner source of a principal named by validation: a lead, not an accountable owner.

@@ -172,6 +172,8 @@ mod tests {
     fn check(path: &str) -> LiveCheck {
         LiveCheck {
             provider: "telegram".into(),
+            scheme: crate::detect::live::Scheme::Http,
+            partner: None,
             docs: "https://core.telegram.org/bots/api#getme".into(),
             method: Method::Get,
             base: "https://api.telegram.org".into(),

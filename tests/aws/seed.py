@@ -54,6 +54,7 @@ unused = iam.create_access_key(UserName="ci-deploy")["AccessKey"]
 client("sts", used["AccessKeyId"], used["SecretAccessKey"]).get_caller_identity()
 iam.attach_user_policy(UserName="ci-deploy", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
 out["used_key"] = used["AccessKeyId"]
+out["used_secret"] = used["SecretAccessKey"]
 out["unused_key"] = unused["AccessKeyId"]
 
 # backup-bot: no owner, one inactive key, a console password, an inline iam:PassRole.
