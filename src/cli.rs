@@ -37,6 +37,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Ask the providers of a saved inventory's found secrets whether they are live (like
+    /// `scan --validate`, reading the values again from the files and commits it names),
+    /// and write the inventory with its findings judged again
+    Validate(ValidateCommandArgs),
     /// Re-render a saved inventory (`nhiscan scan --format json`) in another format
     Report {
         inventory: PathBuf,
@@ -220,19 +224,56 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub validate: bool,
 
+    #[command(flatten)]
+    pub cache: ValidationCacheArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Validation")]
+pub struct ValidationCacheArgs {
     /// Cache of validation results by fingerprint (default
     /// $XDG_CACHE_HOME/nhiscan/validations.sqlite); a rerun within --validate-ttl asks no
     /// provider again about the same secret
-    #[arg(long, value_name = "FILE", requires = "validate")]
+    #[arg(long, value_name = "FILE")]
     pub validate_cache: Option<PathBuf>,
 
     /// Use no validation cache: ask about every secret
-    #[arg(long, requires = "validate", conflicts_with = "validate_cache")]
+    #[arg(long, conflicts_with = "validate_cache")]
     pub no_validate_cache: bool,
 
     /// How long a cached result stands, in hours
-    #[arg(long, value_name = "HOURS", default_value_t = 24, requires = "validate", value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..))]
     pub validate_ttl: i64,
+}
+
+/// `nhiscan validate INVENTORY.json`.
+#[derive(Debug, Args)]
+pub struct ValidateCommandArgs {
+    /// A saved inventory (`nhiscan scan --format json`); its values are read again from
+    /// the files and commits it names, relative to the directory the scan ran in
+    pub inventory: PathBuf,
+
+    /// Output format of the validated inventory
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+
+    /// Write it to FILE instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Policy file for the findings judged again (default: nhiscan.toml where the scan ran)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Give up on one provider call after this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+
+    #[command(flatten)]
+    pub cache: ValidationCacheArgs,
+
+    #[command(flatten)]
+    pub detectors: DetectorArgs,
 }
 
 #[derive(Debug, Args)]

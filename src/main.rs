@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Detectors { action } => cmd::detectors::run(action),
         Command::Review { action } => cmd::review::run(action),
         Command::Evidence(args) => cmd::evidence::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
         Command::Diff {
             old,
             new,

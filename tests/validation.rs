@@ -638,3 +638,97 @@ fn an_aws_key_pair_is_asked_who_it_is_and_joined_to_its_iam_user() {
     );
     assert!(!seen.text().contains(secret));
 }
+
+#[test]
+fn a_saved_inventory_is_validated_later_from_its_files_and_commits() {
+    let (gh, sl) = (github(), slack());
+    let root = tempfile::tempdir().unwrap();
+    let repo = common::git::Repo::new(root.path(), "svc");
+    repo.write("old.env", &format!("GH_TOKEN={GH_DEAD}\n"));
+    repo.commit("add token", "2025-01-01T00:00:00Z", "Dev One");
+    std::fs::remove_file(repo.dir.join("old.env")).unwrap();
+    repo.write("deploy.env", &format!("GITHUB_TOKEN={GH_LIVE}\n"));
+    repo.commit("rotate", "2025-02-01T00:00:00Z", "Dev One");
+    let saved = root.path().join("inventory.json");
+    let out = nhiscan()
+        .current_dir(&repo.dir)
+        .args(["scan", "--format", "json", "--no-progress", "-o"])
+        .arg(&saved)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(gh.seen().is_empty());
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(!text.contains(GH_LIVE) && !text.contains(GH_DEAD));
+
+    // Later, from another directory: the values are read again where the scan saw them.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = nhiscan()
+        .current_dir(elsewhere.path())
+        .env(
+            "NHISCAN_VALIDATE_ENDPOINTS",
+            format!("github={},slack={}", gh.url, sl.url),
+        )
+        .args(["validate", "--no-validate-cache"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let inv: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        identity_at(&inv, "deploy.env")["validation"]["status"],
+        "active"
+    );
+    let removed = identity_at(&inv, "old.env");
+    assert_eq!(removed["validation"]["status"], "inactive", "{stderr}");
+    let codes: Vec<&str> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["identity"] == removed["id"])
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"inactive-secret") && !codes.contains(&"secret-in-history"),
+        "{codes:?}"
+    );
+    assert!(
+        inv["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "live-secret")
+    );
+    assert_eq!(gh.seen().len(), 2);
+    assert!(stderr.contains("validation: 2 calls"), "{stderr}");
+    assert!(!stdout.contains(GH_LIVE) && !stderr.contains(GH_LIVE));
+
+    // A file that is gone is named, and the inventory says it is incomplete.
+    std::fs::remove_file(repo.dir.join("deploy.env")).unwrap();
+    let out = nhiscan()
+        .current_dir(elsewhere.path())
+        .env(
+            "NHISCAN_VALIDATE_ENDPOINTS",
+            format!("github={},slack={}", gh.url, sl.url),
+        )
+        .args(["validate", "--no-validate-cache"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("deploy.env: cannot read it again"),
+        "{stderr}"
+    );
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let source = inv["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "validation")
+        .unwrap();
+    assert_eq!(source["status"], "partial");
+}

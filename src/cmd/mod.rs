@@ -9,6 +9,7 @@ pub mod out;
 pub mod report;
 pub mod review;
 pub mod scan;
+pub mod validate;
 
 use crate::cli::DetectorArgs;
 use anyhow::{Context, Result};

@@ -94,7 +94,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         _ => None,
     };
     let threads = thread_count(args.walk.threads);
-    let validate = validate_options(&args, set)?;
+    let validate = if args.validate.validate {
+        Some(super::validate::options(
+            &args.validate.cache,
+            args.sources.request_timeout,
+            set,
+        )?)
+    } else {
+        None
+    };
     let mut fingerprinter = Fingerprinter::from_env();
     if let Some((_, keeper)) = &validate {
         fingerprinter = fingerprinter.keeping(std::sync::Arc::clone(keeper));
@@ -160,19 +168,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         super::out::say!("warning: skipped {e}");
     }
     if let Some(v) = &result.inventory.summary.validation {
-        super::out::say!(
-            "validation: {}; {} active, {} inactive, {} unknown, {} error{}",
-            v.calls_line(),
-            v.active,
-            v.inactive,
-            v.unknown,
-            v.error,
-            if v.not_held > 0 {
-                format!(", {} not checked (value not read this run)", v.not_held)
-            } else {
-                String::new()
-            }
-        );
+        super::validate::say_summary(v);
     }
     let stale = &result.inventory.summary.baseline_stale;
     if !stale.is_empty() {
@@ -241,47 +237,6 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         exit::CLEAN
     })
-}
-
-/// `--validate`: the providers' endpoints (with NHISCAN_VALIDATE_ENDPOINTS applied), the
-/// cache, and the keeper the scan leaves values in; `None` without the flag.
-fn validate_options(
-    args: &ScanArgs,
-    set: &nhiscan::detect::DetectorSet,
-) -> Result<
-    Option<(
-        nhiscan::validate::Options,
-        std::sync::Arc<nhiscan::scan::keep::Keeper>,
-    )>,
-> {
-    if !args.validate.validate {
-        return Ok(None);
-    }
-    let mut known: Vec<&str> = set
-        .live_checks()
-        .iter()
-        .map(|c| c.provider.as_str())
-        .collect();
-    known.sort_unstable();
-    known.dedup();
-    let endpoints = nhiscan::validate::request::Endpoints::from_env(&known)?;
-    let cache = if args.validate.no_validate_cache {
-        None
-    } else {
-        args.validate
-            .validate_cache
-            .clone()
-            .or_else(nhiscan::validate::cache::default_path)
-    };
-    Ok(Some((
-        nhiscan::validate::Options {
-            endpoints,
-            timeout: std::time::Duration::from_secs(args.sources.request_timeout),
-            cache,
-            ttl_hours: args.validate.validate_ttl,
-        },
-        std::sync::Arc::default(),
-    )))
 }
 
 /// More threads than this many per CPU only add contention (and `--threads 100000` would

@@ -18,6 +18,7 @@ mod aws;
 pub mod cache;
 pub mod client;
 pub mod request;
+pub mod reread;
 
 use crate::detect::DetectorSet;
 use crate::detect::live::{LiveCheck, Scheme};
