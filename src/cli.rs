@@ -41,6 +41,10 @@ pub enum Command {
     /// `scan --validate`, reading the values again from the files and commits it names),
     /// and write the inventory with its findings judged again
     Validate(ValidateCommandArgs),
+    /// Revoke found secrets through their provider's self-revocation API (GitHub's
+    /// credential revocation, Slack auth.revoke, GitLab self-revoke), after confirmation;
+    /// each attempt is recorded in the history database
+    Revoke(RevokeArgs),
     /// Re-render a saved inventory (`nhiscan scan --format json`) in another format
     Report {
         inventory: PathBuf,
@@ -244,6 +248,41 @@ pub struct ValidationCacheArgs {
     /// How long a cached result stands, in hours
     #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..))]
     pub validate_ttl: i64,
+}
+
+/// `nhiscan revoke INVENTORY.json`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// A saved inventory (`nhiscan scan --format json`); values are read again from the
+    /// files and commits it names
+    pub inventory: PathBuf,
+
+    /// The identity to revoke (its `id`, e.g. secret:3f2a...); repeat for several
+    #[arg(
+        long = "identity",
+        value_name = "ID",
+        required_unless_present = "all_live"
+    )]
+    pub identities: Vec<String>,
+
+    /// Every identity whose secret validation found live (`scan --validate`)
+    #[arg(long)]
+    pub all_live: bool,
+
+    /// Do not ask for confirmation (required when standard input is not a terminal)
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Record each attempt in this scan-history database (as evidence)
+    #[arg(long, value_name = "DB")]
+    pub history: Option<PathBuf>,
+
+    /// Give up on one provider call after this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+
+    #[command(flatten)]
+    pub detectors: DetectorArgs,
 }
 
 /// `nhiscan validate INVENTORY.json`.

@@ -8,6 +8,7 @@ pub mod init;
 pub mod out;
 pub mod report;
 pub mod review;
+pub mod revoke;
 pub mod scan;
 pub mod validate;
 

@@ -20,14 +20,7 @@ pub fn options(
     request_timeout: u64,
     set: &DetectorSet,
 ) -> Result<(Options, Arc<Keeper>)> {
-    let mut known: Vec<&str> = set
-        .live_checks()
-        .iter()
-        .map(|c| c.provider.as_str())
-        .collect();
-    known.sort_unstable();
-    known.dedup();
-    let endpoints = Endpoints::from_env(&known)?;
+    let endpoints = Endpoints::from_env(&set.callable_providers())?;
     let cache_path = if cache.no_validate_cache {
         None
     } else {

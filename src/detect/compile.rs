@@ -33,11 +33,18 @@ impl DetectorSet {
         let mut examples: Vec<KnownExample> = Vec::new();
         let mut revocations = Vec::new();
         let mut live_checks = Vec::new();
+        let mut revoke_calls = Vec::new();
         for (source, compiled) in sources.iter().zip(compile_sources(sources)) {
             problems.extend(compiled.problems);
             live_checks.extend(
                 compiled
                     .live_checks
+                    .into_iter()
+                    .map(|c| (source.origin.clone(), c)),
+            );
+            revoke_calls.extend(
+                compiled
+                    .revoke_calls
                     .into_iter()
                     .map(|c| (source.origin.clone(), c)),
             );
@@ -106,7 +113,14 @@ impl DetectorSet {
             }
         }
         super::revoke::attach(revocations, &mut detectors, &mut problems);
-        let live_checks = super::live::attach(live_checks, &mut detectors, &mut problems);
+        use super::live::{Table, attach};
+        let live_checks = attach(Table::Validate, live_checks, &mut detectors, &mut problems);
+        let revoke_calls = attach(
+            Table::RevokeApi,
+            revoke_calls,
+            &mut detectors,
+            &mut problems,
+        );
         if !problems.is_empty() {
             return Err(DetectorError::Invalid(problems));
         }
@@ -120,6 +134,7 @@ impl DetectorSet {
             prefilter,
             hash,
             live_checks,
+            revoke_calls,
         })
     }
 }
@@ -133,6 +148,7 @@ struct CompiledSource {
     known_examples: Vec<KnownExampleSyntax>,
     revocations: Vec<RevokeSyntax>,
     live_checks: Vec<LiveCheckSyntax>,
+    revoke_calls: Vec<LiveCheckSyntax>,
     #[allow(clippy::type_complexity)]
     detectors: Vec<Result<Detector, (String, Vec<DetectorProblem>)>>,
 }
@@ -194,6 +210,7 @@ fn compile_source(source: &DetectorSource) -> CompiledSource {
     out.known_examples = file.known_examples;
     out.revocations = file.revoke;
     out.live_checks = file.validate;
+    out.revoke_calls = file.revoke_api;
     // Contextual rows become detectors like the written ones; a row's own problems
     // (names, shape) are reported under its id.
     let mut rows: Vec<(DetectorSyntax, Option<ContextualRow>)> =
@@ -425,6 +442,7 @@ fn compile_one(
         revoke: None,
         live: None,
         partner_of: None,
+        revoke_api: None,
     })
 }
 

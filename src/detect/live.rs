@@ -21,6 +21,8 @@ pub const SECRET: &str = "{secret}";
 pub enum Method {
     Get,
     Post,
+    /// Only for `[[revoke_api]]`.
+    Delete,
 }
 
 impl Method {
@@ -28,6 +30,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -78,9 +81,43 @@ impl LiveCheck {
     }
 }
 
-/// Check `checks` (each with the file it came from), give each named detector the index
-/// of its check, and return the checks.
+/// Which table a check was written as: they share the request's syntax, not its meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `[[validate]]`: is the secret live (reads only).
+    Validate,
+    /// `[[revoke_api]]`: the provider's self-revocation call; its `active_status` and `ok`
+    /// say the revocation was accepted (`nhiscan revoke`).
+    RevokeApi,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Validate => "[[validate]]",
+            Table::RevokeApi => "[[revoke_api]]",
+        }
+    }
+
+    fn of(self, d: &Detector) -> Option<u16> {
+        match self {
+            Table::Validate => d.live,
+            Table::RevokeApi => d.revoke_api,
+        }
+    }
+
+    fn slot(self, d: &mut Detector) -> &mut Option<u16> {
+        match self {
+            Table::Validate => &mut d.live,
+            Table::RevokeApi => &mut d.revoke_api,
+        }
+    }
+}
+
+/// Check `checks` of one `table` (each with the file it came from), give each named
+/// detector the index of its check, and return the checks.
 pub(super) fn attach(
+    table: Table,
     checks: Vec<(String, LiveCheckSyntax)>,
     detectors: &mut [Detector],
     problems: &mut Vec<DetectorProblem>,
@@ -93,7 +130,7 @@ pub(super) fn attach(
     let mut out = Vec::new();
     for (origin, syntax) in checks {
         let mut found = Vec::new();
-        let check = compile(&syntax, &mut found);
+        let check = compile(table, &syntax, &mut found);
         for id in &syntax.detectors {
             match index.get(id).map(|&i| &detectors[i]) {
                 None => found.push(format!("detector `{id}` does not exist")),
@@ -101,8 +138,8 @@ pub(super) fn attach(
                     "detector `{id}` is of provider `{}`, not `{}`",
                     d.provider, syntax.provider
                 )),
-                Some(d) if d.live.is_some() => {
-                    found.push(format!("detector `{id}` is checked by two [[validate]]"))
+                Some(d) if table.of(d).is_some() => {
+                    found.push(format!("detector `{id}` is named by two {}", table.name()))
                 }
                 Some(_) => {}
             }
@@ -123,7 +160,7 @@ pub(super) fn attach(
         match check {
             Some(check) if found.is_empty() => {
                 for id in &syntax.detectors {
-                    detectors[index[id]].live = Some(out.len() as u16);
+                    *table.slot(&mut detectors[index[id]]) = Some(out.len() as u16);
                 }
                 if let Some(p) = partner {
                     detectors[p].partner_of = Some(out.len() as u16);
@@ -134,8 +171,10 @@ pub(super) fn attach(
                 origin: origin.clone(),
                 detector: None,
                 message: format!(
-                    "[[validate]] of provider `{}` ({}): {message}",
-                    syntax.provider, syntax.url
+                    "{} of provider `{}` ({}): {message}",
+                    table.name(),
+                    syntax.provider,
+                    syntax.url
                 ),
             })),
         }
@@ -144,7 +183,7 @@ pub(super) fn attach(
 }
 
 /// The table's own rules; `None` with the problems pushed when one fails.
-fn compile(s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option<LiveCheck> {
+fn compile(table: Table, s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option<LiveCheck> {
     let before = found.len();
     if !s.docs.starts_with("https://") {
         found.push(format!(
@@ -163,11 +202,21 @@ fn compile(s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option<LiveCheck> {
     if (scheme == Scheme::AwsSigv4) != s.partner.is_some() {
         found.push("a partner belongs with a signing scheme (aws-sigv4), and only there".into());
     }
-    let method = match s.method.as_deref().unwrap_or("GET") {
-        "GET" => Method::Get,
-        "POST" => Method::Post,
-        other => {
-            found.push(format!("method `{other}`: only GET and POST"));
+    if table == Table::RevokeApi && scheme != Scheme::Http {
+        found.push("a revocation is an http call".into());
+    }
+    let method = match (s.method.as_deref().unwrap_or("GET"), table) {
+        ("GET", _) => Method::Get,
+        ("POST", _) => Method::Post,
+        ("DELETE", Table::RevokeApi) => Method::Delete,
+        (other, _) => {
+            found.push(format!(
+                "method `{other}`: {}",
+                match table {
+                    Table::Validate => "GET or POST (a check only reads)",
+                    Table::RevokeApi => "GET, POST or DELETE",
+                }
+            ));
             Method::Get
         }
     };

@@ -162,6 +162,8 @@ pub struct Detector {
     /// The check whose secret this detector's values complete (an AWS access key id for
     /// its secret key): kept with `--validate` like the secrets themselves.
     pub partner_of: Option<u16>,
+    /// The index of its provider's `[[revoke_api]]` call (`DetectorSet::revoke_call`).
+    pub revoke_api: Option<u16>,
 }
 
 impl Detector {
@@ -302,6 +304,8 @@ pub struct DetectorSet {
     hash: String,
     /// `[[validate]]` checks, indexed by `Detector::live`.
     live_checks: Vec<live::LiveCheck>,
+    /// `[[revoke_api]]` calls, indexed by `Detector::revoke_api`.
+    revoke_calls: Vec<live::LiveCheck>,
 }
 
 /// Which detectors to run where: one pass of `first` over a buffer, then `names` over the
@@ -557,6 +561,36 @@ impl DetectorSet {
     /// The detector with this id.
     pub fn by_id(&self, id: &str) -> Option<&Detector> {
         self.detectors.iter().find(|d| d.id == id)
+    }
+
+    /// How `nhiscan revoke` revokes the values `detector` finds, if its provider lets a
+    /// credential revoke itself.
+    pub fn revoke_call(&self, detector: &Detector) -> Option<&live::LiveCheck> {
+        detector.revoke_api.map(|i| &self.revoke_calls[i as usize])
+    }
+
+    /// Whether `--validate` or `nhiscan revoke` needs this detector's values.
+    pub fn keeps_values(&self, detector: &Detector) -> bool {
+        detector.keeps_values() || detector.revoke_api.is_some()
+    }
+
+    /// Every `[[revoke_api]]` call.
+    pub fn revoke_calls(&self) -> &[live::LiveCheck] {
+        &self.revoke_calls
+    }
+
+    /// Providers with a live check or a revocation call: what NHISCAN_VALIDATE_ENDPOINTS
+    /// may redirect.
+    pub fn callable_providers(&self) -> Vec<&str> {
+        let mut known: Vec<&str> = self
+            .live_checks
+            .iter()
+            .chain(&self.revoke_calls)
+            .map(|c| c.provider.as_str())
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        known
     }
 
     /// Every `[[validate]]` check.

@@ -26,6 +26,11 @@ pub struct DetectorFile {
     /// `[[validate]]` per endpoint, naming the detectors whose values it checks.
     #[serde(default)]
     pub validate: Vec<LiveCheckSyntax>,
+    /// A provider's self-revocation call for `nhiscan revoke` (GitHub's credential
+    /// revocation, Slack's `auth.revoke`, GitLab's self-revoke): the request syntax of
+    /// `[[validate]]`, with `active_status` and `ok` meaning "revoked".
+    #[serde(default)]
+    pub revoke_api: Vec<LiveCheckSyntax>,
 }
 
 /// A provider's documented identity or introspection call, as written: one request with

@@ -313,7 +313,7 @@ impl<'a> FileScanner<'a> {
         let secret = &bytes[c.secret.clone()];
         let canonical = d.canonical(secret);
         let fingerprint = self.fingerprinter.fingerprint(&canonical);
-        if d.keeps_values() {
+        if self.set.keeps_values(d) {
             self.fingerprinter
                 .keep(&d.id, &fingerprint, &canonical, at.display, line);
         }

@@ -14,6 +14,8 @@
 //! the chain at that scan, which [`ScanHistory::verify_chain`] names.
 
 mod chain;
+mod revocations;
+pub use revocations::RevocationRecord;
 
 pub use chain::{ChainLink, ChainProblem, StoredScan, chain_hash, sha256_hex, verify_links};
 
@@ -58,6 +60,16 @@ CREATE TABLE IF NOT EXISTS reviews (
     notes       TEXT,
     recorded_at TEXT NOT NULL,
     PRIMARY KEY (identity, review_date, reviewer)
+);
+CREATE TABLE IF NOT EXISTS revocations (
+    at          TEXT NOT NULL,
+    identity    TEXT NOT NULL,
+    fingerprint TEXT,
+    provider    TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    operator    TEXT NOT NULL
 );
 ";
 

@@ -99,6 +99,7 @@ impl Client {
             .method(match request.method {
                 Method::Get => http::Method::GET,
                 Method::Post => http::Method::POST,
+                Method::Delete => http::Method::DELETE,
             })
             .uri(&request.url);
         for (name, value) in &request.headers {

@@ -19,6 +19,7 @@ pub mod cache;
 pub mod client;
 pub mod request;
 pub mod reread;
+pub mod revoke;
 
 use crate::detect::DetectorSet;
 use crate::detect::live::{LiveCheck, Scheme};

@@ -35,7 +35,7 @@ pub fn reread(
     let mut out = Reread::default();
     for identity in &inventory.identities {
         for e in &identity.exposures {
-            if !set.by_id(&e.detector).is_some_and(|d| d.keeps_values()) {
+            if !set.by_id(&e.detector).is_some_and(|d| set.keeps_values(d)) {
                 continue;
             }
             match &e.origin.place {
