@@ -618,3 +618,53 @@ fn a_shallow_clone_sees_the_tip_and_a_failed_clone_leaves_the_rest() {
     );
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+/// A synthetic classic token (valid checksum) whose last eight characters a SAML credential
+/// authorization lists: linked without any call, and the found token inherits the owner.
+#[test]
+fn a_found_token_is_linked_to_the_saml_authorisation_showing_its_last_eight() {
+    const TOKEN: &str = "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";
+    let server = GithubServer::start(|url| {
+        let mut r = routes(url);
+        r.insert(
+            "/orgs/octo-org/credential-authorizations".into(),
+            vec![Answer::json(format!(
+                r#"[{{"login": "ci-robot", "credential_id": 161195, "credential_type": "personal access token",
+                "token_last_eight": "{}", "credential_authorized_at": "2025-03-01T10:00:00Z",
+                "credential_accessed_at": "2026-11-20T08:00:00Z", "authorized_credential_expires_at": null,
+                "scopes": ["repo"]}}]"#,
+                &TOKEN[TOKEN.len() - 8..]
+            ))],
+        );
+        r
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ci.env"), format!("GH_TOKEN={TOKEN}\n")).unwrap();
+    let mut cmd = nhiscan();
+    cmd.env("PATH", "/nonexistent");
+    github_command(&mut cmd, &server, Some(common::github::TOKEN), dir.path());
+    cmd.args(["--no-history", "."]);
+    let (_, inv, stderr) = run_json(&mut cmd);
+    let sso = "github:octo-org:sso-credential:161195";
+    let found = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["exposures"][0]["path"] == "ci.env")
+        .unwrap_or_else(|| panic!("token not found: {stderr}"));
+    assert_eq!(found["related"][0], sso, "{found}");
+    assert!(
+        identity(&inv, sso)["related"]
+            .as_array()
+            .unwrap()
+            .contains(&found["id"])
+    );
+    assert_eq!(found["owner"]["team"], "ci-robot");
+    assert!(found["owner"]["evidence"].as_str().unwrap().contains(sso));
+    // The found token carries only a keyed hash of its last eight characters.
+    let key = found["attributes"]["token_last_eight_fp"].as_str().unwrap();
+    assert!(key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit()));
+    let text = found.to_string();
+    assert!(!text.contains(&TOKEN[TOKEN.len() - 8..]));
+    assert!(!inv.to_string().contains(TOKEN));
+}

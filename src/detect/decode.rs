@@ -23,8 +23,21 @@ pub fn facts(detector_id: &str, secret: &[u8]) -> Vec<Fact> {
             .map(|a| vec![("aws_account_id".to_string(), a)])
             .unwrap_or_default(),
         "jwt.token" => jwt_facts(secret),
+        "slack.bot-token" | "slack.user-token" => slack_team_and_user(secret)
+            .map(|v| vec![(crate::model::attr::SLACK_TEAM_AND_USER.to_string(), v)])
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
+}
+
+/// `xoxb-<team>-<user>-<secret>`: the team and bot (or user) numbers, which name the
+/// installation and are no secret.
+fn slack_team_and_user(token: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(token).ok()?;
+    let mut parts = text.split('-').skip(1);
+    let (team, user) = (parts.next()?, parts.next()?);
+    let numeric = |p: &str| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit());
+    (numeric(team) && numeric(user) && parts.next().is_some()).then(|| format!("{team}-{user}"))
 }
 
 /// The 12-digit AWS account id encoded in an access key id.
@@ -71,6 +84,22 @@ fn jwt_facts(secret: &[u8]) -> Vec<Fact> {
 mod tests {
     use super::*;
     use base64::Engine;
+
+    #[test]
+    fn a_slack_tokens_installation_numbers_are_a_fact_its_secret_is_not() {
+        let found = facts(
+            "slack.bot-token",
+            b"xoxb-418204733916-3290364758101-Hb6Jd2Kq8Rt3Vx7Lm2Pw9Zc4",
+        );
+        assert_eq!(
+            found,
+            [(
+                "slack_team_and_user".to_string(),
+                "418204733916-3290364758101".to_string()
+            )]
+        );
+        assert!(facts("slack.bot-token", b"xoxb-abc-def").is_empty());
+    }
 
     #[test]
     fn account_id_is_decoded_from_a_key_id() {

@@ -114,6 +114,46 @@ pub fn correlate(identities: &mut Vec<Identity>) -> usize {
     attach.len()
 }
 
+/// Identities that share the value of one of `keys` (a found token and the SAML
+/// authorisation listing its last eight characters; two tokens of one Slack installation)
+/// name each other in `related`, so owners flow from the listed one and a reviewer sees
+/// them together. Groups larger than a handful are not linked: a shared value that common
+/// says nothing.
+pub fn link(identities: &mut [Identity], keys: &[&str]) -> usize {
+    const MAX_GROUP: usize = 8;
+    let mut linked = 0;
+    for key in keys {
+        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        for (slot, identity) in identities.iter().enumerate() {
+            if let Some(v) = identity.attributes.get(*key) {
+                groups.entry(v.clone()).or_default().push(slot);
+            }
+        }
+        for slots in groups.into_values() {
+            if slots.len() < 2 || slots.len() > MAX_GROUP {
+                continue;
+            }
+            // Collected identities first, so `related[0]` of a found one is what a
+            // provider listed (its owner is inherited from there).
+            let mut ids: Vec<(bool, String)> = slots
+                .iter()
+                .map(|&s| (!identities[s].is_collected(), identities[s].id.clone()))
+                .collect();
+            ids.sort();
+            for &slot in &slots {
+                let own = identities[slot].id.clone();
+                for (_, other) in ids.iter().filter(|(_, id)| *id != own) {
+                    if !identities[slot].related.contains(other) {
+                        identities[slot].related.push(other.clone());
+                        linked += 1;
+                    }
+                }
+            }
+        }
+    }
+    linked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +226,24 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert!(!list[0].attributes.contains_key("leaked"));
         assert_eq!(list[0].exposures.len(), 1);
+    }
+
+    #[test]
+    fn identities_sharing_a_link_key_name_each_other_the_listed_one_first() {
+        let key = crate::model::attr::SLACK_TEAM_AND_USER;
+        let mut a = found("fp-a", &["a.env"]);
+        let mut b = found("fp-b", &["b.env"]);
+        let mut listed = iam_key("listed", "fp-listed");
+        let mut other = found("fp-c", &["c.env"]);
+        for i in [&mut a, &mut b, &mut listed] {
+            i.attributes.insert(key.into(), "4182-3290".into());
+        }
+        other.attributes.insert(key.into(), "9999-1".into());
+        let mut all = vec![a, b, listed, other];
+        assert_eq!(link(&mut all, &[key]), 6);
+        assert_eq!(all[0].related, ["listed", "secret:fp-b"]);
+        assert_eq!(all[1].related, ["listed", "secret:fp-a"]);
+        assert!(all[2].related.contains(&"secret:fp-a".to_string()));
+        assert!(all[3].related.is_empty());
     }
 }

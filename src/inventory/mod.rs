@@ -147,6 +147,7 @@ impl<'a> Builder<'a> {
     pub fn finish(self) -> Built {
         let mut identities = self.identities;
         merge::correlate(&mut identities);
+        merge::link(&mut identities, crate::model::attr::LINK_KEYS);
         settle(&mut identities, self.now);
         let detectors = self
             .used

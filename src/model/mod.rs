@@ -266,6 +266,15 @@ pub mod attr {
     pub const DEFAULT_ACCOUNT_BINDINGS: &str = "default_account_bindings";
     /// Pods running as a ServiceAccount; absent when pods could not be listed.
     pub const PODS: &str = "pods";
+    /// Keyed hash of a GitHub token's last eight characters (what GitHub shows of a
+    /// SAML-authorised credential): a found token and a listed authorisation with the same
+    /// value are linked.
+    pub const TOKEN_LAST_EIGHT: &str = "token_last_eight_fp";
+    /// `<team>-<user>` numbers of a Slack bot or user token (not secret): two tokens with
+    /// the same are the same installation's, across files.
+    pub const SLACK_TEAM_AND_USER: &str = "slack_team_and_user";
+    /// The keys identities are linked by (`related`) when they share a value.
+    pub const LINK_KEYS: &[&str] = &[TOKEN_LAST_EIGHT, SLACK_TEAM_AND_USER];
 }
 
 /// A non-human identity: a credential, an account or a certificate.

@@ -331,12 +331,31 @@ impl<'a> FileScanner<'a> {
                 .is_reference()
                 .then(|| String::from_utf8_lossy(secret).into_owned()),
             layers,
-            facts: self.safe_facts(&d.id, secret),
+            facts: self.facts(d, secret, &canonical),
         });
     }
 }
 
 impl FileScanner<'_> {
+    /// The value's facts, and for a GitHub token the keyed hash of its last eight
+    /// characters (what GitHub lists of a SAML-authorised credential), to link the two.
+    fn facts(
+        &self,
+        d: &crate::detect::Detector,
+        secret: &[u8],
+        canonical: &[u8],
+    ) -> Vec<crate::detect::decode::Fact> {
+        let mut facts = self.safe_facts(&d.id, secret);
+        if d.provider == "github" && d.kind != "client-secret" && canonical.len() > 16 {
+            let last8 = &canonical[canonical.len() - 8..];
+            facts.push((
+                crate::model::attr::TOKEN_LAST_EIGHT.to_string(),
+                self.fingerprinter.fingerprint(last8),
+            ));
+        }
+        facts
+    }
+
     /// The facts a value's format gives away, each withheld when it holds a secret itself
     /// (a JWT whose `sub` claim carries an API key).
     fn safe_facts(&self, detector_id: &str, secret: &[u8]) -> Vec<crate::detect::decode::Fact> {

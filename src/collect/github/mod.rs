@@ -107,6 +107,8 @@ impl Problems {
 struct Scan<'a> {
     api: Api,
     org: &'a str,
+    /// For correlation keys (the keyed hash of a SAML credential's last eight characters).
+    fingerprinter: &'a crate::scan::redact::Fingerprinter,
     problems: Problems,
     warnings: Mutex<Vec<String>>,
 }
@@ -122,6 +124,7 @@ impl Collector for GithubCollector {
         let scan = Scan {
             api: Api::new(client, cx.budget),
             org: &self.org,
+            fingerprinter: &cx.fingerprinter,
             problems: Problems(CallLog::default(), cx.budget),
             warnings: Mutex::new(Vec::new()),
         };
@@ -367,7 +370,16 @@ impl Scan<'_> {
             )
             .await;
         out.extend(self.identities_of(&saml_path, &authorizations, |a| {
-            items::saml_authorization(org, a)
+            let mut i = items::saml_authorization(org, a)?;
+            // A token found in a file whose last eight characters hash the same is this
+            // credential (the inventory links them; neither value is stored).
+            if let Some(last8) = a.get("token_last_eight").and_then(Value::as_str) {
+                i.attributes.insert(
+                    crate::model::attr::TOKEN_LAST_EIGHT.into(),
+                    self.fingerprinter.fingerprint(last8.as_bytes()),
+                );
+            }
+            Some(i)
         }));
         match self
             .api
