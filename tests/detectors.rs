@@ -88,6 +88,11 @@ fn detectors_list_json_describes_every_detector() {
         .unwrap();
     assert_eq!(gh["validate"], "base62-crc32");
     assert_eq!(gh["keywords"][0], "ghp_");
+    // Which detectors --validate and `nhiscan revoke` can act on, and where they call.
+    assert_eq!(gh["live_check"]["host"], "api.github.com");
+    assert_eq!(gh["revoke_api"]["host"], "api.github.com");
+    let generic = list.iter().find(|d| d["generic"] == true).unwrap();
+    assert!(generic["live_check"].is_null());
 }
 
 const USER_DETECTOR: &str = r#"
@@ -344,4 +349,61 @@ fn a_revocation_table_that_cannot_be_used_is_a_problem_of_the_set() {
     ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
+}
+
+#[test]
+fn a_live_check_that_could_leak_or_misplace_a_secret_is_refused_with_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.toml"),
+        r#"
+[[detector]]
+id = "acme.key"
+name = "Acme key"
+provider = "acme"
+kind = "api-key"
+keywords = ["acme_"]
+regex = '''\b(?P<secret>acme_[A-Za-z0-9]{24})\b'''
+examples = ["acme_Zq8mN3vR7tL2wX9kP4sJ6hF1"]
+
+[[validate]]
+provider = "acme"
+detectors = ["acme.key"]
+docs = "https://docs.acme.example/whoami"
+url = "http://api.acme.example/whoami"
+headers = ["Authorization: Bearer {secret}"]
+
+[[validate]]
+provider = "acme"
+detectors = ["acme.key", "github.pat-classic"]
+docs = "https://docs.acme.example/whoami"
+url = "https://{secret}.acme.example/whoami"
+
+[[revoke_api]]
+provider = "acme"
+detectors = ["acme.key"]
+docs = "https://docs.acme.example/revoke"
+method = "PUT"
+url = "https://api.acme.example/revoke"
+"#,
+    )
+    .unwrap();
+    let out = nhiscan()
+        .args(["detectors", "check", "--detectors"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "url must be https: a secret is never sent in clear text",
+        "the host must be fixed",
+        "the secret is presented nowhere",
+        "detector `github.pat-classic` is of provider `github`, not `acme`",
+        "[[revoke_api]] of provider `acme`",
+        "method `PUT`",
+    ] {
+        assert!(stderr.contains(needle), "{needle} not in {stderr}");
+    }
+    assert!(stderr.contains("acme.toml"), "{stderr}");
 }

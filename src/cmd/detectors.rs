@@ -68,6 +68,12 @@ fn detector_list_json(set: &DetectorSet) -> String {
                 "form": form(d),
                 "category": d.contextual.as_ref().map(|r| r.syntax.category.clone()),
                 "examples": examples, "negative_examples": negative_examples,
+                "live_check": set.live_check(d).map(|c| serde_json::json!({
+                    "host": c.host(), "docs": c.docs, "principal_kind": c.principal_kind,
+                })),
+                "revoke_api": set.revoke_call(d).map(|c| serde_json::json!({
+                    "host": c.host(), "docs": c.docs,
+                })),
             })
         })
         .collect();
@@ -80,7 +86,7 @@ fn detector_list_table(set: &DetectorSet) -> String {
     let mut table = comfy_table::Table::new();
     table
         .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header(["Id", "Name", "Provider", "Kind", "Keywords"]);
+        .set_header(["Id", "Name", "Provider", "Kind", "Keywords", "--validate"]);
     for d in set.detectors() {
         table.add_row(vec![
             d.id.clone(),
@@ -88,6 +94,8 @@ fn detector_list_table(set: &DetectorSet) -> String {
             d.provider.clone(),
             d.kind.clone(),
             d.keywords.join(" "),
+            set.live_check(d)
+                .map_or("-".to_string(), |c| c.host().to_string()),
         ]);
     }
     format!("{table}\n{}", counts(set))
@@ -117,10 +125,29 @@ fn counts(set: &DetectorSet) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let live = set
+        .detectors()
+        .iter()
+        .filter(|d| set.live_check(d).is_some())
+        .count();
+    let revocable = set
+        .detectors()
+        .iter()
+        .filter(|d| set.revoke_call(d).is_some())
+        .count();
+    let providers = |calls: &[nhiscan::detect::live::LiveCheck]| {
+        calls
+            .iter()
+            .map(|c| c.provider.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
     format!(
-        "{} detectors\nby form: {}\nby kind: {}\n",
+        "{} detectors\nby form: {}\nby kind: {}\nlive checks (--validate): {live} detectors of {} providers; self-revocation (nhiscan revoke): {revocable} detectors of {} providers\n",
         set.len(),
         tally(&|d| form(d).to_string()),
-        tally(&|d| d.kind.clone())
+        tally(&|d| d.kind.clone()),
+        providers(set.live_checks()),
+        providers(set.revoke_calls()),
     )
 }
