@@ -6,7 +6,7 @@
 mod common;
 
 use common::providers::{Provider, Reply};
-use common::{NOW, nhiscan};
+use common::{NOW, nhiscan, tree};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -49,14 +49,6 @@ fn slack() -> Provider {
             Reply::json(200, r#"{"ok":false,"error":"invalid_auth"}"#)
         }
     })
-}
-
-fn tree(files: &[(&str, String)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    dir
 }
 
 fn four_tokens() -> tempfile::TempDir {
@@ -502,141 +494,6 @@ fn a_bad_endpoint_setting_is_a_usage_error_naming_it() {
         "{}",
         run.stderr
     );
-}
-
-/// STS's documented answer to a deleted or wrong key: 403 `InvalidClientTokenId`.
-fn sts_rejecting() -> Provider {
-    Provider::start(|_, _| {
-        Reply {
-        status: 403,
-        headers: vec![("Content-Type".into(), "text/xml".into())],
-        body: "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>".into(),
-        delay: Duration::ZERO,
-    }
-    })
-}
-
-#[test]
-fn an_aws_key_pair_is_asked_who_it_is_and_joined_to_its_iam_user() {
-    let moto = common::moto::Moto::start();
-    let seeded = moto.seed(&[]);
-    let key = seeded["used_key"].as_str().unwrap();
-    let secret = seeded["used_secret"].as_str().unwrap();
-    let dir = tree(&[(
-        "credentials",
-        format!("[deploy]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
-    )]);
-    let home = tempfile::tempdir().unwrap();
-    let out = moto
-        .nhiscan(home.path())
-        .current_dir(dir.path())
-        .env(
-            "NHISCAN_VALIDATE_ENDPOINTS",
-            format!("aws={}", moto.endpoint),
-        )
-        .args([
-            "scan",
-            "--aws",
-            "--validate",
-            "--no-validate-cache",
-            "--format",
-            "json",
-            "--no-progress",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let inv: Value = serde_json::from_str(&stdout).unwrap();
-    let user = "arn:aws:iam::123456789012:user/ci-deploy";
-    let secret_identity = inv["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["kind"] == "secret-key")
-        .unwrap_or_else(|| panic!("no secret key found: {stderr}"));
-    let v = &secret_identity["validation"];
-    assert_eq!(v["status"], "active", "{v}");
-    assert_eq!(v["principal"], user);
-    assert_eq!(v["account"], "123456789012");
-    assert_eq!(v["principal_kind"], "AWS principal");
-    // Joined to the IAM user the collector listed: related both ways, the user's owner.
-    assert!(
-        secret_identity["related"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r == user)
-    );
-    let iam_user = inv["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == user)
-        .unwrap();
-    assert!(
-        iam_user["related"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| *r == secret_identity["id"])
-    );
-    assert_eq!(secret_identity["owner"]["team"], "platform");
-    assert!(
-        secret_identity["owner"]["evidence"]
-            .as_str()
-            .unwrap()
-            .contains(user)
-    );
-    assert!(
-        inv["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["code"] == "live-secret" && f["identity"] == secret_identity["id"])
-    );
-    assert!(!stdout.contains(secret) && !stderr.contains(secret));
-
-    // A key STS rejects is inactive.
-    let sts = sts_rejecting();
-    let out = common::nhiscan()
-        .current_dir(dir.path())
-        .env("NHISCAN_VALIDATE_ENDPOINTS", format!("aws={}", sts.url))
-        .args([
-            "scan",
-            "--validate",
-            "--no-validate-cache",
-            "--format",
-            "json",
-            "--no-progress",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let v = &inv["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["kind"] == "secret-key")
-        .unwrap()["validation"];
-    assert_eq!(v["status"], "inactive", "{v}");
-    assert!(
-        v["reason"]
-            .as_str()
-            .unwrap()
-            .contains("InvalidClientTokenId")
-    );
-    assert_eq!(sts.seen().len(), 1);
-    // Signed with the key id it was found with (SigV4's Credential names it), the secret never sent.
-    let seen = &sts.seen()[0];
-    assert!(
-        seen.header("authorization")
-            .unwrap()
-            .contains(&format!("Credential={key}/"))
-    );
-    assert!(!seen.text().contains(secret));
 }
 
 #[test]

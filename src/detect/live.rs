@@ -42,6 +42,16 @@ pub enum Scheme {
     Http,
     /// AWS Signature Version 4 of `sts:GetCallerIdentity` with an access key id and its secret.
     AwsSigv4,
+    /// A GCP service-account key: an RS256 JWT assertion signed with the key of the JSON
+    /// file it was found in, exchanged at the token endpoint.
+    GcpJwt,
+}
+
+impl Scheme {
+    /// Whether the check needs the document the value was found in (the key's JSON).
+    pub fn needs_document(self) -> bool {
+        self == Scheme::GcpJwt
+    }
 }
 
 /// A validated `[[validate]]` table.
@@ -194,8 +204,9 @@ fn compile(table: Table, s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option
     let scheme = match s.scheme.as_deref().unwrap_or("http") {
         "http" => Scheme::Http,
         "aws-sigv4" => Scheme::AwsSigv4,
+        "gcp-jwt" => Scheme::GcpJwt,
         other => {
-            found.push(format!("scheme `{other}`: http or aws-sigv4"));
+            found.push(format!("scheme `{other}`: http, aws-sigv4 or gcp-jwt"));
             Scheme::Http
         }
     };

@@ -316,6 +316,13 @@ impl<'a> FileScanner<'a> {
         if self.set.keeps_values(d) {
             self.fingerprinter
                 .keep(&d.id, &fingerprint, &canonical, at.display, line);
+            if self
+                .set
+                .live_check(d)
+                .is_some_and(|c| c.scheme.needs_document())
+            {
+                self.fingerprinter.keep_document(&fingerprint, bytes);
+            }
         }
         out.secrets.push(SecretMatch {
             detector: c.detector,

@@ -23,7 +23,12 @@ pub struct Kept {
     pub detector: String,
     pub value: Vec<u8>,
     pub places: Vec<(String, u64)>,
+    /// The document the value was found in, for checks that need it (a GCP key's JSON).
+    pub document: Option<Vec<u8>>,
 }
+
+/// A document larger than this is not kept (a service-account key file is ~2.3 KiB).
+pub const MAX_DOCUMENT: usize = 64 * 1024;
 
 /// Values by fingerprint, from every worker.
 #[derive(Default)]
@@ -55,8 +60,20 @@ impl Keeper {
                     detector: detector.to_string(),
                     value: value.to_vec(),
                     places: vec![(path.to_string(), line)],
+                    document: None,
                 },
             );
+        }
+    }
+
+    /// Keep the document a value was found in (only the first one, bounded).
+    pub fn keep_document(&self, fingerprint: &str, document: &[u8]) {
+        let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = values.get_mut(fingerprint)
+            && kept.document.is_none()
+            && document.len() <= MAX_DOCUMENT
+        {
+            kept.document = Some(document.to_vec());
         }
     }
 

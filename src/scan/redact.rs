@@ -53,6 +53,13 @@ impl Fingerprinter {
         }
     }
 
+    /// Hand the keeper the document a kept value was found in.
+    pub fn keep_document(&self, fingerprint: &str, document: &[u8]) {
+        if let Some(k) = &self.keeper {
+            k.keep_document(fingerprint, document);
+        }
+    }
+
     /// `NHISCAN_FINGERPRINT_KEY` if set and non-empty, else the default key.
     pub fn from_env() -> Self {
         match std::env::var("NHISCAN_FINGERPRINT_KEY") {

@@ -17,6 +17,7 @@ pub mod answer;
 mod aws;
 pub mod cache;
 pub mod client;
+mod gcp;
 pub mod request;
 pub mod reread;
 pub mod revoke;
@@ -64,8 +65,9 @@ struct Job {
     fingerprint: String,
     check: usize,
     value: Vec<u8>,
-    /// For a signing scheme: the other half of the credential (the access key id).
-    partner: Option<Vec<u8>>,
+    /// For a signing scheme: the other half of the credential (the access key id) or the
+    /// document holding the key (a GCP key's JSON).
+    extra: Option<Vec<u8>>,
 }
 
 /// Lines between a secret and the partner value it is paired with at most.
@@ -124,9 +126,20 @@ pub fn run(
             .by_id(&kept.detector)
             .and_then(|d| d.live)
             .unwrap_or(from_exposure) as usize;
-        let partner = match &checks[check].partner {
-            None => None,
-            Some(partner) => {
+        let extra = match (&checks[check].partner, checks[check].scheme) {
+            (None, Scheme::GcpJwt) => {
+                if kept.document.is_none() {
+                    identity.validation = Some(not_checked(
+                        LiveStatus::Unknown,
+                        "the key's JSON was not kept (larger than 64 KiB)",
+                        now,
+                    ));
+                    continue;
+                }
+                kept.document
+            }
+            (None, _) => None,
+            (Some(partner), _) => {
                 let found = identity
                     .exposures
                     .iter()
@@ -153,7 +166,7 @@ pub fn run(
             fingerprint,
             check,
             value: kept.value,
-            partner,
+            extra,
         });
     }
     if jobs.is_empty() {
@@ -265,7 +278,7 @@ fn ask_all(
         for (job, _) in jobs {
             let check = checks[job.check].clone();
             let value = job.value.clone();
-            let partner = job.partner.clone();
+            let extra = job.extra.clone();
             let endpoints = opts.endpoints.clone();
             let client = Arc::clone(&client);
             let all = Arc::clone(&all);
@@ -278,10 +291,12 @@ fn ask_all(
                 let _all = all.acquire_owned().await;
                 let _host = host_gate.acquire_owned().await;
                 match check.scheme {
-                    Scheme::Http => ask(&client, &check, &value, &endpoints, now).await,
                     Scheme::AwsSigv4 => {
-                        let key_id = partner.unwrap_or_default();
+                        let key_id = extra.unwrap_or_default();
                         ask_aws(&check, &key_id, &value, &endpoints, timeout, now).await
+                    }
+                    Scheme::Http | Scheme::GcpJwt => {
+                        ask(&client, &check, &value, extra.as_deref(), &endpoints, now).await
                     }
                 }
             }));
@@ -306,15 +321,23 @@ fn ask_all(
     })
 }
 
-/// One secret's check: the request, the answer read, the reason scrubbed of the value.
+/// One secret's check over HTTP: the request (the documented one, or a GCP key's token
+/// exchange), the answer read, the reason scrubbed of the value.
 async fn ask(
     client: &client::Client,
     check: &LiveCheck,
     value: &[u8],
+    document: Option<&[u8]>,
     endpoints: &Endpoints,
     now: Timestamp,
 ) -> (Validation, u32, String) {
-    let request = match request::build(check, value, endpoints) {
+    let built = match check.scheme {
+        Scheme::GcpJwt => gcp_request(check, value, document.unwrap_or_default(), endpoints),
+        _ => request::build(check, value, endpoints)
+            .map(|r| (r, None))
+            .map_err(|e| e.to_string()),
+    };
+    let (request, key) = match built {
         Ok(r) => r,
         Err(e) => {
             let v = validation(check, LiveStatus::Unknown, format!("not checked: {e}"), now);
@@ -322,7 +345,7 @@ async fn ask(
         }
     };
     let mut calls = 0;
-    let outcome = match client.send(&request, &mut calls).await {
+    let mut outcome = match client.send(&request, &mut calls).await {
         Ok(a) => answer::read(
             check,
             &request.shown,
@@ -332,6 +355,11 @@ async fn ask(
         ),
         Err(e) => answer::Outcome::only(LiveStatus::Error, format!("{}: {e}", request.shown)),
     };
+    // A GCP key acts as the service account its file names.
+    if let Some(key) = key.filter(|_| outcome.status == LiveStatus::Active) {
+        outcome.principal = Some(key.client_email);
+        outcome.account = key.project_id;
+    }
     let scrub = |text: String| scrub(text, value);
     let v = Validation {
         status: outcome.status,
@@ -345,6 +373,40 @@ async fn ask(
         cached: false,
     };
     (v, calls, request.host)
+}
+
+/// The token exchange of a GCP service-account key found in `document`.
+fn gcp_request(
+    check: &LiveCheck,
+    key_id: &[u8],
+    document: &[u8],
+    endpoints: &Endpoints,
+) -> Result<(request::Request, Option<gcp::ServiceAccountKey>), String> {
+    let key = gcp::key_in(document, key_id)?;
+    // The provider checks the assertion's times against its clock: the real one.
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let audience = format!("{}{}", check.base, check.path);
+    let assertion = gcp::assertion(&key, &audience, unix)?;
+    let base = endpoints.base(check);
+    let host = base
+        .split_once("://")
+        .map_or(base, |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_string();
+    let request = request::Request {
+        method: check.method,
+        url: format!("{base}{}", check.path),
+        headers: vec![("Accept".into(), "application/json".into())],
+        body: Some((
+            gcp::token_request(&assertion),
+            "application/x-www-form-urlencoded".into(),
+        )),
+        shown: format!("{} {host}{}", check.method.as_str(), check.path),
+        host,
+    };
+    Ok((request, Some(key)))
 }
 
 /// AWS: GetCallerIdentity signed with the key id and the secret.

@@ -25,6 +25,15 @@ pub fn planted() -> PathBuf {
     crate_root().join("fixtures/planted")
 }
 
+/// A temporary directory holding `files` (name, text).
+pub fn tree(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
 /// `nhiscan` with a pinned clock, no colour and the default fingerprint key.
 pub fn nhiscan() -> Command {
     let mut cmd = Command::cargo_bin("nhiscan").expect("binary built");
