@@ -323,3 +323,92 @@ fn a_gcp_service_account_key_is_exchanged_with_a_signed_assertion() {
         assert!(!s.contains(live_pem.lines().nth(1).unwrap()));
     }
 }
+
+#[test]
+fn an_azure_client_secret_is_tried_with_the_tenant_and_app_named_beside_it() {
+    const TENANT: &str = "5b2d8e41-7c39-4f0a-9e16-3d84a7c2f091";
+    const APP: &str = "a93f1c27-6e58-4b0d-8f42-1c7e9d35b604";
+    const LIVE: &str = "7hk8Q~e0BnMBtagfeFCvyxNkA0QRg042YxZ9mIsR";
+    const DEAD: &str = "14F5Q~0KZR5GbiYOFGxKPUZ-viJBcbQ3LgI5ro";
+    let login = Provider::start(|req, _| {
+        let form: Vec<&str> = req.body.split('&').collect();
+        let live = req.target == format!("/{TENANT}/oauth2/v2.0/token")
+            && form.contains(&format!("client_id={APP}").as_str())
+            && form.contains(&"client_secret=7hk8Q~e0BnMBtagfeFCvyxNkA0QRg042YxZ9mIsR")
+            && form.contains(&"grant_type=client_credentials");
+        if live {
+            Reply::json(
+                200,
+                r#"{"token_type":"Bearer","expires_in":3599,"access_token":"synthetic-access-token"}"#,
+            )
+        } else {
+            Reply::json(
+                401,
+                r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#,
+            )
+        }
+    });
+    let dir = tree(&[
+        (
+            "prod.env",
+            format!(
+                "AZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_ID={APP}\nAZURE_CLIENT_SECRET={LIVE}\n"
+            ),
+        ),
+        (
+            "old.env",
+            format!(
+                "AZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_ID={APP}\nAZURE_CLIENT_SECRET={DEAD}\n"
+            ),
+        ),
+        (
+            "lonely.env",
+            "AZURE_CLIENT_SECRET=k2Xf8Q~Zr4Vb8Nq2Lx6Tm9Pk3Wd7Hc1Jq5Ys0Ug\n".to_string(),
+        ),
+    ]);
+    let out = nhiscan()
+        .current_dir(dir.path())
+        .env("NHISCAN_VALIDATE_ENDPOINTS", format!("azure={}", login.url))
+        .args([
+            "scan",
+            "--validate",
+            "--no-validate-cache",
+            "--format",
+            "json",
+            "--no-progress",
+            ".",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let inv: Value = serde_json::from_str(&stdout).unwrap();
+    let at = |path: &str| {
+        inv["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["exposures"][0]["path"] == path && i["kind"] == "client-secret")
+            .unwrap_or_else(|| panic!("no secret in {path}"))["validation"]
+            .clone()
+    };
+    assert_eq!(at("prod.env")["status"], "active", "{}", at("prod.env"));
+    assert_eq!(at("prod.env")["principal"], format!("app {APP}"));
+    assert_eq!(at("prod.env")["account"], format!("tenant {TENANT}"));
+    assert_eq!(at("old.env")["status"], "inactive");
+    assert!(
+        at("old.env")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("AADSTS7000215")
+    );
+    // Without the ids beside it, the secret is not sent anywhere.
+    assert_eq!(at("lonely.env")["status"], "unknown");
+    assert!(
+        at("lonely.env")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no tenant id")
+    );
+    assert_eq!(login.seen().len(), 2);
+    assert!(!stdout.contains(LIVE) && !stdout.contains("synthetic-access-token"));
+}

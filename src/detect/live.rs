@@ -45,12 +45,16 @@ pub enum Scheme {
     /// A GCP service-account key: an RS256 JWT assertion signed with the key of the JSON
     /// file it was found in, exchanged at the token endpoint.
     GcpJwt,
+    /// An Azure client secret: the client-credentials token request, with the tenant and
+    /// client ids labelled beside the secret (`{tenant}` in the URL's path).
+    AzureClientCredentials,
 }
 
 impl Scheme {
-    /// Whether the check needs the document the value was found in (the key's JSON).
+    /// Whether the check needs the document the value was found in (the key's JSON, the
+    /// configuration naming the tenant and client ids).
     pub fn needs_document(self) -> bool {
-        self == Scheme::GcpJwt
+        matches!(self, Scheme::GcpJwt | Scheme::AzureClientCredentials)
     }
 }
 
@@ -205,8 +209,11 @@ fn compile(table: Table, s: &LiveCheckSyntax, found: &mut Vec<String>) -> Option
         "http" => Scheme::Http,
         "aws-sigv4" => Scheme::AwsSigv4,
         "gcp-jwt" => Scheme::GcpJwt,
+        "azure-client-credentials" => Scheme::AzureClientCredentials,
         other => {
-            found.push(format!("scheme `{other}`: http, aws-sigv4 or gcp-jwt"));
+            found.push(format!(
+                "scheme `{other}`: http, aws-sigv4, gcp-jwt or azure-client-credentials"
+            ));
             Scheme::Http
         }
     };

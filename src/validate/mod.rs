@@ -15,6 +15,7 @@
 
 pub mod answer;
 mod aws;
+mod azure;
 pub mod cache;
 pub mod client;
 mod gcp;
@@ -127,11 +128,11 @@ pub fn run(
             .and_then(|d| d.live)
             .unwrap_or(from_exposure) as usize;
         let extra = match (&checks[check].partner, checks[check].scheme) {
-            (None, Scheme::GcpJwt) => {
+            (None, Scheme::GcpJwt | Scheme::AzureClientCredentials) => {
                 if kept.document.is_none() {
                     identity.validation = Some(not_checked(
                         LiveStatus::Unknown,
-                        "the key's JSON was not kept (larger than 64 KiB)",
+                        "the document it was found in was not kept (larger than 64 KiB)",
                         now,
                     ));
                     continue;
@@ -295,7 +296,7 @@ fn ask_all(
                         let key_id = extra.unwrap_or_default();
                         ask_aws(&check, &key_id, &value, &endpoints, timeout, now).await
                     }
-                    Scheme::Http | Scheme::GcpJwt => {
+                    Scheme::Http | Scheme::GcpJwt | Scheme::AzureClientCredentials => {
                         ask(&client, &check, &value, extra.as_deref(), &endpoints, now).await
                     }
                 }
@@ -333,6 +334,9 @@ async fn ask(
 ) -> (Validation, u32, String) {
     let built = match check.scheme {
         Scheme::GcpJwt => gcp_request(check, value, document.unwrap_or_default(), endpoints),
+        Scheme::AzureClientCredentials => {
+            azure_request(check, value, document.unwrap_or_default(), endpoints)
+        }
         _ => request::build(check, value, endpoints)
             .map(|r| (r, None))
             .map_err(|e| e.to_string()),
@@ -355,10 +359,10 @@ async fn ask(
         ),
         Err(e) => answer::Outcome::only(LiveStatus::Error, format!("{}: {e}", request.shown)),
     };
-    // A GCP key acts as the service account its file names.
-    if let Some(key) = key.filter(|_| outcome.status == LiveStatus::Active) {
-        outcome.principal = Some(key.client_email);
-        outcome.account = key.project_id;
+    // A GCP key acts as the service account its file names; an Azure secret as its app.
+    if let Some((principal, account)) = key.filter(|_| outcome.status == LiveStatus::Active) {
+        outcome.principal = Some(principal);
+        outcome.account = account;
     }
     let scrub = |text: String| scrub(text, value);
     let v = Validation {
@@ -376,12 +380,15 @@ async fn ask(
 }
 
 /// The token exchange of a GCP service-account key found in `document`.
+/// A request built by code, and the (principal, account) it is known to act as.
+type Built = (request::Request, Option<(String, Option<String>)>);
+
 fn gcp_request(
     check: &LiveCheck,
     key_id: &[u8],
     document: &[u8],
     endpoints: &Endpoints,
-) -> Result<(request::Request, Option<gcp::ServiceAccountKey>), String> {
+) -> Result<Built, String> {
     let key = gcp::key_in(document, key_id)?;
     // The provider checks the assertion's times against its clock: the real one.
     let unix = std::time::SystemTime::now()
@@ -389,24 +396,57 @@ fn gcp_request(
         .map_or(0, |d| d.as_secs());
     let audience = format!("{}{}", check.base, check.path);
     let assertion = gcp::assertion(&key, &audience, unix)?;
+    let request = form_post(
+        check,
+        &check.path,
+        gcp::token_request(&assertion),
+        endpoints,
+    );
+    Ok((request, Some((key.client_email, key.project_id))))
+}
+
+/// The client-credentials request of an Azure secret, its ids read beside it.
+fn azure_request(
+    check: &LiveCheck,
+    secret: &[u8],
+    document: &[u8],
+    endpoints: &Endpoints,
+) -> Result<Built, String> {
+    let (tenant, client) = azure::ids_near(document, secret)?;
+    let path = check.path.replace("{tenant}", &tenant);
+    let request = form_post(
+        check,
+        &path,
+        azure::token_request(&client, secret),
+        endpoints,
+    );
+    Ok((
+        request,
+        Some((format!("app {client}"), Some(format!("tenant {tenant}")))),
+    ))
+}
+
+/// A form POST to `path` at the check's (or the redirected) base.
+fn form_post(
+    check: &LiveCheck,
+    path: &str,
+    body: Vec<u8>,
+    endpoints: &Endpoints,
+) -> request::Request {
     let base = endpoints.base(check);
     let host = base
         .split_once("://")
         .map_or(base, |(_, rest)| rest)
         .trim_end_matches('/')
         .to_string();
-    let request = request::Request {
+    request::Request {
         method: check.method,
-        url: format!("{base}{}", check.path),
+        url: format!("{base}{path}"),
         headers: vec![("Accept".into(), "application/json".into())],
-        body: Some((
-            gcp::token_request(&assertion),
-            "application/x-www-form-urlencoded".into(),
-        )),
-        shown: format!("{} {host}{}", check.method.as_str(), check.path),
+        body: Some((body, "application/x-www-form-urlencoded".into())),
+        shown: format!("{} {host}{path}", check.method.as_str()),
         host,
-    };
-    Ok((request, Some(key)))
+    }
 }
 
 /// AWS: GetCallerIdentity signed with the key id and the secret.
