@@ -2,7 +2,8 @@
 //! each provider on 127.0.0.1 accepts the secret only where the check's documentation puts
 //! it (header, Basic credentials, path, query or body) and answers with the documented
 //! fields at the check's JSON pointers; a second secret gets the provider's "revoked"
-//! answer. So each provider's data is proved to send the secret the documented way and to
+//! answer, a third a 429 with Retry-After before its answer, a fourth a redirect to
+//! another host (not followed). So each provider's data is proved to send the secret the documented way and to
 //! read principal, account and scopes from where the provider puts them.
 
 mod common;
@@ -142,12 +143,22 @@ fn every_provider_check_sends_the_secret_as_documented_and_reads_its_answer() {
         // Token-shaped values of the characters provider tokens use.
         let live = format!("LIVE{}0a1b2c3d4e5f6a7b8c9d", check.provider.to_uppercase());
         let dead = format!("DEAD{}0a1b2c3d4e5f6a7b8c9d", check.provider.to_uppercase());
-        let (l, d) = (live.clone(), dead.clone());
+        // Rate-limited once (then live), and redirected to another host.
+        let rate = format!("RATE{}0a1b2c3d4e5f6a7b8c9d", check.provider.to_uppercase());
+        let moved = format!("MOVE{}0a1b2c3d4e5f6a7b8c9d", check.provider.to_uppercase());
+        let (l, d, r, m) = (live.clone(), dead.clone(), rate.clone(), moved.clone());
         let c = check.clone();
         let inactive = check.inactive_status[0];
+        let limited = std::sync::atomic::AtomicBool::new(false);
         let server = Provider::start(move |seen, _| {
             let text = presented(seen);
-            if text.contains(&l) {
+            if text.contains(&r) && !limited.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                return Reply::json(429, r#"{"message":"slow down"}"#).header("Retry-After", "0");
+            }
+            if text.contains(&m) {
+                return Reply::json(302, "").header("Location", "https://elsewhere.example/login");
+            }
+            if text.contains(&l) || text.contains(&r) {
                 let mut r = Reply::json(c.active_status[0], live_body(&c));
                 if let Some(h) = &c.scopes_header {
                     r = r.header(h, "scope-a, scope-b");
@@ -166,7 +177,9 @@ fn every_provider_check_sends_the_secret_as_documented_and_reads_its_answer() {
         let keeper = Keeper::default();
         keeper.keep(&detector.id, "fp0", live.as_bytes(), "a.env", 1);
         keeper.keep(&detector.id, "fp1", dead.as_bytes(), "a.env", 2);
-        let mut identities = vec![identity(0, &detector.id), identity(1, &detector.id)];
+        keeper.keep(&detector.id, "fp2", rate.as_bytes(), "a.env", 3);
+        keeper.keep(&detector.id, "fp3", moved.as_bytes(), "a.env", 4);
+        let mut identities: Vec<Identity> = (0..4).map(|n| identity(n, &detector.id)).collect();
         let opts = Options {
             endpoints: Endpoints::parse(
                 &format!("{}={}", check.provider, server.url),
@@ -205,10 +218,25 @@ fn every_provider_check_sends_the_secret_as_documented_and_reads_its_answer() {
         }
         let v = identities[1].validation.as_ref().unwrap();
         assert_eq!(v.status, LiveStatus::Inactive, "{who}: {}", v.reason);
-        // One call per secret, with the documented method and path.
+        let v = identities[2].validation.as_ref().unwrap();
+        assert_eq!(
+            v.status,
+            LiveStatus::Active,
+            "{who} after a 429: {}",
+            v.reason
+        );
+        let v = identities[3].validation.as_ref().unwrap();
+        assert_eq!(
+            v.status,
+            LiveStatus::Unknown,
+            "{who} redirected: {}",
+            v.reason
+        );
+        assert!(v.reason.contains("elsewhere.example") && v.reason.contains("not followed"));
+        // One call per secret (two for the rate-limited one), the documented method and path.
         let seen = server.seen();
-        assert_eq!(seen.len(), 2, "{who}");
-        assert_eq!(report.summary.calls[&server.host()], 2, "{who}");
+        assert_eq!(seen.len(), 5, "{who}");
+        assert_eq!(report.summary.calls[&server.host()], 5, "{who}");
         let path = check.path.split('?').next().unwrap();
         for s in &seen {
             assert_eq!(s.method, check.method.as_str(), "{who}");
@@ -223,7 +251,9 @@ fn every_provider_check_sends_the_secret_as_documented_and_reads_its_answer() {
         // Nothing shown holds a value.
         for i in &identities {
             let shown = serde_json::to_string(i).unwrap();
-            assert!(!shown.contains(&live) && !shown.contains(&dead), "{who}");
+            for value in [&live, &dead, &rate, &moved] {
+                assert!(!shown.contains(value.as_str()), "{who}");
+            }
         }
     }
 }
