@@ -3,8 +3,9 @@
 //! it (header, Basic credentials, path, query or body) and answers with the documented
 //! fields at the check's JSON pointers; a second secret gets the provider's "revoked"
 //! answer, a third a 429 with Retry-After before its answer, a fourth a redirect to
-//! another host (not followed). So each provider's data is proved to send the secret the documented way and to
-//! read principal, account and scopes from where the provider puts them.
+//! another host (not followed). So each provider's data is proved to send the secret the
+//! documented way and to read principal, account and scopes from where the provider puts
+//! them.
 
 mod common;
 

@@ -4,14 +4,13 @@
 
 use super::{exit, load_detectors};
 use crate::cli::RevokeArgs;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use nhiscan::model::Identity;
 use nhiscan::scan::keep::Keeper;
 use nhiscan::scan::redact::Fingerprinter;
 use nhiscan::validate::request::Endpoints;
 use nhiscan::validate::revoke::{self, Outcome};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 pub fn run(args: RevokeArgs) -> Result<u8> {
@@ -93,14 +92,7 @@ pub fn run(args: RevokeArgs) -> Result<u8> {
     }
     let keeper = Arc::new(Keeper::default());
     let fingerprinter = Fingerprinter::from_env().keeping(Arc::clone(&keeper));
-    let base = inventory
-        .scope
-        .working_directory
-        .as_ref()
-        .map(PathBuf::from)
-        .filter(|d| d.is_dir())
-        .map_or_else(std::env::current_dir, Ok)
-        .context("finding the directory the scan ran in")?;
+    let base = super::validate::scan_directory(&inventory)?;
     let read = nhiscan::validate::reread::reread(&inventory, &set, &fingerprinter, &base);
     for problem in &read.problems {
         super::out::say!("warning: {problem}");

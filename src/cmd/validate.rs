@@ -57,18 +57,24 @@ pub fn say_summary(v: &nhiscan::model::ValidationSummary) {
     );
 }
 
-pub fn run(args: ValidateCommandArgs) -> Result<u8> {
-    let set = load_detectors(&args.detectors)?;
-    let mut inventory = nhiscan::drift::read_inventory(&args.inventory)?;
-    let now = nhiscan::pipeline::scan_time()?;
-    let base = inventory
+/// The directory the inventory's scan ran in (its relative paths start there), else the
+/// current one.
+pub fn scan_directory(inventory: &nhiscan::model::Inventory) -> Result<PathBuf> {
+    inventory
         .scope
         .working_directory
         .as_ref()
         .map(PathBuf::from)
         .filter(|d| d.is_dir())
         .map_or_else(std::env::current_dir, Ok)
-        .context("finding the directory the scan ran in")?;
+        .context("finding the directory the scan ran in")
+}
+
+pub fn run(args: ValidateCommandArgs) -> Result<u8> {
+    let set = load_detectors(&args.detectors)?;
+    let mut inventory = nhiscan::drift::read_inventory(&args.inventory)?;
+    let now = nhiscan::pipeline::scan_time()?;
+    let base = scan_directory(&inventory)?;
     let root = inventory
         .scope
         .source_root

@@ -88,8 +88,15 @@ impl Endpoints {
             .map_or(check.base.as_str(), String::as_str)
     }
 
-    pub fn is_redirected(&self, provider: &str) -> bool {
-        self.bases.contains_key(provider)
+    /// The host (and port) requests of `check` go to.
+    pub fn host(&self, check: &LiveCheck) -> String {
+        let base = self.base(check);
+        base.split_once("://")
+            .map_or(base, |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -126,13 +133,7 @@ pub fn build(
             content_type.clone(),
         )
     });
-    let host = base
-        .split_once("://")
-        .map_or(base, |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let host = endpoints.host(check);
     let shown_path = check.path.replace(SECRET, "<secret>");
     let shown_path = shown_path.split('?').next().unwrap_or_default();
     Ok(Request {
