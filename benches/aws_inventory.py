@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""AWS collector benchmark: N users with two access keys each, seeded into moto's server,
-then one `nhiscan scan --aws --stats` timed.
+"""AWS collector benchmark: N users with two access keys each (or, with --stores N, N/2
+Secrets Manager secrets and N/2 SecureString parameters), seeded into moto's server, then
+one `nhiscan scan --aws --stats` timed.
 
-Usage: python3 benches/aws_inventory.py [--users 1000]
+Usage: python3 benches/aws_inventory.py [--users 1000] [--stores 5000]
 Needs the moto virtualenv the tests install (target/test-deps/moto-<version>; run
 `cargo test --test aws_moto` once) and a release build (`cargo build --release`).
 Prints wall time, identities, API calls and calls per identity.
@@ -14,6 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=1000)
+    ap.add_argument("--stores", type=int, default=0,
+                    help="seed this many stored secrets instead of users")
     args = ap.parse_args()
     venvs = sorted(glob.glob(os.path.join(ROOT, "target/test-deps/moto-*[0-9]")))
     if not venvs:
@@ -34,9 +37,10 @@ def main():
             except OSError:
                 time.sleep(0.1)
         t = time.time()
+        what = ["--bulk-stores", str(args.stores)] if args.stores else ["--bulk-users", str(args.users)]
         subprocess.run([f"{venv}/bin/python", os.path.join(ROOT, "tests/aws/seed.py"), endpoint,
-                        "--bulk-users", str(args.users)], check=True, stdout=subprocess.DEVNULL)
-        print(f"seeded {args.users} users x 2 keys in {time.time() - t:.1f} s")
+                        *what], check=True, stdout=subprocess.DEVNULL)
+        print(f"seeded {' '.join(what)} in {time.time() - t:.1f} s")
         with tempfile.TemporaryDirectory() as home:
             scan_env = dict(os.environ, HOME=home, AWS_ENDPOINT_URL=endpoint,
                             AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="x",

@@ -306,6 +306,15 @@ fn a_denied_call_names_the_permission_and_the_rest_of_the_inventory_lands() {
         .find(|e| e.starts_with("iam:ListSSHPublicKeys failed (AccessDenied"))
         .unwrap_or_else(|| panic!("{errors:?}"));
     assert!(denied.contains("grant iam:ListSSHPublicKeys"), "{denied}");
+    // The secret stores' listings are denied too (the policy grants IAM only): each named
+    // with the permission to grant.
+    for op in ["secretsmanager:ListSecrets", "ssm:DescribeParameters"] {
+        let e = errors
+            .iter()
+            .find(|e| e.starts_with(&format!("{op} failed")))
+            .unwrap_or_else(|| panic!("{op} not in {errors:?}"));
+        assert!(e.contains(&format!("grant {op}")), "{e}");
+    }
     assert!(stderr.contains("warning: aws:default: iam:ListSSHPublicKeys failed"));
     // Everything else is still there: users, keys, roles; only the SSH key is missing.
     identity(&inv, &arn("user", "ci-deploy"));
@@ -507,4 +516,103 @@ fn an_access_key_in_a_cluster_secret_is_the_collected_key_stored_there() {
     );
     assert_eq!(sa["related"], serde_json::json!([role]));
     identity(&inv, &role);
+}
+
+/// Findings of one identity, as (code, level).
+fn codes_of(inv: &Value, id: &str) -> Vec<String> {
+    inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["identity"] == id)
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn secret_stores_are_inventoried_and_joined_to_the_code_that_refers_to_them() {
+    let moto = Moto::start();
+    moto.seed(&["--stores"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        "Resources:\n  Db:\n    Properties:\n      MasterUserPassword: '{{resolve:secretsmanager:prod/payments/api:SecretString:password}}'\n      ApiPassword: '{{resolve:ssm-secure:/prod/api/password:1}}'\n      Old: '{{resolve:secretsmanager:prod/retired/token}}'\n",
+    )
+    .unwrap();
+    // The path first: `--aws` takes an optional list of profiles.
+    let (_, inv, stderr) = scan_aws(&moto, dir.path(), &[".", "--aws"]);
+    let all = inv["identities"].as_array().unwrap();
+    let stored = |name: &str| {
+        all.iter()
+            .find(|i| {
+                i["discovery"] == "collected" && i["kind"] == "stored-secret" && i["name"] == name
+            })
+            .unwrap_or_else(|| panic!("no stored secret {name}: {stderr}"))
+    };
+    // Secrets Manager: owner from its tag, the other account its policy lets read it,
+    // rotation off, and where the code refers to it.
+    let api = stored("prod/payments/api");
+    assert!(
+        api["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/payments/api")
+    );
+    assert_eq!(api["service"], "secretsmanager");
+    assert_eq!(api["owner"]["team"], "payments");
+    assert_eq!(
+        api["third_parties"],
+        serde_json::json!(["aws-account:210987654321"])
+    );
+    assert_eq!(api["attributes"]["rotation_enabled"], "false");
+    assert_eq!(api["attributes"]["referenced_from"], "stack.yaml");
+    let api_codes = codes_of(&inv, api["id"].as_str().unwrap());
+    assert!(
+        api_codes.contains(&"rotation-disabled".to_string()),
+        "{api_codes:?}"
+    );
+    assert!(
+        api_codes.contains(&"third-party-access".to_string()),
+        "{api_codes:?}"
+    );
+    let db = stored("prod/db/master");
+    assert_eq!(db["attributes"]["rotation_enabled"], "true");
+    assert_eq!(db["attributes"]["rotation_days"], "30");
+    assert!(!codes_of(&inv, db["id"].as_str().unwrap()).contains(&"rotation-disabled".to_string()));
+    // SSM: the SecureString only, joined to its reference.
+    let param = stored("/prod/api/password");
+    assert_eq!(param["service"], "ssm");
+    assert_eq!(
+        param["id"],
+        "arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/password"
+    );
+    assert!(all.iter().all(|i| i["name"] != "/prod/api/user"));
+    assert_eq!(param["attributes"]["referenced_from"], "stack.yaml");
+    let reference = all
+        .iter()
+        .find(|i| i["id"] == "reference:aws-ssm:/prod/api/password")
+        .expect("the reference found in stack.yaml");
+    assert!(
+        reference["related"]
+            .as_array()
+            .unwrap()
+            .contains(&param["id"])
+    );
+    // A reference to a secret the account does not hold.
+    let missing: Vec<&Value> = inv["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "missing-secret")
+        .collect();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prod/retired/token")
+    );
+    assert_eq!(missing[0]["path"], "stack.yaml");
+    // No value was read: the synthetic values appear nowhere.
+    assert!(!inv.to_string().contains("synthetic-value"));
 }

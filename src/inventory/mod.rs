@@ -19,6 +19,7 @@ pub mod context;
 mod found;
 pub mod merge;
 mod storage;
+mod stores;
 
 pub use storage::storage;
 
@@ -148,6 +149,7 @@ impl<'a> Builder<'a> {
         let mut identities = self.identities;
         merge::correlate(&mut identities);
         merge::link(&mut identities, crate::model::attr::LINK_KEYS);
+        stores::join(&mut identities);
         settle(&mut identities, self.now);
         let detectors = self
             .used

@@ -273,6 +273,17 @@ pub mod attr {
     /// `<team>-<user>` numbers of a Slack bot or user token (not secret): two tokens with
     /// the same are the same installation's, across files.
     pub const SLACK_TEAM_AND_USER: &str = "slack_team_and_user";
+    /// A stored secret's store (`aws-secrets-manager`, `aws-ssm`), as references name it.
+    pub const STORE: &str = "store";
+    /// A stored secret's name in its store, what code refers to it by.
+    pub const SECRET_NAME: &str = "secret_name";
+    /// Whether the store rotates the secret (`true` / `false`).
+    pub const ROTATION_ENABLED: &str = "rotation_enabled";
+    /// Files and repositories whose code refers to a stored secret (comma-separated).
+    pub const REFERENCED_FROM: &str = "referenced_from";
+    /// On a reference: `found` when a listed store holds the secret, `missing` when the
+    /// store was listed and does not.
+    pub const STORE_MATCH: &str = "store_match";
     /// The keys identities are linked by (`related`) when they share a value.
     pub const LINK_KEYS: &[&str] = &[TOKEN_LAST_EIGHT, SLACK_TEAM_AND_USER];
 }

@@ -62,6 +62,7 @@ const CREDENTIAL_KINDS: &[&str] = &[
     "ci-secret",
     "webhook-secret",
     "password",
+    "stored-secret",
 ];
 
 /// Credential kinds that can be issued with an expiry; without one they are `long-lived`.
@@ -108,15 +109,18 @@ pub(super) fn stale(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {
     let (now, limits) = (cx.now, cx.thresholds);
     let last = identity.last_used_at?;
     let idle = last.days_until(&now);
-    (identity.is_collected() && idle > limits.stale_days).then(|| {
-        let msg = format!(
-            "{} was last used {} ({last}), more than {} days ago",
-            identity.name,
-            days_phrase(idle),
-            limits.stale_days
-        );
-        about(&STALE, identity, msg)
-    })
+    // A stored secret nothing reads is `unused-secret`, said in the store's terms.
+    (identity.is_collected() && identity.kind != "stored-secret" && idle > limits.stale_days).then(
+        || {
+            let msg = format!(
+                "{} was last used {} ({last}), more than {} days ago",
+                identity.name,
+                days_phrase(idle),
+                limits.stale_days
+            );
+            about(&STALE, identity, msg)
+        },
+    )
 }
 
 pub(super) fn never_used(identity: &Identity, cx: &Context<'_>) -> Option<Finding> {

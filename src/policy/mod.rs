@@ -19,6 +19,7 @@ mod live;
 mod review;
 mod secrets;
 mod settings;
+mod stores;
 
 pub use access::*;
 pub use baseline::Baseline;
@@ -27,6 +28,7 @@ pub use live::{INACTIVE_SECRET, LIVE_SECRET};
 pub use review::*;
 pub use secrets::*;
 pub use settings::*;
+pub use stores::{MISSING_SECRET, ROTATION_DISABLED, UNUSED_SECRET};
 
 use crate::model::{DetectorInfo, Finding, Identity, Level, Timestamp};
 use std::cell::Cell;
@@ -103,6 +105,9 @@ pub const CHECKS: &[Check] = &[
     one(&[STALE], lifecycle::stale),
     one(&[NEVER_USED], lifecycle::never_used),
     one(&[ROTATION_OVERDUE], lifecycle::rotation_overdue),
+    one(&[ROTATION_DISABLED], stores::rotation_disabled),
+    one(&[UNUSED_SECRET], stores::unused_secret),
+    one(&[MISSING_SECRET], stores::missing_secret),
     one(&[LONG_LIVED], lifecycle::long_lived),
     one(&[OVERPRIVILEGED], access::overprivileged),
     one(&[THIRD_PARTY_ACCESS], access::third_party),

@@ -464,3 +464,22 @@ fn a_reference_to_a_store_is_no_leak_and_nobody_is_asked_to_own_it() {
     r.exposures[1].kind = crate::model::ExposureKind::Reference;
     assert!(codes(r).is_empty(), "no leak, no reuse, no unowned");
 }
+
+#[test]
+fn a_stored_secret_nobody_reads_is_unused_and_one_without_rotation_says_so() {
+    let mut s = key();
+    s.kind = "stored-secret".into();
+    s.rotated_at = Some(days_ago(5));
+    s.attributes
+        .insert(crate::model::attr::ROTATION_ENABLED.into(), "true".into());
+    s.last_used_at = Some(days_ago(91));
+    // Said in the store's terms, not as `stale`.
+    assert_eq!(codes(s.clone()), ["unused-secret"]);
+    s.last_used_at = Some(days_ago(3));
+    assert!(codes(s.clone()).is_empty());
+    s.attributes
+        .insert(crate::model::attr::ROTATION_ENABLED.into(), "false".into());
+    assert_eq!(codes(s.clone()), ["rotation-disabled"]);
+    s.rotated_at = Some(days_ago(200));
+    assert_eq!(codes(s), ["rotation-overdue", "rotation-disabled"]);
+}

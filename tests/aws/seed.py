@@ -41,6 +41,49 @@ def bulk(n):
         iam.create_access_key(UserName=name)
     print(json.dumps({"users": n}))
 
+def stores():
+    """Secret stores: two Secrets Manager secrets (one shared with another account, one
+    with rotation configured) and an SSM SecureString parameter, synthetic values."""
+    sm = client("secretsmanager")
+    sm.create_secret(Name="prod/payments/api", SecretString="synthetic-value-1",
+                     Tags=[{"Key": "Owner", "Value": "payments"}])
+    sm.put_resource_policy(SecretId="prod/payments/api", ResourcePolicy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+                       "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    sm.create_secret(Name="prod/db/master", SecretString="synthetic-value-2",
+                     Tags=[{"Key": "Owner", "Value": "data"}])
+    try:
+        # moto records the rotation settings, then fails to find the (absent) rotation
+        # Lambda; the settings are what the inventory reads.
+        sm.rotate_secret(SecretId="prod/db/master",
+                         RotationLambdaARN="arn:aws:lambda:us-east-1:123456789012:function:rotator",
+                         RotationRules={"AutomaticallyAfterDays": 30})
+    except Exception:
+        pass
+    ssm = client("ssm")
+    ssm.put_parameter(Name="/prod/api/password", Value="synthetic-value-3", Type="SecureString")
+    ssm.put_parameter(Name="/prod/api/user", Value="not-a-secret", Type="String")
+    print(json.dumps({"secrets": 2, "parameters": 1}))
+
+def bulk_stores(n):
+    """N/2 Secrets Manager secrets and N/2 SecureString parameters, for the benchmark."""
+    sm, ssm = client("secretsmanager"), client("ssm")
+    for i in range(n // 2):
+        sm.create_secret(Name=f"bulk/app-{i:05d}/db", SecretString=f"synthetic-{i}",
+                         Tags=[{"Key": "Owner", "Value": f"team-{i % 17}"}])
+        ssm.put_parameter(Name=f"/bulk/app-{i:05d}/token", Value=f"synthetic-{i}",
+                          Type="SecureString")
+    print(json.dumps({"secrets": n // 2, "parameters": n // 2}))
+
+if "--bulk-stores" in sys.argv:
+    bulk_stores(int(sys.argv[sys.argv.index("--bulk-stores") + 1]))
+    sys.exit(0)
+
+if "--stores" in sys.argv:
+    stores()
+    sys.exit(0)
+
 if "--bulk-users" in sys.argv:
     bulk(int(sys.argv[sys.argv.index("--bulk-users") + 1]))
     sys.exit(0)

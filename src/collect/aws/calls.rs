@@ -79,7 +79,7 @@ impl CallLog {
                 calls::FailedCall {
                     operation: operation(op),
                     failure: Failure::Other,
-                    message: format!("iam:{op} failed ({out_of_time})"),
+                    message: format!("{} failed ({out_of_time})", operation(op)),
                     fix: "the data this call returns is missing from the inventory".into(),
                     affected: 1,
                     count_affected: true,
@@ -150,7 +150,8 @@ impl CallLog {
                 operation: operation(op),
                 failure: Failure::Other,
                 message: format!(
-                    "iam:{op} failed (the endpoint handed back a marker already used, a pagination loop; the list was cut there)"
+                    "{} failed (the endpoint handed back a marker already used, a pagination loop; the list was cut there)",
+                    operation(op)
                 ),
                 fix: "the rest of this list is missing from the inventory".into(),
                 affected: 1,
@@ -174,7 +175,10 @@ impl CallLog {
             || code == "UnparseableError";
         let denied = is_denied(&code);
         let fix = if denied {
-            format!("grant iam:{op} to the scanning principal (see README, minimal IAM policy)")
+            format!(
+                "grant {} to the scanning principal (see README, minimal IAM policy)",
+                operation(op)
+            )
         } else {
             "the data this call returns is missing from the inventory".to_string()
         };
@@ -185,7 +189,7 @@ impl CallLog {
             } else {
                 Failure::Other
             },
-            message: format!("iam:{op} failed ({code}: {message})"),
+            message: format!("{} failed ({code}: {message})", operation(op)),
             fix,
             affected: 1,
             count_affected: true,
@@ -203,6 +207,22 @@ impl CallLog {
 pub trait Page {
     fn next_marker(&self) -> Option<&str>;
 }
+
+/// Lists of the other services page with a `NextToken` instead of IAM's marker.
+macro_rules! token_paged {
+    ($($output:ty),* $(,)?) => {
+        $(impl Page for $output {
+            fn next_marker(&self) -> Option<&str> {
+                self.next_token()
+            }
+        })*
+    };
+}
+
+token_paged!(
+    aws_sdk_secretsmanager::operation::list_secrets::ListSecretsOutput,
+    aws_sdk_ssm::operation::describe_parameters::DescribeParametersOutput,
+);
 
 macro_rules! paged {
     ($($output:ty),* $(,)?) => {
@@ -224,8 +244,14 @@ paged!(
     aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput,
 );
 
+/// The permission an operation needs: `iam:<op>`, or the op itself when it names its
+/// service (`secretsmanager:ListSecrets`).
 fn operation(op: &str) -> String {
-    format!("iam:{op}")
+    if op.contains(':') {
+        op.to_string()
+    } else {
+        format!("iam:{op}")
+    }
 }
 
 /// (code, message) of an SDK error, with a useful text for transport failures.
@@ -252,7 +278,7 @@ where
                 (
                     code.to_string(),
                     format!(
-                        "HTTP {}, response body not in IAM's error format",
+                        "HTTP {}, response body not in the service's error format",
                         status_words(status)
                     ),
                 )

@@ -8,7 +8,9 @@
 //! 3. the credential report: passwords, MFA, which users have keys at all;
 //! 4. per user, at most `calls_in_flight` at once: keys, last use, SSH keys,
 //!    service-specific credentials;
-//! 5. instance profiles, server certificates, OIDC and SAML providers.
+//! 5. instance profiles, server certificates, OIDC and SAML providers;
+//! 6. the secret stores: Secrets Manager secrets (with their resource policies) and SSM
+//!    SecureString parameters, metadata only.
 //!
 //! A failed call is an error on the source (which becomes `partial`) naming the permission;
 //! only a failure of step 1 or 2 fails the whole source.
@@ -19,6 +21,7 @@ mod details;
 mod flags;
 pub mod policy_doc;
 mod resources;
+mod stores;
 mod users;
 
 use super::{Batch, CollectError, Collector, Context};
@@ -46,6 +49,8 @@ impl AwsCollector {
 /// What every step needs: the clients, the call log and the scan context.
 pub(crate) struct Aws<'a> {
     pub iam: aws_sdk_iam::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub log: &'a CallLog,
     pub cx: &'a Context,
 }
@@ -73,6 +78,8 @@ impl Collector for AwsCollector {
         let log = CallLog::new(cx.budget);
         let aws = Aws {
             iam: aws_sdk_iam::Client::new(&conf),
+            secrets: aws_sdk_secretsmanager::Client::new(&conf),
+            ssm: aws_sdk_ssm::Client::new(&conf),
             log: &log,
             cx,
         };
@@ -113,6 +120,9 @@ impl Collector for AwsCollector {
         identities.extend(resources::instance_profiles(&aws).await);
         identities.extend(resources::server_certificates(&aws).await);
         identities.extend(resources::identity_providers(&aws).await);
+        let region = conf.region().map_or("us-east-1".to_string(), |r| r.to_string());
+        identities.extend(stores::secrets(&aws, &account).await);
+        identities.extend(stores::parameters(&aws, &account, &region).await);
         for i in &mut identities {
             i.attributes.insert("aws_account".into(), account.clone());
         }

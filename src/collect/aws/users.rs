@@ -339,8 +339,19 @@ mod tests {
             calls_in_flight: 1,
             budget: Default::default(),
         };
+        // The stores' clients are not called here.
         let aws = Aws {
             iam: aws_sdk_iam::Client::from_conf(config),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(
+                aws_sdk_secretsmanager::Config::builder()
+                    .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            ssm: aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::Config::builder()
+                    .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+                    .build(),
+            ),
             log: &log,
             cx: &cx,
         };
