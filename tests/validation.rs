@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::providers::{Provider, Reply};
+use common::providers::{Provider, Reply, Run, scan};
 use common::{NOW, nhiscan, tree};
 use serde_json::Value;
 use std::path::Path;
@@ -60,31 +60,6 @@ fn four_tokens() -> tempfile::TempDir {
             format!("SLACK_BOT_TOKEN={SLACK_LIVE}\nSLACK_OLD_TOKEN={SLACK_DEAD}\n"),
         ),
     ])
-}
-
-struct Run {
-    code: i32,
-    inventory: Value,
-    stdout: String,
-    stderr: String,
-}
-
-fn scan(dir: &Path, endpoints: &str, args: &[&str]) -> Run {
-    let out = nhiscan()
-        .current_dir(dir)
-        .env("NHISCAN_VALIDATE_ENDPOINTS", endpoints)
-        .args(["scan", "--format", "json", "--no-progress"])
-        .args(args)
-        .arg(".")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        inventory: serde_json::from_str(&stdout).unwrap_or(Value::Null),
-        stdout,
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
 }
 
 fn identity_at<'a>(inv: &'a Value, path: &str) -> &'a Value {
@@ -496,6 +471,20 @@ fn a_bad_endpoint_setting_is_a_usage_error_naming_it() {
     );
 }
 
+/// `nhiscan validate SAVED` run in `dir`, GitHub and Slack redirected to their fakes.
+fn validate_saved(dir: &Path, gh: &Provider, sl: &Provider, saved: &Path) -> std::process::Output {
+    nhiscan()
+        .current_dir(dir)
+        .env(
+            "NHISCAN_VALIDATE_ENDPOINTS",
+            format!("github={},slack={}", gh.url, sl.url),
+        )
+        .args(["validate", "--no-validate-cache"])
+        .arg(saved)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_saved_inventory_is_validated_later_from_its_files_and_commits() {
     let (gh, sl) = (github(), slack());
@@ -521,16 +510,7 @@ fn a_saved_inventory_is_validated_later_from_its_files_and_commits() {
 
     // Later, from another directory: the values are read again where the scan saw them.
     let elsewhere = tempfile::tempdir().unwrap();
-    let out = nhiscan()
-        .current_dir(elsewhere.path())
-        .env(
-            "NHISCAN_VALIDATE_ENDPOINTS",
-            format!("github={},slack={}", gh.url, sl.url),
-        )
-        .args(["validate", "--no-validate-cache"])
-        .arg(&saved)
-        .output()
-        .unwrap();
+    let out = validate_saved(elsewhere.path(), &gh, &sl, &saved);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -565,16 +545,7 @@ fn a_saved_inventory_is_validated_later_from_its_files_and_commits() {
 
     // A file that is gone is named, and the inventory says it is incomplete.
     std::fs::remove_file(repo.dir.join("deploy.env")).unwrap();
-    let out = nhiscan()
-        .current_dir(elsewhere.path())
-        .env(
-            "NHISCAN_VALIDATE_ENDPOINTS",
-            format!("github={},slack={}", gh.url, sl.url),
-        )
-        .args(["validate", "--no-validate-cache"])
-        .arg(&saved)
-        .output()
-        .unwrap();
+    let out = validate_saved(elsewhere.path(), &gh, &sl, &saved);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("deploy.env: cannot read it again"),

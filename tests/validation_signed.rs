@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::providers::{Provider, Reply};
-use common::{nhiscan, tree};
+use common::providers::{Provider, Reply, scan};
+use common::tree;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -108,21 +108,12 @@ fn an_aws_key_pair_is_asked_who_it_is_and_joined_to_its_iam_user() {
 
     // A key STS rejects is inactive.
     let sts = sts_rejecting();
-    let out = common::nhiscan()
-        .current_dir(dir.path())
-        .env("NHISCAN_VALIDATE_ENDPOINTS", format!("aws={}", sts.url))
-        .args([
-            "scan",
-            "--validate",
-            "--no-validate-cache",
-            "--format",
-            "json",
-            "--no-progress",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = scan(
+        dir.path(),
+        &format!("aws={}", sts.url),
+        &["--validate", "--no-validate-cache"],
+    );
+    let inv = &run.inventory;
     let v = &inv["identities"]
         .as_array()
         .unwrap()
@@ -268,23 +259,12 @@ fn a_gcp_service_account_key_is_exchanged_with_a_signed_assertion() {
             ),
         ),
     ]);
-    let out = nhiscan()
-        .current_dir(dir.path())
-        .env("NHISCAN_VALIDATE_ENDPOINTS", format!("gcp={}", google.url))
-        .args([
-            "scan",
-            "--validate",
-            "--no-validate-cache",
-            "--format",
-            "json",
-            "--no-progress",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let inv: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let run = scan(
+        dir.path(),
+        &format!("gcp={}", google.url),
+        &["--validate", "--no-validate-cache"],
+    );
+    let (stdout, stderr, inv) = (&run.stdout, &run.stderr, &run.inventory);
     let key_at = |path: &str| {
         inv["identities"]
             .as_array()
@@ -366,22 +346,12 @@ fn an_azure_client_secret_is_tried_with_the_tenant_and_app_named_beside_it() {
             "AZURE_CLIENT_SECRET=k2Xf8Q~Zr4Vb8Nq2Lx6Tm9Pk3Wd7Hc1Jq5Ys0Ug\n".to_string(),
         ),
     ]);
-    let out = nhiscan()
-        .current_dir(dir.path())
-        .env("NHISCAN_VALIDATE_ENDPOINTS", format!("azure={}", login.url))
-        .args([
-            "scan",
-            "--validate",
-            "--no-validate-cache",
-            "--format",
-            "json",
-            "--no-progress",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let inv: Value = serde_json::from_str(&stdout).unwrap();
+    let run = scan(
+        dir.path(),
+        &format!("azure={}", login.url),
+        &["--validate", "--no-validate-cache"],
+    );
+    let (stdout, inv) = (&run.stdout, &run.inventory);
     let at = |path: &str| {
         inv["identities"]
             .as_array()

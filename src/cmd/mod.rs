@@ -23,6 +23,17 @@ pub mod exit {
     pub const DENY: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const INCOMPLETE: u8 = 3;
+
+    /// What an inventory means for CI: deny findings win over an incomplete inventory.
+    pub fn of(inventory: &nhiscan::model::Inventory) -> u8 {
+        if inventory.has_deny() {
+            DENY
+        } else if inventory.is_incomplete() {
+            INCOMPLETE
+        } else {
+            CLEAN
+        }
+    }
 }
 
 /// The built-in detectors plus `--detectors DIR`, whose own examples must pass.

@@ -32,13 +32,9 @@ pub fn run(args: RevokeArgs) -> Result<u8> {
             i.validation.as_ref().is_some_and(|v| v.is_active()) && !args.identities.contains(&i.id)
         }));
     }
-    let (callable, manual): (Vec<&Identity>, Vec<&Identity>) = targets.into_iter().partition(|i| {
-        i.exposures.iter().any(|e| {
-            set.by_id(&e.detector)
-                .and_then(|d| set.revoke_call(d))
-                .is_some()
-        })
-    });
+    let (callable, manual): (Vec<&Identity>, Vec<&Identity>) = targets
+        .into_iter()
+        .partition(|i| set.revoke_call_for(i).is_some());
     for i in &manual {
         let how = i
             .exposures
@@ -66,11 +62,9 @@ pub fn run(args: RevokeArgs) -> Result<u8> {
     }
     super::out::say!("will revoke {} credential(s):", callable.len());
     for i in &callable {
-        let call = i
-            .exposures
-            .iter()
-            .find_map(|e| set.by_id(&e.detector).and_then(|d| set.revoke_call(d)))
-            .expect("partitioned on it");
+        let Some(call) = set.revoke_call_for(i) else {
+            continue;
+        };
         let acts_as = i
             .validation
             .as_ref()

@@ -230,13 +230,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     if unwritten > 0 {
         return Ok(exit::USAGE);
     }
-    Ok(if result.inventory.has_deny() {
-        exit::DENY
-    } else if result.inventory.is_incomplete() {
-        exit::INCOMPLETE
-    } else {
-        exit::CLEAN
-    })
+    Ok(exit::of(&result.inventory))
 }
 
 /// More threads than this many per CPU only add contention (and `--threads 100000` would

@@ -123,11 +123,5 @@ pub fn run(args: ValidateCommandArgs) -> Result<u8> {
         &nhiscan::report::render_with(&inventory, args.format, &options),
         args.output.as_deref(),
     )?;
-    Ok(if inventory.has_deny() {
-        exit::DENY
-    } else if inventory.is_incomplete() {
-        exit::INCOMPLETE
-    } else {
-        exit::CLEAN
-    })
+    Ok(exit::of(&inventory))
 }

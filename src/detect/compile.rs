@@ -135,6 +135,7 @@ impl DetectorSet {
             hash,
             live_checks,
             revoke_calls,
+            by_id: Default::default(),
         })
     }
 }

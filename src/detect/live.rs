@@ -95,6 +95,52 @@ impl LiveCheck {
     }
 }
 
+/// The checks and calls of a compiled set, by detector.
+impl super::DetectorSet {
+    /// How `--validate` checks the values `detector` finds, if its provider has a check.
+    pub fn live_check(&self, detector: &Detector) -> Option<&LiveCheck> {
+        detector.live.map(|i| &self.live_checks[i as usize])
+    }
+    /// How `nhiscan revoke` revokes the values `detector` finds, if its provider lets a
+    /// credential revoke itself.
+    pub fn revoke_call(&self, detector: &Detector) -> Option<&LiveCheck> {
+        detector.revoke_api.map(|i| &self.revoke_calls[i as usize])
+    }
+    /// The self-revocation call for a found identity: that of the first of its exposures'
+    /// detectors that has one.
+    pub fn revoke_call_for(&self, identity: &crate::model::Identity) -> Option<&LiveCheck> {
+        identity
+            .exposures
+            .iter()
+            .find_map(|e| self.by_id(&e.detector).and_then(|d| self.revoke_call(d)))
+    }
+    /// Whether `--validate` or `nhiscan revoke` needs this detector's values.
+    pub fn keeps_values(&self, detector: &Detector) -> bool {
+        detector.keeps_values() || detector.revoke_api.is_some()
+    }
+    /// Every `[[revoke_api]]` call.
+    pub fn revoke_calls(&self) -> &[LiveCheck] {
+        &self.revoke_calls
+    }
+    /// Providers with a live check or a revocation call: what NHISCAN_VALIDATE_ENDPOINTS
+    /// may redirect.
+    pub fn callable_providers(&self) -> Vec<&str> {
+        let mut known: Vec<&str> = self
+            .live_checks
+            .iter()
+            .chain(&self.revoke_calls)
+            .map(|c| c.provider.as_str())
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        known
+    }
+    /// Every `[[validate]]` check.
+    pub fn live_checks(&self) -> &[LiveCheck] {
+        &self.live_checks
+    }
+}
+
 /// Which table a check was written as: they share the request's syntax, not its meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {

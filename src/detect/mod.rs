@@ -306,6 +306,9 @@ pub struct DetectorSet {
     live_checks: Vec<live::LiveCheck>,
     /// `[[revoke_api]]` calls, indexed by `Detector::revoke_api`.
     revoke_calls: Vec<live::LiveCheck>,
+    /// Detector id -> index, built on the first `by_id` (validation, revocation), never
+    /// at start-up.
+    by_id: OnceLock<HashMap<String, u32>>,
 }
 
 /// Which detectors to run where: one pass of `first` over a buffer, then `names` over the
@@ -553,48 +556,13 @@ impl DetectorSet {
         &self.hash
     }
 
-    /// How `--validate` checks the values `detector` finds, if its provider has a check.
-    pub fn live_check(&self, detector: &Detector) -> Option<&live::LiveCheck> {
-        detector.live.map(|i| &self.live_checks[i as usize])
-    }
-
     /// The detector with this id.
     pub fn by_id(&self, id: &str) -> Option<&Detector> {
-        self.detectors.iter().find(|d| d.id == id)
-    }
-
-    /// How `nhiscan revoke` revokes the values `detector` finds, if its provider lets a
-    /// credential revoke itself.
-    pub fn revoke_call(&self, detector: &Detector) -> Option<&live::LiveCheck> {
-        detector.revoke_api.map(|i| &self.revoke_calls[i as usize])
-    }
-
-    /// Whether `--validate` or `nhiscan revoke` needs this detector's values.
-    pub fn keeps_values(&self, detector: &Detector) -> bool {
-        detector.keeps_values() || detector.revoke_api.is_some()
-    }
-
-    /// Every `[[revoke_api]]` call.
-    pub fn revoke_calls(&self) -> &[live::LiveCheck] {
-        &self.revoke_calls
-    }
-
-    /// Providers with a live check or a revocation call: what NHISCAN_VALIDATE_ENDPOINTS
-    /// may redirect.
-    pub fn callable_providers(&self) -> Vec<&str> {
-        let mut known: Vec<&str> = self
-            .live_checks
-            .iter()
-            .chain(&self.revoke_calls)
-            .map(|c| c.provider.as_str())
-            .collect();
-        known.sort_unstable();
-        known.dedup();
-        known
-    }
-
-    /// Every `[[validate]]` check.
-    pub fn live_checks(&self) -> &[live::LiveCheck] {
-        &self.live_checks
+        let index = self.by_id.get_or_init(|| {
+            (0..self.detectors.len() as u32)
+                .map(|i| (self.detectors[i as usize].id.clone(), i))
+                .collect()
+        });
+        index.get(id).map(|&i| self.get(i))
     }
 }

@@ -64,6 +64,22 @@ pub struct Validation {
 }
 
 impl Validation {
+    /// An outcome without a provider's answer to read (not checked, no answer): only the
+    /// status and why.
+    pub fn without_answer(status: LiveStatus, checked_at: Timestamp, reason: String) -> Self {
+        Validation {
+            status,
+            checked_at,
+            reason,
+            principal: None,
+            principal_kind: None,
+            account: None,
+            scopes: Vec::new(),
+            host: None,
+            cached: false,
+        }
+    }
+
     pub fn is_active(&self) -> bool {
         self.status == LiveStatus::Active
     }

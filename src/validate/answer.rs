@@ -151,11 +151,7 @@ fn scalar(v: &Value) -> Option<String> {
 }
 
 fn bounded(text: &str) -> String {
-    let shown = printable(text.trim()).into_owned();
-    match shown.char_indices().nth(MAX_FIELD) {
-        Some((cut, _)) => format!("{}…", &shown[..cut]),
-        None => shown,
-    }
+    crate::model::text::bounded(&printable(text.trim()), MAX_FIELD).into_owned()
 }
 
 fn split_scopes(text: &str) -> Vec<String> {

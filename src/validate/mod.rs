@@ -70,17 +70,7 @@ const PARTNER_LINES: u64 = 5;
 
 /// An outcome decided without a call, on the identity.
 fn not_checked(status: LiveStatus, reason: &str, now: Timestamp) -> Validation {
-    Validation {
-        status,
-        checked_at: now,
-        reason: format!("not checked: {reason}"),
-        principal: None,
-        principal_kind: None,
-        account: None,
-        scopes: Vec::new(),
-        host: None,
-        cached: false,
-    }
+    Validation::without_answer(status, now, format!("not checked: {reason}"))
 }
 
 /// Validate every identity whose secret this run holds in `keeper`.
@@ -252,15 +242,9 @@ pub(crate) fn validation(
     now: Timestamp,
 ) -> Validation {
     Validation {
-        status,
-        checked_at: now,
-        reason,
-        principal: None,
         principal_kind: Some(check.principal_kind.clone()),
-        account: None,
-        scopes: Vec::new(),
         host: Some(check.host().to_string()),
-        cached: false,
+        ..Validation::without_answer(status, now, reason)
     }
 }
 

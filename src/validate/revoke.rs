@@ -81,11 +81,7 @@ async fn one(
     endpoints: &Endpoints,
     client: &client::Client,
 ) -> Attempt {
-    let call = identity
-        .exposures
-        .iter()
-        .find_map(|e| set.by_id(&e.detector).and_then(|d| set.revoke_call(d)));
-    let Some(call) = call else {
+    let Some(call) = set.revoke_call_for(identity) else {
         return failed(
             identity,
             "its provider has no self-revocation call".into(),

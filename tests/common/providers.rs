@@ -154,3 +154,30 @@ fn serve(stream: std::net::TcpStream, answer: &Answer, log: &Mutex<Vec<Seen>>) {
     let mut stream = stream;
     let _ = stream.write_all(out.as_bytes());
 }
+
+/// One `nhiscan scan --format json` with providers redirected, as a test reads it.
+pub struct Run {
+    pub code: i32,
+    pub inventory: serde_json::Value,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `nhiscan scan --format json ARGS .` in `dir`, with NHISCAN_VALIDATE_ENDPOINTS set.
+pub fn scan(dir: &std::path::Path, endpoints: &str, args: &[&str]) -> Run {
+    let out = super::nhiscan()
+        .current_dir(dir)
+        .env("NHISCAN_VALIDATE_ENDPOINTS", endpoints)
+        .args(["scan", "--format", "json", "--no-progress"])
+        .args(args)
+        .arg(".")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        inventory: serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null),
+        stdout,
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
