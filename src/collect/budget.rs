@@ -163,11 +163,17 @@ pub fn refused_wait(wait: Duration, budget: &Budget) -> String {
 
 /// An error answer's body in one short line: the API's own message when the body is JSON
 /// with one, "an HTML page" for a proxy's or server's error page, else the start of the
-/// text, control characters removed.
+/// text, control characters removed. `message_field` is a top-level key (`message`) or a
+/// JSON pointer (`/error/message`, as Google and Microsoft nest it).
 pub fn body_summary(text: &str, message_field: &str) -> String {
     let trimmed = text.trim_start();
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed)
-        && let Some(message) = value.get(message_field).and_then(|m| m.as_str())
+        && let Some(message) = if message_field.starts_with('/') {
+            value.pointer(message_field)
+        } else {
+            value.get(message_field)
+        }
+        .and_then(|m| m.as_str())
     {
         return crate::model::text::bounded(&crate::model::text::printable(message), 200)
             .into_owned();

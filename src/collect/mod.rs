@@ -11,6 +11,8 @@
 pub mod budget;
 pub mod calls;
 pub mod clone;
+pub mod codeowners;
+pub mod rest;
 #[macro_use]
 pub mod registry;
 
@@ -20,6 +22,7 @@ pub use registry::Source;
 sources! {
     aws: AwsFlags,
     github: GithubFlags,
+    gitlab: GitlabFlags,
     kubernetes: KubernetesFlags,
 }
 

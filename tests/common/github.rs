@@ -34,7 +34,12 @@ impl Answer {
     }
 
     pub fn fixture(name: &str) -> Answer {
-        let path = super::crate_root().join("fixtures/github").join(name);
+        Answer::fixture_in("github", name)
+    }
+
+    /// A fixture of another API replayed by the same server (`fixtures/gitlab/...`).
+    pub fn fixture_in(dir: &str, name: &str) -> Answer {
+        let path = super::crate_root().join("fixtures").join(dir).join(name);
         Answer::json(
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
         )
@@ -46,6 +51,15 @@ impl Answer {
             body: format!(
                 r#"{{"message": "{message}", "documentation_url": "https://docs.github.com/rest"}}"#
             ),
+            headers: Vec::new(),
+        }
+    }
+
+    /// GitLab's error body (REST docs, "Status codes"): `{"message": "403 Forbidden"}`.
+    pub fn gitlab_error(status: u16, message: &str) -> Answer {
+        Answer {
+            status,
+            body: format!(r#"{{"message": "{message}"}}"#),
             headers: Vec::new(),
         }
     }

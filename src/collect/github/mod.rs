@@ -11,17 +11,17 @@
 //! handed back as a [`RemoteRepository`], which the scan clones ([`super::clone`]) and
 //! history-scans after the collectors finish.
 
-pub mod api;
+mod client;
 mod flags;
 pub mod items;
 mod ownership;
 
 use super::clone::CloneDepth;
 use super::{Batch, CollectError, Collector, Context, RemoteRepository};
-use crate::collect::calls::{CallLog, FailedCall, Failure};
 use crate::model::{Identity, Owner};
-use api::{Api, ApiError};
-use ownership::{codeowners_owner, property_owner};
+use crate::collect::rest::{ApiError, Session};
+use crate::collect::codeowners::codeowners_owner;
+use ownership::property_owner;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -75,41 +75,11 @@ pub fn token_from_env() -> Option<String> {
     (out.status.success() && !t.trim().is_empty()).then(|| t.trim().to_string())
 }
 
-/// Failed calls of one scan on the shared record, each said once per endpoint kind; every
-/// call the source deadline cut off is one line.
-struct Problems(CallLog, super::budget::Budget);
-
-impl Problems {
-    fn add(&self, e: &ApiError, need: &str) {
-        let (failure, fix) = match e {
-            ApiError::Denied { .. } => (Failure::Denied, need),
-            ApiError::NotFound { .. } => (Failure::NotFound, need),
-            ApiError::RateLimited { .. } => (Failure::RateLimited, ""),
-            ApiError::Other { .. } => (Failure::Other, ""),
-            ApiError::Deadline { path, .. } => {
-                self.0.fail(self.1.deadline_failure(path), false);
-                return;
-            }
-        };
-        let message = e.to_string();
-        let call = FailedCall {
-            operation: format!("{message}; {fix}"),
-            failure,
-            message,
-            fix: fix.to_string(),
-            affected: 1,
-            count_affected: false,
-        };
-        self.0.fail(call, false);
-    }
-}
-
 struct Scan<'a> {
-    api: Api,
+    rest: Session<client::Octocrab>,
     org: &'a str,
     /// For correlation keys (the keyed hash of a SAML credential's last eight characters).
     fingerprinter: &'a crate::scan::redact::Fingerprinter,
-    problems: Problems,
     warnings: Mutex<Vec<String>>,
 }
 
@@ -122,14 +92,13 @@ impl Collector for GithubCollector {
     async fn collect(&self, cx: &Context) -> Result<Batch, CollectError> {
         let client = self.client()?;
         let scan = Scan {
-            api: Api::new(client, cx.budget),
+            rest: Session::new(client, cx.budget),
             org: &self.org,
             fingerprinter: &cx.fingerprinter,
-            problems: Problems(CallLog::default(), cx.budget),
             warnings: Mutex::new(Vec::new()),
         };
         let org = &self.org;
-        scan.api.get(&format!("/orgs/{org}")).await.map_err(|e| {
+        scan.rest.api.get(&format!("/orgs/{org}")).await.map_err(|e| {
             let advice = match e {
                 ApiError::Denied { .. } | ApiError::NotFound { .. } => {
                     "check the name and that the token can see it"
@@ -140,7 +109,7 @@ impl Collector for GithubCollector {
         })?;
         // The repositories listed before a failure are still scanned.
         let repos = scan
-            .list_or_note(
+            .rest.list_or_note(
                 &format!("/orgs/{org}/repos"),
                 None,
                 "listing repositories needs organization 'Metadata' read",
@@ -163,9 +132,9 @@ impl Collector for GithubCollector {
         };
         Ok(Batch {
             identities,
-            errors: scan.problems.0.errors(),
+            errors: scan.rest.errors(),
             warnings: scan.warnings.into_inner().expect("lock"),
-            api_calls: scan.api.calls(),
+            api_calls: scan.rest.api.calls(),
             repositories,
             ..Batch::default()
         })
@@ -197,73 +166,18 @@ impl GithubCollector {
             .collect()
     }
 
-    /// The octocrab client (built synchronously: its builder is not `Send`). Retries are
-    /// ours ([`api`]), so octocrab's own are off.
-    fn client(&self) -> Result<octocrab::Octocrab, CollectError> {
+    fn client(&self) -> Result<client::Octocrab, CollectError> {
         let Some(token) = &self.token else {
             return Err(CollectError::Setup(
                 "no GitHub token: set GITHUB_TOKEN or GH_TOKEN, or log in with `gh auth login`"
                     .into(),
             ));
         };
-        octocrab::Octocrab::builder()
-            .base_uri(self.base_uri.as_str())
-            .map_err(|e| CollectError::Setup(format!("bad --github-url {}: {e}", self.base_uri)))?
-            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
-            .personal_token(token.clone())
-            .build()
-            .map_err(|e| CollectError::Setup(format!("cannot build the GitHub client: {e}")))
+        client::client(&self.base_uri, token).map_err(CollectError::Setup)
     }
 }
 
 impl Scan<'_> {
-    /// Every item of a list the collector can read; what was read before a failure is
-    /// kept and the failure recorded (a 404 too: `list_or_absent` accepts it).
-    async fn list_or_note(&self, path: &str, field: Option<&str>, need: &str) -> Vec<Value> {
-        let listed = self.api.list(path, field).await;
-        if let Some(e) = &listed.error {
-            self.problems.add(e, need);
-        }
-        listed.items
-    }
-
-    /// Identities from a list's items. An item without the fields that identify it (an
-    /// `id`, a `name`) is an answer of an unexpected shape: counted in one error of that
-    /// list, never silently dropped.
-    fn identities_of(
-        &self,
-        path: &str,
-        list: &[Value],
-        read: impl Fn(&Value) -> Option<Identity>,
-    ) -> Vec<Identity> {
-        let out: Vec<Identity> = list.iter().filter_map(read).collect();
-        let unreadable = list.len() - out.len();
-        if unreadable > 0 {
-            self.problems.add(
-                &ApiError::Other {
-                    path: path.to_string(),
-                    message: format!(
-                        "unexpected answer: {unreadable} of {} item(s) lack the fields that identify them and are not in the inventory",
-                        list.len()
-                    ),
-                },
-                "",
-            );
-        }
-        out
-    }
-
-    /// Like [`Scan::list_or_note`] for lists that do not exist everywhere (SAML
-    /// authorizations without SAML SSO, environments on some plans): a 404 is no list.
-    async fn list_or_absent(&self, path: &str, field: Option<&str>, need: &str) -> Vec<Value> {
-        let listed = self.api.list(path, field).await;
-        match &listed.error {
-            None | Some(ApiError::NotFound { .. }) => {}
-            Some(e) => self.problems.add(e, need),
-        }
-        listed.items
-    }
-
     /// The Actions, Dependabot and Codespaces secrets under `base` (`/orgs/o`, `/repos/o/r`).
     async fn secret_stores(
         &self,
@@ -276,13 +190,13 @@ impl Scan<'_> {
         for store in ["actions", "dependabot", "codespaces"] {
             let path = format!("{base}/{store}/secrets");
             let secrets = self
-                .list_or_note(
+                .rest.list_or_note(
                     &path,
                     Some("secrets"),
                     &format!("{level} {store} secrets need {need}"),
                 )
                 .await;
-            let identities = self.identities_of(&path, &secrets, |s| items::ci_secret(scope, store, s));
+            let identities = self.rest.identities_of(&path, &secrets, |s| items::ci_secret(scope, store, s));
             for mut identity in identities {
                 if identity.attributes.get("visibility").map(String::as_str) == Some("selected") {
                     let repos = self
@@ -307,7 +221,7 @@ impl Scan<'_> {
         need: &str,
     ) -> Vec<String> {
         let repos = self
-            .list_or_note(
+            .rest.list_or_note(
                 &format!("{base}/{store}/secrets/{name}/repositories"),
                 Some("repositories"),
                 &format!("the repositories of selected {store} secrets need {need}"),
@@ -326,22 +240,22 @@ impl Scan<'_> {
         let mut out = Vec::new();
         let hooks_path = format!("/orgs/{org}/hooks");
         let hooks = self
-            .list_or_note(
+            .rest.list_or_note(
                 &hooks_path,
                 None,
                 "org webhooks need the admin:org_hook scope or organization 'Webhooks' read",
             )
             .await;
-        out.extend(self.identities_of(&hooks_path, &hooks, |h| items::webhook(org, h)));
+        out.extend(self.rest.identities_of(&hooks_path, &hooks, |h| items::webhook(org, h)));
         let apps_path = format!("/orgs/{org}/installations");
         let apps = self
-            .list_or_note(
+            .rest.list_or_note(
                 &apps_path,
                 Some("installations"),
                 "App installations need organization 'Administration' read",
             )
             .await;
-        out.extend(self.identities_of(&apps_path, &apps, |a| items::app_installation(org, a)));
+        out.extend(self.rest.identities_of(&apps_path, &apps, |a| items::app_installation(org, a)));
         out.extend(
             self.secret_stores(
                 &format!("/orgs/{org}"),
@@ -357,19 +271,19 @@ impl Scan<'_> {
             ("personal-access-token-requests", true),
         ] {
             let path = format!("/orgs/{org}/{path}");
-            let grants = self.list_or_note(&path, None, need_pat).await;
-            out.extend(self.identities_of(&path, &grants, |g| items::pat_grant(org, g, pending)));
+            let grants = self.rest.list_or_note(&path, None, need_pat).await;
+            out.extend(self.rest.identities_of(&path, &grants, |g| items::pat_grant(org, g, pending)));
         }
         // Only organisations with SAML SSO have credential authorizations; others answer 404.
         let saml_path = format!("/orgs/{org}/credential-authorizations");
         let authorizations = self
-            .list_or_absent(
+            .rest.list_or_absent(
                 &saml_path,
                 None,
                 "SAML credential authorizations need an org owner's token (admin:org)",
             )
             .await;
-        out.extend(self.identities_of(&saml_path, &authorizations, |a| {
+        out.extend(self.rest.identities_of(&saml_path, &authorizations, |a| {
             let mut i = items::saml_authorization(org, a)?;
             // A token found in a file whose last eight characters hash the same is this
             // credential (the inventory links them; neither value is stored).
@@ -382,6 +296,7 @@ impl Scan<'_> {
             Some(i)
         }));
         match self
+            .rest
             .api
             .get(&format!("/orgs/{org}/actions/oidc/customization/sub"))
             .await
@@ -393,7 +308,7 @@ impl Scan<'_> {
                 ));
             }
             Err(ApiError::NotFound { .. }) => {}
-            Err(e) => self.problems.add(
+            Err(e) => self.rest.note(
                 &e,
                 "the OIDC subject template needs organization 'Administration' read",
             ),
@@ -405,7 +320,7 @@ impl Scan<'_> {
     async fn custom_properties(&self) -> HashMap<String, HashMap<String, String>> {
         let org = self.org;
         let rows = self
-            .list_or_note(
+            .rest.list_or_note(
                 &format!("/orgs/{org}/properties/values"),
                 None,
                 "custom property values need organization 'Custom properties' read",
@@ -445,22 +360,22 @@ impl Scan<'_> {
         let mut out = Vec::new();
         let keys_path = format!("/repos/{full}/keys");
         let keys = self
-            .list_or_note(
+            .rest.list_or_note(
                 &keys_path,
                 None,
                 "deploy keys need repository 'Administration' read",
             )
             .await;
-        out.extend(self.identities_of(&keys_path, &keys, |k| items::deploy_key(full, k)));
+        out.extend(self.rest.identities_of(&keys_path, &keys, |k| items::deploy_key(full, k)));
         let hooks_path = format!("/repos/{full}/hooks");
         let hooks = self
-            .list_or_note(
+            .rest.list_or_note(
                 &hooks_path,
                 None,
                 "repository webhooks need repository 'Webhooks' read",
             )
             .await;
-        out.extend(self.identities_of(&hooks_path, &hooks, |h| items::webhook(full, h)));
+        out.extend(self.rest.identities_of(&hooks_path, &hooks, |h| items::webhook(full, h)));
         out.extend(
             self.secret_stores(
                 &format!("/repos/{full}"),
@@ -496,6 +411,7 @@ impl Scan<'_> {
     /// the default: AWS roles trusting this repository must match that shape.
     async fn oidc_sub_claim(&self, full: &str) -> Option<String> {
         match self
+            .rest
             .api
             .get(&format!("/repos/{full}/actions/oidc/customization/sub"))
             .await
@@ -511,8 +427,8 @@ impl Scan<'_> {
             }
             Ok(_) | Err(ApiError::NotFound { .. }) => None,
             Err(e) => {
-                self.problems
-                    .add(&e, "the OIDC subject claim needs repository 'Actions' read");
+                self.rest
+                    .note(&e, "the OIDC subject claim needs repository 'Actions' read");
                 None
             }
         }
@@ -521,7 +437,7 @@ impl Scan<'_> {
     async fn environment_secrets(&self, full: &str) -> Vec<Identity> {
         // A repository without environments answers 404 on some plans: nothing to list.
         let envs = self
-            .list_or_absent(
+            .rest.list_or_absent(
                 &format!("/repos/{full}/environments"),
                 Some("environments"),
                 "environments need repository 'Environments' read",
@@ -534,14 +450,14 @@ impl Scan<'_> {
             };
             let path = format!("/repos/{full}/environments/{name}/secrets");
             let secrets = self
-                .list_or_note(
+                .rest.list_or_note(
                     &path,
                     Some("secrets"),
                     "environment secrets need repository 'Environments' and 'Secrets' read",
                 )
                 .await;
             let scope = format!("{full}@{name}");
-            out.extend(self.identities_of(&path, &secrets, |s| {
+            out.extend(self.rest.identities_of(&path, &secrets, |s| {
                 items::ci_secret(&scope, "environment", s)
             }));
         }
@@ -560,6 +476,7 @@ impl Scan<'_> {
         }
         for path in [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] {
             match self
+                .rest
                 .api
                 .get(&format!("/repos/{full}/contents/{path}"))
                 .await
@@ -572,14 +489,14 @@ impl Scan<'_> {
                 }
                 Err(ApiError::NotFound { .. }) => continue,
                 Err(e) => {
-                    self.problems
-                        .add(&e, "CODEOWNERS needs repository 'Contents' read");
+                    self.rest
+                        .note(&e, "CODEOWNERS needs repository 'Contents' read");
                     break;
                 }
             }
         }
         let teams = self
-            .list_or_note(
+            .rest.list_or_note(
                 &format!("/repos/{full}/teams"),
                 None,
                 "repository teams need repository 'Administration' read",

@@ -1,12 +1,15 @@
-//! GitHub REST calls through octocrab, with what an inventory needs on top: every page
-//! (Link `rel="next"`), rate limits handled, each call counted, and a failed endpoint
-//! turned into one error naming the permission instead of stopping the scan.
+//! The REST calls of every HTTP collector (GitHub, GitLab), with what an inventory needs
+//! on top of a transport: every page, rate limits handled, each call counted, and a failed
+//! endpoint turned into one error naming the permission instead of stopping the scan. The
+//! collector chooses the [`Transport`] (octocrab for GitHub, [`transport::HttpTransport`] for the
+//! others) and how its API pages ([`Paging`]); nothing here knows which API it talks to.
 //!
-//! - Secondary rate limit (403/429 with `Retry-After`): wait that long (at most 60 s) and
-//!   retry, up to three times.
-//! - Primary rate limit (`x-ratelimit-remaining: 0`): wait for `x-ratelimit-reset` when it
-//!   is under a minute away; otherwise the call fails with a message saying when to retry.
-//! - 403/404 on an endpoint: [`ApiError::Denied`] / [`ApiError::NotFound`], which callers
+//! - Rate limit with `Retry-After` (a 429, or GitHub's secondary limit on a 403): wait that
+//!   long (at most 60 s) and retry, up to three times.
+//! - Quota exhausted (`x-ratelimit-remaining: 0` on GitHub, `RateLimit-Remaining: 0` on
+//!   GitLab): wait for the reset when it is under a minute away; otherwise the call fails
+//!   with a message saying when to retry.
+//! - 401/403/404 on an endpoint: [`ApiError::Denied`] / [`ApiError::NotFound`], which callers
 //!   record (the source becomes `partial`) or accept (a repository without environments).
 //! - Every call (request and body) is bounded by the collector's [`Budget`]: a hung or
 //!   dripping server costs that call, and at the source deadline every call not yet made
@@ -15,13 +18,20 @@
 //!   where a list was expected, a wrapper without its array) or a `next` link already
 //!   followed is an error of that list, never an empty or endless one.
 
-use crate::collect::budget::{self, Budget, MAX_RETRY_WAIT as MAX_WAIT, OutOfTime, one_line};
+pub mod session;
+pub mod transport;
+
+pub use session::Session;
+
+use crate::collect::budget::{self, Budget, MAX_RETRY_WAIT as MAX_WAIT, OutOfTime};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 const RETRIES: usize = 3;
+/// Items per page asked for: the largest page GitHub and GitLab serve.
+const PAGE_SIZE: &str = "per_page=100";
 /// Pages of one list before it is taken for endless (100 items each: a million items).
 const MAX_PAGES: usize = 10_000;
 
@@ -67,18 +77,32 @@ pub struct Listed {
     pub error: Option<ApiError>,
 }
 
-pub struct Api {
-    client: octocrab::Octocrab,
-    calls: AtomicU64,
-    budget: Budget,
+/// One GET and its whole answer: status, headers and body text. `target` is a path under
+/// the API's base (`/orgs/acme`) or an absolute URL (a `next` link). The error is a
+/// one-line reason the exchange failed (connection refused, body cut short).
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    async fn get(&self, target: &str) -> Result<(u16, http::HeaderMap, String), String>;
 }
 
-impl Api {
-    pub fn new(client: octocrab::Octocrab, budget: Budget) -> Api {
+/// How an API's error body carries its message: a top-level key or a JSON pointer.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorField(pub &'static str);
+
+pub struct Api<T> {
+    transport: T,
+    calls: AtomicU64,
+    budget: Budget,
+    error_field: ErrorField,
+}
+
+impl<T: Transport> Api<T> {
+    pub fn new(transport: T, budget: Budget) -> Api<T> {
         Api {
-            client,
+            transport,
             calls: AtomicU64::new(0),
             budget,
+            error_field: ErrorField("message"),
         }
     }
 
@@ -100,7 +124,7 @@ impl Api {
     /// arrays. The items of the pages read before a failure are kept.
     pub async fn list(&self, path: &str, field: Option<&str>) -> Listed {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let mut next = Some(format!("{path}{sep}per_page=100"));
+        let mut next = Some(format!("{path}{sep}{PAGE_SIZE}"));
         let mut seen: HashSet<String> = HashSet::new();
         let mut listed = Listed::default();
         while let Some(url) = next.take() {
@@ -175,7 +199,7 @@ impl Api {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let message = budget::body_summary(&text, "message");
+            let message = budget::body_summary(&text, self.error_field.0);
             return Err(match status {
                 403 | 401 => ApiError::Denied {
                     path,
@@ -201,24 +225,13 @@ impl Api {
         url: &str,
         path: &str,
     ) -> Result<(u16, http::HeaderMap, String), ApiError> {
-        let response = self.client._get(url).await.map_err(|e| ApiError::Other {
-            path: path.to_string(),
-            message: format!("request failed: {}", one_line(&e)),
-        })?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = self
-            .client
-            .body_to_string(response)
+        self.transport
+            .get(url)
             .await
-            .map_err(|e| ApiError::Other {
+            .map_err(|message| ApiError::Other {
                 path: path.to_string(),
-                message: format!(
-                    "cannot read the response (cut short?): {}",
-                    one_line(&e)
-                ),
-            })?;
-        Ok((status, headers, text))
+                message,
+            })
     }
 }
 
@@ -258,7 +271,6 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-
 /// How long to wait before retrying a rate-limited answer; `None` when it is not one.
 fn rate_limit_wait(
     status: u16,
@@ -273,8 +285,12 @@ fn rate_limit_wait(
         // Longer waits are refused by the caller, which says when to retry.
         return Ok(Some(Duration::from_secs(secs)));
     }
-    if header("x-ratelimit-remaining") == Some("0") {
-        let reset = header("x-ratelimit-reset")
+    // GitHub's `x-ratelimit-*`, GitLab's `RateLimit-*` (header names are case-blind).
+    let quota = |suffix: &str| {
+        header(&format!("x-ratelimit-{suffix}")).or(header(&format!("ratelimit-{suffix}")))
+    };
+    if quota("remaining") == Some("0") {
+        let reset = quota("reset")
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
         let now = std::time::SystemTime::now()
