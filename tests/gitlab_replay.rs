@@ -8,6 +8,7 @@ mod common;
 
 use base64::Engine;
 use common::github::{Answer, GithubServer as ReplayServer, TOKEN};
+use common::providers::{Provider, Reply};
 use common::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -78,9 +79,11 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
 
     // The top group: every list from the docs; runners after one 429.
     let g = "/api/v4/groups/acme";
+    let mut tokens = fixture_json("group_access_tokens.list.json");
+    tokens[1]["user_id"] = 151.into();
     add(
         &format!("{g}/access_tokens"),
-        vec![fixture("group_access_tokens.list.json")],
+        vec![Answer::json(tokens.to_string())],
     );
     add(
         &format!("{g}/deploy_tokens"),
@@ -123,9 +126,13 @@ fn routes(url: &str) -> HashMap<String, Vec<Answer>> {
 
     // acme/web (id 9): the docs' examples, and CODEOWNERS in .gitlab/ only.
     let p = "/api/v4/projects/9";
+    // Every access token has a bot user of its own; the docs' examples share one.
+    let mut tokens = fixture_json("project_access_tokens.list.json");
+    tokens[0]["user_id"] = 161.into();
+    tokens[1]["user_id"] = 171.into();
     add(
         &format!("{p}/access_tokens"),
-        vec![fixture("project_access_tokens.list.json")],
+        vec![Answer::json(tokens.to_string())],
     );
     add(
         &format!("{p}/deploy_tokens"),
@@ -418,5 +425,75 @@ fn variable_values_and_cloned_history_are_scanned_only_when_asked() {
             .git_requests()
             .iter()
             .all(|(_, authorized)| *authorized)
+    );
+}
+
+#[test]
+fn a_leaked_token_validated_as_a_listed_access_tokens_bot_user_is_joined_to_it() {
+    let server = ReplayServer::start(routes);
+    // GitLab's token self-lookup (personal_access_tokens.self.json), for the leaked token
+    // only: it acts as bot user 161, the one acme/web's project access token 42 has.
+    let lookup = Provider::start(|seen, _| {
+        if seen.header("private-token") == Some(GITLAB_PAT) {
+            let mut me = fixture_json("personal_access_tokens.self.json");
+            me["user_id"] = 161.into();
+            me["active"] = true.into();
+            me["revoked"] = false.into();
+            Reply::json(200, me.to_string())
+        } else {
+            Reply::json(401, r#"{"message": "401 Unauthorized"}"#)
+        }
+    });
+    let dir = common::tree(&[("deploy.env", format!("GITLAB_TOKEN={GITLAB_PAT}\n"))]);
+    let mut cmd = nhiscan();
+    cmd.env("GITLAB_TOKEN", TOKEN)
+        .env(
+            "NHISCAN_VALIDATE_ENDPOINTS",
+            format!("gitlab={}", lookup.url),
+        )
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .current_dir(dir.path())
+        .args(["scan", ".", "--gitlab", "acme", "--gitlab-url", &server.url])
+        .args(["--validate", "--format", "json"]);
+    let (code, inv, stderr) = run_json(&mut cmd);
+    assert_eq!(code, 1, "a live leaked token is a deny finding: {stderr}");
+    assert!(!inv.to_string().contains(GITLAB_PAT));
+    let leaked = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["exposures"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["path"] == "deploy.env"))
+        })
+        .expect("the leaked token is in the inventory");
+    assert_eq!(
+        leaked["validation"]["status"], "active",
+        "{}",
+        leaked["validation"]
+    );
+    assert_eq!(leaked["validation"]["account"], "161");
+    assert!(
+        leaked["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "gitlab:acme/web:project-access-token:42"),
+        "{leaked}"
+    );
+    // It takes the project's owner, through the token it is.
+    assert_eq!(
+        leaked["owner"]["team"], "@acme/web-team",
+        "{}",
+        leaked["owner"]
+    );
+    let listed = identity(&inv, "gitlab:acme/web:project-access-token:42");
+    assert!(
+        listed["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == &leaked["id"])
     );
 }

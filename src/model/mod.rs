@@ -273,6 +273,11 @@ pub mod attr {
     /// `<team>-<user>` numbers of a Slack bot or user token (not secret): two tokens with
     /// the same are the same installation's, across files.
     pub const SLACK_TEAM_AND_USER: &str = "slack_team_and_user";
+    /// The account a provider names when a leaked secret acting as this identity is
+    /// validated, as `<provider>:account:<id>` (a GitLab group access token's bot user:
+    /// `gitlab:account:141`): a validated secret with that provider and account is linked
+    /// to this identity and takes its owner.
+    pub const PRINCIPAL_KEY: &str = "principal_key";
     /// A stored secret's store (`aws-secrets-manager`, `aws-ssm`), as references name it.
     pub const STORE: &str = "store";
     /// A stored secret's name in its store, what code refers to it by.

@@ -28,7 +28,7 @@ use crate::detect::DetectorSet;
 use crate::detect::live::{LiveCheck, Scheme};
 use crate::model::{
     Identity, LiveStatus, Owner, SourceState, SourceStatus, Status, Timestamp, Validation,
-    ValidationSummary,
+    ValidationSummary, attr,
 };
 use crate::scan::keep::Keeper;
 use request::Endpoints;
@@ -332,18 +332,36 @@ fn join_principals(identities: &mut [Identity]) {
         .enumerate()
         .map(|(n, i)| (i.id.clone(), n))
         .collect();
+    // A key two identities share names neither: no link rather than a wrong one.
+    let mut by_account: HashMap<String, Option<usize>> = HashMap::new();
+    for (n, i) in identities.iter().enumerate() {
+        if let Some(key) = i.attributes.get(attr::PRINCIPAL_KEY) {
+            by_account
+                .entry(key.clone())
+                .and_modify(|seen| *seen = None)
+                .or_insert(Some(n));
+        }
+    }
     for n in 0..identities.len() {
-        let Some(principal) = identities[n]
-            .validation
+        let Some(validation) = identities[n].validation.as_ref().filter(|v| v.is_active()) else {
+            continue;
+        };
+        // The principal is the listed identity's id (an AWS ARN), or the provider's
+        // account number is one a collector recorded (a GitLab token's bot user).
+        let account_key = validation
+            .account
             .as_ref()
-            .filter(|v| v.is_active())
-            .and_then(|v| v.principal.clone())
-        else {
+            .zip(identities[n].service.as_ref())
+            .map(|(account, service)| format!("{service}:account:{account}"));
+        let found = validation
+            .principal
+            .as_ref()
+            .and_then(|p| by_id.get(p))
+            .or_else(|| by_account.get(account_key.as_ref()?)?.as_ref());
+        let Some(&m) = found.filter(|&&m| m != n) else {
             continue;
         };
-        let Some(&m) = by_id.get(&principal).filter(|&&m| m != n) else {
-            continue;
-        };
+        let principal = identities[m].id.clone();
         let secret_id = identities[n].id.clone();
         if !identities[m].related.contains(&secret_id) {
             identities[m].related.push(secret_id);

@@ -3,7 +3,7 @@
 //! fetches, these convert. No value is ever kept: a trigger token, a variable's value and a
 //! deploy key's public half come back in the answers and are read past.
 
-use crate::model::{Identity, Status, Timestamp};
+use crate::model::{Identity, Status, Timestamp, attr};
 use serde_json::Value;
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -90,8 +90,11 @@ pub fn access_token(scope: &str, level: &str, token: &Value) -> Option<Identity>
         i.attributes.insert("revoked".into(), revoked.to_string());
     }
     if let Some(user) = token.get("user_id").and_then(Value::as_i64) {
-        // The bot user the token acts as: what validating a leaked token names.
+        // The bot user the token acts as: what validating a leaked token names, so a
+        // leaked token is joined to this one (each access token has its own bot user).
         i.attributes.insert("bot_user_id".into(), user.to_string());
+        i.attributes
+            .insert(attr::PRINCIPAL_KEY.into(), format!("gitlab:account:{user}"));
     }
     if let Some(d) = s(token, "description").filter(|d| !d.is_empty()) {
         i.attributes.insert("description".into(), d.into());
