@@ -4,7 +4,7 @@
 //! Per group and subgroup: group access tokens, deploy tokens, CI/CD variables (names and
 //! settings; values only with `--gitlab-variables`, handed to the secret scanner and never
 //! stored), webhooks (a paid-tier feature: a 404 is no list) and group runners. Per project
-//! (8 at a time): project access tokens, deploy tokens, deploy keys, CI/CD variables,
+//! (4 at a time, each project's lists together): project access tokens, deploy tokens, deploy keys, CI/CD variables,
 //! pipeline trigger tokens, webhooks, and who owns it (the CODEOWNERS rule covering the
 //! whole tree). An endpoint the token cannot read is one error naming the role it needs;
 //! the scan goes on and the source is `partial`. With `--gitlab-clone` every project is
@@ -70,6 +70,10 @@ const NEED_RUNNERS: &str = "group runners need at least the Maintainer role";
 const NEED_KEYS: &str = "deploy keys need at least the Maintainer role";
 const NEED_TRIGGERS: &str = "pipeline triggers need at least the Maintainer role";
 const NEED_PROJECTS: &str = "listing projects needs a token with the read_api scope";
+
+/// Projects read at once, each with its seven calls in flight together: 28 requests, below
+/// what GitLab.com's per-user limit (2,000 a minute) lets through in a burst.
+const PROJECTS_AT_ONCE: usize = 4;
 
 struct Scan<'a> {
     rest: Session<HttpTransport>,
@@ -151,7 +155,7 @@ impl Collector for GitlabCollector {
         let per_project: Vec<(Vec<Identity>, Option<Owner>)> =
             futures_util::stream::iter(0..projects.len())
                 .map(move |n| scan_ref.project_identities(&projects_ref[n]))
-                .buffered(8)
+                .buffered(PROJECTS_AT_ONCE)
                 .collect()
                 .await;
         let owners: Vec<Option<Owner>> = per_project.iter().map(|(_, o)| o.clone()).collect();
@@ -291,41 +295,38 @@ impl Scan<'_> {
             return (Vec::new(), None);
         };
         let base = format!("/projects/{id}");
-        let mut out = self
-            .listed(format!("{base}/access_tokens"), NEED_TOKENS, false, |t| {
+        // The project's lists at once: with the API's latency, the wait is one call's,
+        // not seven.
+        let branch = project.get("default_branch").and_then(Value::as_str);
+        let (tokens, deploy_tokens, keys, variables, triggers, hooks, owner) = futures_util::join!(
+            self.listed(format!("{base}/access_tokens"), NEED_TOKENS, false, |t| {
                 items::access_token(full, "project", t)
-            })
-            .await;
-        out.extend(
+            }),
             self.listed(format!("{base}/deploy_tokens"), NEED_DEPLOY_TOKENS, false, |t| {
                 items::deploy_token(full, "project", t)
-            })
-            .await,
-        );
-        out.extend(
+            }),
             self.listed(format!("{base}/deploy_keys"), NEED_KEYS, false, |k| {
                 items::deploy_key(full, k)
-            })
-            .await,
-        );
-        out.extend(self.variables(&base, full, "project", NEED_PROJECT_VARIABLES).await);
-        out.extend(
+            }),
+            self.variables(&base, full, "project", NEED_PROJECT_VARIABLES),
             self.listed(format!("{base}/triggers"), NEED_TRIGGERS, false, |t| {
                 items::trigger(full, t)
-            })
-            .await,
-        );
-        out.extend(
+            }),
             self.listed(format!("{base}/hooks"), NEED_HOOKS, false, |h| {
                 items::webhook(full, h)
-            })
-            .await,
+            }),
+            // An empty repository has no default branch, hence no CODEOWNERS.
+            async {
+                match branch {
+                    Some(branch) => self.project_owner(id, full, branch).await,
+                    None => None,
+                }
+            },
         );
-        // An empty repository has no default branch, hence no CODEOWNERS.
-        let owner = match project.get("default_branch").and_then(Value::as_str) {
-            Some(branch) => self.project_owner(id, full, branch).await,
-            None => None,
-        };
+        let mut out: Vec<Identity> = [tokens, deploy_tokens, keys, variables, triggers, hooks]
+            .into_iter()
+            .flatten()
+            .collect();
         for i in &mut out {
             i.attributes.insert("repository".into(), full.to_string());
             if let Some(o) = &owner {

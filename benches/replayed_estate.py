@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Collector benchmark on a replayed estate: a local HTTP server answers an API's calls for
+an organisation of N machine identities, built from the documented response shapes under
+fixtures/<api>/ (each item a fixture example with its ids and names varied), 100 per page
+with the API's own pagination; then one `nhiscan scan --<api> ... --stats` is timed.
+
+Usage: python3 benches/replayed_estate.py gitlab [--identities 5000] [--latency-ms 0]
+Needs a release build (`cargo build --release`). Prints wall time, identities, API calls,
+calls per identity, and peak RSS of nhiscan.
+"""
+import argparse, json, os, resource, socket, subprocess, sys, tempfile, threading, time
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+from urllib.parse import urlsplit, parse_qs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGE = 100
+
+
+def fixture(api, name):
+    with open(os.path.join(ROOT, "fixtures", api, name)) as f:
+        return json.load(f)
+
+
+class GitlabEstate:
+    """One group with N/10 projects; each project has 2 access tokens, 2 deploy tokens,
+    2 deploy keys, 2 variables, 1 trigger and 1 webhook (10 identities)."""
+
+    def __init__(self, identities):
+        self.projects = max(1, identities // 10)
+        self.group = dict(fixture("gitlab", "groups.get.json"), full_path="bench", id=1)
+        self.project = fixture("gitlab", "groups.list-projects.json")[0]
+        self.token = fixture("gitlab", "project_access_tokens.list.json")[0]
+        self.deploy_token = fixture("gitlab", "deploy_tokens.list-project.json")[0]
+        self.key = fixture("gitlab", "deploy_keys.list-project.json")[0]
+        self.variable = fixture("gitlab", "project_level_variables.list.json")[0]
+        self.trigger = fixture("gitlab", "pipeline_triggers.list.json")[0]
+        self.hook = fixture("gitlab", "project_webhooks.list.json")[0]
+
+    def args(self, url):
+        return ["--gitlab", "bench", "--gitlab-url", url], {"GITLAB_TOKEN": "bench-token"}
+
+    def answer(self, path, query):
+        """(status, body, headers) for one GET."""
+        if path == "/api/v4/groups/bench":
+            return 200, self.group
+        if path == "/api/v4/groups/bench/projects":
+            items = [dict(self.project, id=1000 + n, path_with_namespace=f"bench/p{n}",
+                          default_branch=None) for n in range(self.projects)]
+            return "paged", items
+        if path.startswith("/api/v4/groups/bench/"):
+            return 200, []  # group-level lists, subgroups: none
+        parts = path.split("/")  # ['', 'api', 'v4', 'projects', ID, list]
+        if len(parts) == 6 and parts[3] == "projects":
+            pid, what = int(parts[4]), parts[5]
+            base = pid * 10
+            make = {
+                "access_tokens": lambda: [dict(self.token, id=base + i, user_id=base + i) for i in range(2)],
+                "deploy_tokens": lambda: [dict(self.deploy_token, id=base + i) for i in range(2)],
+                "deploy_keys": lambda: [dict(self.key, id=base + i) for i in range(2)],
+                "variables": lambda: [dict(self.variable, key=f"VAR_{i}") for i in range(2)],
+                "triggers": lambda: [dict(self.trigger, id=base)],
+                "hooks": lambda: [dict(self.hook, id=base)],
+            }.get(what)
+            if make:
+                return 200, make()
+        return 404, {"message": "404 Not Found"}
+
+
+ESTATES = {"gitlab": GitlabEstate}
+
+
+def serve(estate, latency):
+    calls = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def setup(self):
+            super().setup()
+            # Headers and body go out in two writes: without this, delayed ACKs add
+            # ~40 ms to every answer and the benchmark measures the server.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_GET(self):
+            calls[0] += 1
+            if latency:
+                time.sleep(latency)
+            url = urlsplit(self.path)
+            query = parse_qs(url.query)
+            status, body = estate.answer(url.path, query)
+            headers = {}
+            if status == "paged":
+                page = int(query.get("page", ["1"])[0])
+                per = int(query.get("per_page", [str(PAGE)])[0])
+                chunk = body[(page - 1) * per: page * per]
+                if page * per < len(body):
+                    q = dict((k, v[0]) for k, v in query.items())
+                    q["page"] = str(page + 1)
+                    qs = "&".join(f"{k}={v}" for k, v in q.items())
+                    headers["Link"] = f'<http://{self.headers["Host"]}{url.path}?{qs}>; rel="next"'
+                status, body = 200, chunk
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, calls
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("api", choices=sorted(ESTATES))
+    ap.add_argument("--identities", type=int, default=5000)
+    ap.add_argument("--latency-ms", type=float, default=0, help="added to every answer")
+    args = ap.parse_args()
+    binary = os.path.join(ROOT, "target/release/nhiscan")
+    if not os.path.exists(binary):
+        sys.exit("no release build; run `cargo build --release` first")
+    estate = ESTATES[args.api](args.identities)
+    server, calls = serve(estate, args.latency_ms / 1000)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    flags, env = estate.args(url)
+    with tempfile.TemporaryDirectory() as home:
+        out = os.path.join(home, "inv.json")
+        t = time.time()
+        p = subprocess.run([binary, "scan", *flags, "--stats", "--format", "json", "-o", out],
+                           env=dict(os.environ, HOME=home, **env), capture_output=True, text=True,
+                           cwd=home)
+        wall = time.time() - t
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        inv = json.load(open(out))
+    server.shutdown()
+    src = inv["sources"][0]
+    n = sum(1 for i in inv["identities"] if i.get("discovery") == "collected")
+    print(f"nhiscan scan --{args.api}: {wall:.2f} s wall, exit {p.returncode}, source {src['status']}, "
+          f"peak RSS {rss:.0f} MiB")
+    print(f"identities: {n}, API calls: {src.get('api_calls')} (server saw {calls[0]}), "
+          f"{src.get('api_calls', 0) / max(n, 1):.3f} calls per identity")
+    if src["status"] != "ok":
+        print("errors:", src.get("errors", [])[:3])
+
+
+if __name__ == "__main__":
+    main()
