@@ -8,8 +8,6 @@ mod common;
 use common::providers::{Provider, Reply, scan};
 use common::tree;
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 /// STS's documented answer to a deleted or wrong key: 403 `InvalidClientTokenId`.
@@ -138,47 +136,6 @@ fn an_aws_key_pair_is_asked_who_it_is_and_joined_to_its_iam_user() {
     assert!(!seen.text().contains(secret));
 }
 
-/// A synthetic RSA key (openssl): its PKCS#8 PEM and its public key (PKCS#1 DER).
-fn rsa_key(dir: &Path, name: &str) -> (String, Vec<u8>) {
-    let pem = dir.join(format!("{name}.pem"));
-    let der = dir.join(format!("{name}.der"));
-    for args in [
-        vec![
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            pem.to_str().unwrap(),
-        ],
-        vec![
-            "rsa",
-            "-in",
-            pem.to_str().unwrap(),
-            "-RSAPublicKey_out",
-            "-outform",
-            "DER",
-            "-out",
-            der.to_str().unwrap(),
-        ],
-    ] {
-        let out = Command::new("openssl")
-            .args(&args)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    (
-        std::fs::read_to_string(pem).unwrap(),
-        std::fs::read(der).unwrap(),
-    )
-}
-
 /// A service-account key file of the documented shape, synthetic values; its token_uri
 /// points elsewhere, which must not matter.
 fn key_file(project: &str, email: &str, key_id: &str, pem: &str) -> String {
@@ -196,8 +153,8 @@ const AUDIENCE: &str = "https://oauth2.googleapis.com/token";
 #[test]
 fn a_gcp_service_account_key_is_exchanged_with_a_signed_assertion() {
     let keys = tempfile::tempdir().unwrap();
-    let (live_pem, live_public) = rsa_key(keys.path(), "live");
-    let (dead_pem, _) = rsa_key(keys.path(), "dead");
+    let (live_pem, live_public) = common::keys::rsa_key(keys.path(), "live");
+    let (dead_pem, _) = common::keys::rsa_key(keys.path(), "dead");
     let live_email = "ci-deployer@example-project-4821.iam.gserviceaccount.com";
     // The token endpoint knows the live key's public half only (the other was deleted).
     let google = Provider::start(move |req, _| {

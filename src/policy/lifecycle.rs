@@ -63,6 +63,7 @@ const CREDENTIAL_KINDS: &[&str] = &[
     "webhook-secret",
     "password",
     "stored-secret",
+    "service-account-key",
 ];
 
 /// Credential kinds that can be issued with an expiry; without one they are `long-lived`.

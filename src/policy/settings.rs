@@ -36,7 +36,14 @@ pub const BROAD_PRIVILEGES: &[&str] = &[
     "github:delete_repo",
     "gitlab:api",
     "gitlab:sudo",
+    "gitlab:role:owner",
     "slack:admin",
+    // Google Cloud: the basic roles, and the roles that mint or create credentials of
+    // other service accounts (impersonation, new keys).
+    "gcp:roles/owner",
+    "gcp:roles/editor",
+    "gcp:roles/iam.serviceAccountTokenCreator",
+    "gcp:roles/iam.serviceAccountKeyAdmin",
 ];
 
 pub const SUPPRESSION_EXPIRED: Rule = Rule {

@@ -2,7 +2,8 @@
 //! or by code for a signing scheme: AWS SigV4 through the SDK, a GCP key's JWT assertion,
 //! an Azure client-credentials request), sent within the concurrency bounds, and read.
 
-use super::{Job, Options, aws, azure, client, gcp, request, scrub, validation};
+use super::{Job, Options, aws, azure, client, request, scrub, validation};
+use crate::collect::gcp::key as gcp;
 use crate::detect::live::{LiveCheck, Scheme};
 use crate::model::{LiveStatus, Timestamp, Validation};
 use request::Endpoints;
@@ -174,7 +175,7 @@ fn gcp_request(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let audience = format!("{}{}", check.base, check.path);
-    let assertion = gcp::assertion(&key, &audience, unix)?;
+    let assertion = gcp::assertion(&key, &audience, gcp::READ_ONLY_SCOPE, unix)?;
     let request = form_post(
         check,
         &check.path,

@@ -19,7 +19,6 @@ mod aws;
 mod azure;
 pub mod cache;
 pub mod client;
-mod gcp;
 pub mod request;
 pub mod reread;
 pub mod revoke;

@@ -6,6 +6,7 @@ pub mod faults;
 pub mod fuzz_targets;
 pub mod git;
 pub mod github;
+pub mod keys;
 pub mod moto;
 pub mod providers;
 pub mod pytools;

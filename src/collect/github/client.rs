@@ -21,7 +21,14 @@ pub fn client(base_uri: &str, token: &str) -> Result<Octocrab, String> {
 
 #[async_trait::async_trait]
 impl rest::Transport for Octocrab {
-    async fn get(&self, target: &str) -> Result<(u16, http::HeaderMap, String), String> {
+    async fn send(
+        &self,
+        target: &str,
+        body: Option<rest::Body<'_>>,
+    ) -> Result<(u16, http::HeaderMap, String), String> {
+        if body.is_some() {
+            return Err("the GitHub collector only reads (GET)".into());
+        }
         let response = self
             .0
             ._get(target)

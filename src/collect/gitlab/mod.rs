@@ -17,7 +17,7 @@ use super::clone::CloneDepth;
 use super::{Batch, CollectError, Collector, Context, Document, RemoteRepository};
 use crate::collect::codeowners::codeowners_owner;
 use crate::collect::rest::transport::HttpTransport;
-use crate::collect::rest::{ApiError, Session};
+use crate::collect::rest::{ApiError, Session, escaped};
 use crate::model::{Identity, Owner};
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -43,21 +43,6 @@ pub fn token_from_env() -> Option<String> {
         .ok()
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
-}
-
-/// A group or project path as one path segment (`acme%2Fplatform`), as GitLab's `:id`
-/// takes it.
-fn encoded(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
-    for b in path.bytes() {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// What each list needs, as GitLab's docs state it: said when a call is refused.
@@ -104,7 +89,7 @@ impl Collector for GitlabCollector {
             source: &source,
             documents: std::sync::Mutex::new(Vec::new()),
         };
-        let group_id = encoded(&self.group);
+        let group_id = escaped(&self.group);
         let group = scan
             .rest
             .api
@@ -226,7 +211,7 @@ impl Scan<'_> {
         let Some(full) = group.get("full_path").and_then(Value::as_str) else {
             return Vec::new();
         };
-        let id = encoded(full);
+        let id = escaped(full);
         let base = format!("/groups/{id}");
         let mut out = self
             .listed(format!("{base}/access_tokens"), NEED_TOKENS, false, |t| {
@@ -341,8 +326,8 @@ impl Scan<'_> {
         for path in ["CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"] {
             let call = format!(
                 "/projects/{id}/repository/files/{}?ref={}",
-                encoded(path),
-                encoded(branch)
+                escaped(path),
+                escaped(branch)
             );
             match self.rest.api.get(&call).await {
                 Ok(file) => return codeowners_owner(full, path, &file),

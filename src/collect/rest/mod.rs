@@ -30,8 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 const RETRIES: usize = 3;
-/// Items per page asked for: the largest page GitHub and GitLab serve.
-const PAGE_SIZE: &str = "per_page=100";
+
 /// Pages of one list before it is taken for endless (100 items each: a million items).
 const MAX_PAGES: usize = 10_000;
 
@@ -77,23 +76,55 @@ pub struct Listed {
     pub error: Option<ApiError>,
 }
 
-/// One GET and its whole answer: status, headers and body text. `target` is a path under
-/// the API's base (`/orgs/acme`) or an absolute URL (a `next` link). The error is a
-/// one-line reason the exchange failed (connection refused, body cut short).
+/// A request body: its media type and bytes (a JSON document, a form).
+pub type Body<'a> = (&'static str, &'a [u8]);
+
+/// One request and its whole answer: status, headers and body text. `target` is a path
+/// under the API's base (`/orgs/acme`) or an absolute URL (a `next` link); with a body the
+/// request is a POST. The error is a one-line reason the exchange failed (connection
+/// refused, body cut short).
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync {
-    async fn get(&self, target: &str) -> Result<(u16, http::HeaderMap, String), String>;
+    async fn send(
+        &self,
+        target: &str,
+        body: Option<Body<'_>>,
+    ) -> Result<(u16, http::HeaderMap, String), String>;
 }
 
-/// How an API's error body carries its message: a top-level key or a JSON pointer.
+/// How an API hands out pages.
 #[derive(Debug, Clone, Copy)]
-pub struct ErrorField(pub &'static str);
+pub enum Paging {
+    /// `Link: <...>; rel="next"` headers (GitHub, GitLab), `per_page=100`.
+    LinkHeader,
+    /// `nextPageToken` in the body, sent back as `pageToken` (Google); `size` is the query
+    /// parameter asking for the largest page. Google leaves an empty list out of the
+    /// answer, so a missing list field is an empty page there.
+    PageToken { size: &'static str },
+    /// An absolute `@odata.nextLink` URL in the body (Microsoft Graph); `size` as above.
+    NextLinkField {
+        field: &'static str,
+        size: &'static str,
+    },
+}
+
+impl Paging {
+    fn size(self) -> &'static str {
+        match self {
+            Paging::LinkHeader => "per_page=100",
+            Paging::PageToken { size } | Paging::NextLinkField { size, .. } => size,
+        }
+    }
+}
 
 pub struct Api<T> {
     transport: T,
     calls: AtomicU64,
     budget: Budget,
-    error_field: ErrorField,
+    /// Where an error body carries its message: a top-level key (`message`) or a JSON
+    /// pointer (`/error/message` for Google and Microsoft).
+    error_field: &'static str,
+    paging: Paging,
 }
 
 impl<T: Transport> Api<T> {
@@ -102,8 +133,16 @@ impl<T: Transport> Api<T> {
             transport,
             calls: AtomicU64::new(0),
             budget,
-            error_field: ErrorField("message"),
+            error_field: "message",
+            paging: Paging::LinkHeader,
         }
+    }
+
+    /// An API that pages and reports errors its own way.
+    pub fn with_style(mut self, paging: Paging, error_field: &'static str) -> Api<T> {
+        self.paging = paging;
+        self.error_field = error_field;
+        self
     }
 
     pub fn budget(&self) -> &Budget {
@@ -116,15 +155,22 @@ impl<T: Transport> Api<T> {
 
     /// One JSON document.
     pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
-        Ok(self.get_page(path).await?.0)
+        Ok(self.get_page(path, None).await?.0)
     }
 
-    /// Every item of a list endpoint, following `Link: <...>; rel="next"`. `field` names the
-    /// array in wrapped responses (`{"total_count": N, "secrets": [...]}`); `None` for plain
-    /// arrays. The items of the pages read before a failure are kept.
+    /// One JSON document answering a POST of `body` (Google's `getIamPolicy`, a token
+    /// request), with the same retries and limits as a GET.
+    pub async fn post(&self, path: &str, body: Body<'_>) -> Result<Value, ApiError> {
+        Ok(self.get_page(path, Some(body)).await?.0)
+    }
+
+    /// Every item of a list endpoint, page after page as the API's [`Paging`] says. `field`
+    /// names the array in wrapped responses (`{"total_count": N, "secrets": [...]}`);
+    /// `None` for plain arrays. The items of the pages read before a failure are kept.
     pub async fn list(&self, path: &str, field: Option<&str>) -> Listed {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let mut next = Some(format!("{path}{sep}{PAGE_SIZE}"));
+        let first = format!("{path}{sep}{}", self.paging.size());
+        let mut next = Some(first.clone());
         let mut seen: HashSet<String> = HashSet::new();
         let mut listed = Listed::default();
         while let Some(url) = next.take() {
@@ -135,23 +181,35 @@ impl<T: Transport> Api<T> {
                     "the next-page link points back to a page already read (a pagination loop); the list was cut there".to_string()
                 };
                 listed.error = Some(ApiError::Other {
-                    path: strip_origin(&url),
+                    path: strip_origin(&url, self.paging.size()),
                     message,
                 });
                 break;
             }
-            let (body, link) = match self.get_page(&url).await {
+            let (body, link) = match self.get_page(&url, None).await {
                 Ok(page) => page,
                 Err(e) => {
                     listed.error = Some(e);
                     break;
                 }
             };
-            match page_items(body, field) {
+            let link = match self.paging {
+                Paging::LinkHeader => link,
+                Paging::PageToken { .. } => body
+                    .get("nextPageToken")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| format!("{first}&pageToken={}", escaped(t))),
+                Paging::NextLinkField { field, .. } => {
+                    body.get(field).and_then(Value::as_str).map(str::to_string)
+                }
+            };
+            let absent_is_empty = matches!(self.paging, Paging::PageToken { .. });
+            match page_items(body, field, absent_is_empty) {
                 Ok(items) => listed.items.extend(items),
                 Err(message) => {
                     listed.error = Some(ApiError::Other {
-                        path: strip_origin(&url),
+                        path: strip_origin(&url, self.paging.size()),
                         message,
                     });
                     break;
@@ -162,13 +220,17 @@ impl<T: Transport> Api<T> {
         listed
     }
 
-    async fn get_page(&self, url: &str) -> Result<(Value, Option<String>), ApiError> {
-        let path = strip_origin(url);
+    async fn get_page(
+        &self,
+        url: &str,
+        body: Option<Body<'_>>,
+    ) -> Result<(Value, Option<String>), ApiError> {
+        let path = strip_origin(url, self.paging.size());
         for attempt in 0..=RETRIES {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let (status, headers, text) = self
                 .budget
-                .call(self.exchange(url, &path))
+                .call(self.exchange(url, body, &path))
                 .await
                 .map_err(|out_of_time| match out_of_time {
                     OutOfTime::Source(_) => ApiError::Deadline {
@@ -199,7 +261,7 @@ impl<T: Transport> Api<T> {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let message = budget::body_summary(&text, self.error_field.0);
+            let message = budget::body_summary(&text, self.error_field);
             return Err(match status {
                 403 | 401 => ApiError::Denied {
                     path,
@@ -223,10 +285,11 @@ impl<T: Transport> Api<T> {
     async fn exchange(
         &self,
         url: &str,
+        body: Option<Body<'_>>,
         path: &str,
     ) -> Result<(u16, http::HeaderMap, String), ApiError> {
         self.transport
-            .get(url)
+            .send(url, body)
             .await
             .map_err(|message| ApiError::Other {
                 path: path.to_string(),
@@ -236,12 +299,18 @@ impl<T: Transport> Api<T> {
 }
 
 /// The items of one page, or why the page is not a list.
-fn page_items(body: Value, field: Option<&str>) -> Result<Vec<Value>, String> {
+fn page_items(
+    body: Value,
+    field: Option<&str>,
+    absent_is_empty: bool,
+) -> Result<Vec<Value>, String> {
     let page = match field {
         Some(f) => match body {
-            Value::Object(mut map) => map
-                .remove(f)
-                .ok_or_else(|| format!("unexpected answer: no `{f}` list in it"))?,
+            Value::Object(mut map) => match map.remove(f) {
+                Some(list) => list,
+                None if absent_is_empty => Value::Array(Vec::new()),
+                None => return Err(format!("unexpected answer: no `{f}` list in it")),
+            },
             other => {
                 return Err(format!(
                     "unexpected answer: {} where an object with a `{f}` list was expected",
@@ -329,13 +398,29 @@ fn next_link(headers: &http::HeaderMap) -> Option<String> {
     })
 }
 
-/// `/repos/o/r/keys?page=2` from `http://host/repos/o/r/keys?per_page=100&page=2`, for
-/// messages.
-fn strip_origin(url: &str) -> String {
+/// `text` as one URL path segment, query value or form value: every byte but RFC 3986's
+/// unreserved ones percent-encoded (`acme/platform` -> `acme%2Fplatform`; Google's page
+/// tokens are base64 and may hold `+/=`).
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `/repos/o/r/keys?page=2` from `http://host/repos/o/r/keys?per_page=100&page=2` (the
+/// page-size parameter `size` left out), for messages.
+fn strip_origin(url: &str, size: &str) -> String {
     let url = url
-        .replace("?per_page=100&", "?")
-        .replace("&per_page=100", "")
-        .replace("?per_page=100", "");
+        .replace(&format!("?{size}&"), "?")
+        .replace(&format!("&{size}"), "")
+        .replace(&format!("?{size}"), "");
     let url = url.as_str();
     match url.find("://") {
         Some(i) => url[i + 3..]
@@ -363,7 +448,7 @@ mod tests {
             Some("http://127.0.0.1:1/orgs/o/repos?page=2")
         );
         assert_eq!(
-            strip_origin("http://127.0.0.1:1/orgs/o/repos?page=2"),
+            strip_origin("http://127.0.0.1:1/orgs/o/repos?page=2", "per_page=100"),
             "/orgs/o/repos?page=2"
         );
     }

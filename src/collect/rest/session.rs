@@ -23,6 +23,12 @@ impl<T: Transport> Session<T> {
         }
     }
 
+    /// The same session against an API that pages and reports errors its own way.
+    pub fn styled(mut self, paging: super::Paging, error_field: &'static str) -> Session<T> {
+        self.api = self.api.with_style(paging, error_field);
+        self
+    }
+
     /// Record a failed call; `need` says what to grant when it was refused or not found.
     /// Failures are said once per endpoint kind; every call the source deadline cut off is
     /// one line.

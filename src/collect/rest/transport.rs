@@ -6,7 +6,7 @@
 //! other, so the token is never sent to a host the user did not name.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
 pub struct HttpTransport {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
     /// `https://gitlab.example.com/api/v4`, without the trailing slash.
     base: String,
     /// Sent with every request (`Authorization: Bearer ...`); never in messages.
@@ -54,18 +54,37 @@ impl HttpTransport {
 
 #[async_trait::async_trait]
 impl super::Transport for HttpTransport {
-    async fn get(&self, target: &str) -> Result<(u16, http::HeaderMap, String), String> {
+    async fn send(
+        &self,
+        target: &str,
+        body: Option<super::Body<'_>>,
+    ) -> Result<(u16, http::HeaderMap, String), String> {
         let url = if target.starts_with('/') {
             format!("{}{target}", self.base)
         } else {
             target.to_string()
         };
-        let mut request = http::Request::get(&url).header("accept", "application/json");
+        let method = if body.is_some() {
+            http::Method::POST
+        } else {
+            http::Method::GET
+        };
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("accept", "application/json");
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
+        let bytes = match body {
+            Some((media_type, bytes)) => {
+                request = request.header("content-type", media_type);
+                Bytes::copy_from_slice(bytes)
+            }
+            None => Bytes::new(),
+        };
         let request = request
-            .body(Empty::new())
+            .body(Full::new(bytes))
             .map_err(|e| format!("cannot build the request: {e}"))?;
         let response = self
             .client

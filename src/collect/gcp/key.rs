@@ -1,12 +1,14 @@
 //! GCP service-account keys: the OAuth 2.0 JWT-bearer flow Google documents for service
 //! accounts. An RS256 assertion (issuer: the key's `client_email`, audience: the token
-//! endpoint, one hour at most) is signed with the key's `private_key` and exchanged at
-//! `oauth2.googleapis.com/token`: an access token means the key is live (the token is
-//! dropped at once), `invalid_grant` that it was deleted or disabled.
+//! endpoint, ten minutes) is signed with the key's `private_key` and exchanged at the token
+//! endpoint for an access token.
 //! <https://developers.google.com/identity/protocols/oauth2/service-account#httprest>
 //!
-//! The key's JSON is the document the key id was found in. Its own `token_uri` is ignored:
-//! the file never chooses where the assertion goes.
+//! Two users: the GCP collector signs in with the user's own key file (application default
+//! credentials), and validation (`--validate`) asks whether a *found* key is live (an
+//! access token: live, dropped at once; `invalid_grant`: deleted or disabled). For a found
+//! key the file's own `token_uri` is ignored: the file never chooses where the assertion
+//! goes.
 
 use base64::Engine;
 use serde_json::Value;
@@ -20,8 +22,8 @@ pub struct ServiceAccountKey {
     private_key: Vec<u8>,
 }
 
-/// The scope asked for: the narrowest that every service account may request.
-const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform.read-only";
+/// The scope validation asks for: the narrowest that every service account may request.
+pub const READ_ONLY_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform.read-only";
 
 /// The key file holding `key_id` in `document` (the whole file, or an object inside it).
 pub fn key_in(document: &[u8], key_id: &[u8]) -> Result<ServiceAccountKey, String> {
@@ -65,12 +67,25 @@ fn candidates(document: &[u8]) -> impl Iterator<Item = Value> + '_ {
     }))
 }
 
-/// The signed assertion for `audience`, valid from `now` (Unix seconds) for ten minutes.
-pub fn assertion(key: &ServiceAccountKey, audience: &str, now: u64) -> Result<String, String> {
+/// The key of a credential file's JSON object (`"type": "service_account"`).
+pub fn key_of(object: &Value) -> Result<ServiceAccountKey, String> {
+    let text = |k: &str| object.get(k).and_then(Value::as_str).map(str::to_string);
+    let key_id = text("private_key_id").ok_or("the key's JSON has no private_key_id")?;
+    key_in(object.to_string().as_bytes(), key_id.as_bytes())
+}
+
+/// The signed assertion asking `scope` from `audience`, valid from `now` (Unix seconds)
+/// for ten minutes.
+pub fn assertion(
+    key: &ServiceAccountKey,
+    audience: &str,
+    scope: &str,
+    now: u64,
+) -> Result<String, String> {
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": key.private_key_id});
     let claims = serde_json::json!({
-        "iss": key.client_email, "scope": SCOPE, "aud": audience,
+        "iss": key.client_email, "scope": scope, "aud": audience,
         "iat": now, "exp": now + 600,
     });
     let signing_input = format!(
