@@ -66,7 +66,56 @@ class GitlabEstate:
         return 404, {"message": "404 Not Found"}
 
 
-ESTATES = {"gitlab": GitlabEstate}
+class GcpEstate:
+    """One project with N/5 service accounts, each with 4 user-managed keys, and Policy
+    Analyzer activity for every account and key."""
+
+    def __init__(self, identities):
+        self.accounts = max(1, identities // 5)
+        self.account = fixture("gcp", "projects.serviceAccounts.list.json")["accounts"][0]
+        self.key = fixture("gcp", "projects.serviceAccounts.keys.list.json")["keys"][0]
+        self.policy = fixture("gcp", "projects.getIamPolicy.json")
+        self.activity = fixture("gcp", "activities.query.json")["activities"][0]
+
+    def args(self, url):
+        return ["--gcp", "bench", "--gcp-url", url], {"GOOGLE_OAUTH_ACCESS_TOKEN": "bench-token",
+                                                        "GCE_METADATA_HOST": "127.0.0.1:9"}
+
+    def email(self, n):
+        return f"sa{n}@bench.iam.gserviceaccount.com"
+
+    def answer(self, path, query):
+        base = "/v1/projects/bench"
+        if path == base:
+            return 200, {"projectId": "bench", "labels": {"owner": "team-bench"}}
+        if path == base + ":getIamPolicy":
+            return 200, self.policy
+        if path == base + "/serviceAccounts":
+            return "token-paged", ("accounts", [
+                dict(self.account, email=self.email(n), name=f"projects/bench/serviceAccounts/{self.email(n)}")
+                for n in range(self.accounts)])
+        if path.startswith(base + "/serviceAccounts/"):
+            rest = path[len(base + "/serviceAccounts/"):]
+            if rest.endswith(":getIamPolicy"):
+                return 200, {"version": 1, "etag": "BwY="}
+            if rest.endswith("/keys"):
+                email = rest[:-len("/keys")]
+                return 200, {"keys": [dict(self.key, name=f"projects/bench/serviceAccounts/{email}/keys/{n:040x}")
+                                      for n in range(4)]}
+        if path.endswith("/activities:query"):
+            kind = path.split("/activityTypes/")[1].split("/")[0]
+            items = []
+            for n in range(self.accounts):
+                name = f"//iam.googleapis.com/projects/bench/serviceAccounts/{self.email(n)}"
+                if kind == "serviceAccountLastAuthentication":
+                    items.append(dict(self.activity, fullResourceName=name))
+                else:
+                    items.extend(dict(self.activity, fullResourceName=f"{name}/keys/{k:040x}") for k in range(4))
+            return "token-paged", ("activities", items)
+        return 404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}
+
+
+ESTATES = {"gitlab": GitlabEstate, "gcp": GcpEstate}
 
 
 def serve(estate, latency):
@@ -83,6 +132,10 @@ def serve(estate, latency):
             # Headers and body go out in two writes: without this, delayed ACKs add
             # ~40 ms to every answer and the benchmark measures the server.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.do_GET()
 
         def do_GET(self):
             calls[0] += 1
@@ -102,6 +155,14 @@ def serve(estate, latency):
                     qs = "&".join(f"{k}={v}" for k, v in q.items())
                     headers["Link"] = f'<http://{self.headers["Host"]}{url.path}?{qs}>; rel="next"'
                 status, body = 200, chunk
+            elif status == "token-paged":
+                field, items = body
+                start = int(query.get("pageToken", ["0"])[0])
+                per = int(query.get("pageSize", ["100"])[0])
+                body = {field: items[start:start + per]}
+                if start + per < len(items):
+                    body["nextPageToken"] = str(start + per)
+                status = 200
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
