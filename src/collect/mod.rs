@@ -21,6 +21,7 @@ pub use registry::Source;
 // Every API source: its module, and its flags struct. One line per source.
 sources! {
     aws: AwsFlags,
+    azure: AzureFlags,
     gcp: GcpFlags,
     github: GithubFlags,
     gitlab: GitlabFlags,

@@ -290,7 +290,11 @@ pub mod attr {
     /// store was listed and does not.
     pub const STORE_MATCH: &str = "store_match";
     /// The keys identities are linked by (`related`) when they share a value.
-    pub const LINK_KEYS: &[&str] = &[TOKEN_LAST_EIGHT, SLACK_TEAM_AND_USER];
+    /// Keyed hash of an Entra client secret's first three characters (what Graph shows as
+    /// its `hint`): set on a found secret, and on a listed credential only when no other
+    /// credential of its tenant has the same hint, so the link is unambiguous.
+    pub const AZURE_SECRET_HINT: &str = "azure_secret_hint_fp";
+    pub const LINK_KEYS: &[&str] = &[TOKEN_LAST_EIGHT, SLACK_TEAM_AND_USER, AZURE_SECRET_HINT];
 }
 
 /// A non-human identity: a credential, an account or a certificate.

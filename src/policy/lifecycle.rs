@@ -64,6 +64,8 @@ const CREDENTIAL_KINDS: &[&str] = &[
     "password",
     "stored-secret",
     "service-account-key",
+    "client-secret",
+    "client-certificate",
 ];
 
 /// Credential kinds that can be issued with an expiry; without one they are `long-lived`.

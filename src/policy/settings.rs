@@ -44,6 +44,12 @@ pub const BROAD_PRIVILEGES: &[&str] = &[
     "gcp:roles/editor",
     "gcp:roles/iam.serviceAccountTokenCreator",
     "gcp:roles/iam.serviceAccountKeyAdmin",
+    // Microsoft Graph application permissions that control the whole directory or grant
+    // themselves more.
+    "azure:graph:Directory.ReadWrite.All",
+    "azure:graph:Application.ReadWrite.All",
+    "azure:graph:AppRoleAssignment.ReadWrite.All",
+    "azure:graph:RoleManagement.ReadWrite.Directory",
 ];
 
 pub const SUPPRESSION_EXPIRED: Rule = Rule {

@@ -344,8 +344,9 @@ impl<'a> FileScanner<'a> {
 }
 
 impl FileScanner<'_> {
-    /// The value's facts, and for a GitHub token the keyed hash of its last eight
-    /// characters (what GitHub lists of a SAML-authorised credential), to link the two.
+    /// The value's facts, and the keyed hashes that link a value to what a provider lists
+    /// of it: a GitHub token's last eight characters (a SAML-authorised credential), an
+    /// Entra client secret's first three (its `hint`).
     fn facts(
         &self,
         d: &crate::detect::Detector,
@@ -358,6 +359,14 @@ impl FileScanner<'_> {
             facts.push((
                 crate::model::attr::TOKEN_LAST_EIGHT.to_string(),
                 self.fingerprinter.fingerprint(last8),
+            ));
+        }
+        // An Entra client secret: Graph lists its credentials with the first three
+        // characters as `hint`.
+        if d.provider == "azure" && d.kind == "client-secret" && canonical.len() > 16 {
+            facts.push((
+                crate::model::attr::AZURE_SECRET_HINT.to_string(),
+                self.fingerprinter.fingerprint(&canonical[..3]),
             ));
         }
         facts
