@@ -115,7 +115,53 @@ class GcpEstate:
         return 404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}
 
 
-ESTATES = {"gitlab": GitlabEstate, "gcp": GcpEstate}
+class AzureEstate:
+    """One tenant with N/3 applications, each with a service principal, one client secret
+    and one certificate; one Graph permission per principal, one owner per application."""
+
+    TENANT = "11111111-0000-4000-8000-000000000001"
+
+    def __init__(self, identities):
+        self.apps = max(1, identities // 3)
+        self.app = fixture("azure", "applications.list.json")["value"][0]
+        self.sp = fixture("azure", "servicePrincipals.list.json")["value"][1]
+        self.assignment = fixture("azure", "servicePrincipal.appRoleAssignments.list.json")["value"][1]
+        self.owner = fixture("azure", "application.owners.list.json")["value"][0]
+        self.graph = fixture("azure", "servicePrincipal.graph.json")
+        self.token = None
+
+    def args(self, url):
+        return (["--azure", self.TENANT, "--azure-graph-url", url],
+                {"AZURE_TENANT_ID": self.TENANT, "AZURE_CLIENT_ID": "bench", "AZURE_CLIENT_SECRET": "bench",
+                 "AZURE_AUTHORITY_HOST": url, "PATH": "/nonexistent"})
+
+    def answer(self, path, query):
+        if path.endswith("/oauth2/v2.0/token"):
+            return 200, {"token_type": "Bearer", "expires_in": 3599, "access_token": "bench"}
+        if path == "/v1.0/applications":
+            return "odata-paged", [dict(self.app, id=f"a{n}", appId=f"app{n}", displayName=f"app-{n}",
+                                        passwordCredentials=[dict(self.app["passwordCredentials"][0], keyId=f"s{n}", hint=f"{n:03d}"[-3:])],
+                                        keyCredentials=[dict(self.app["keyCredentials"][0], keyId=f"c{n}")])
+                                   for n in range(self.apps)]
+        if path == "/v1.0/servicePrincipals":
+            return "odata-paged", [dict(self.sp, id=f"sp{n}", appId=f"app{n}", appOwnerOrganizationId=self.TENANT)
+                                   for n in range(self.apps)]
+        if path.startswith("/v1.0/servicePrincipals/") and path.endswith("/appRoleAssignments"):
+            sp = path.split("/")[3]
+            return 200, {"value": [dict(self.assignment, principalId=sp)]}
+        if path.startswith("/v1.0/servicePrincipals/"):
+            return 200, self.graph
+        if path.endswith("/owners"):
+            return 200, {"value": [self.owner]}
+        if path.endswith("/federatedIdentityCredentials") or path == "/v1.0/oauth2PermissionGrants":
+            return 200, {"value": []}
+        if path == "/beta/reports/servicePrincipalSignInActivities":
+            return "odata-paged", [{"appId": f"app{n}", "lastSignInActivity": {"lastSignInDateTime": "2026-11-01T00:00:00Z"}}
+                                   for n in range(self.apps)]
+        return 404, {"error": {"code": "Request_ResourceNotFound", "message": "not found"}}
+
+
+ESTATES = {"gitlab": GitlabEstate, "gcp": GcpEstate, "azure": AzureEstate}
 
 
 def serve(estate, latency):
@@ -155,6 +201,14 @@ def serve(estate, latency):
                     qs = "&".join(f"{k}={v}" for k, v in q.items())
                     headers["Link"] = f'<http://{self.headers["Host"]}{url.path}?{qs}>; rel="next"'
                 status, body = 200, chunk
+            elif status == "odata-paged":
+                items = body
+                start = int(query.get("$skiptoken", ["0"])[0])
+                per = int(query.get("$top", ["100"])[0])
+                body = {"value": items[start:start + per]}
+                if start + per < len(items):
+                    body["@odata.nextLink"] = f"http://{self.headers['Host']}{url.path}?$skiptoken={start + per}&$top={per}"
+                status = 200
             elif status == "token-paged":
                 field, items = body
                 start = int(query.get("pageToken", ["0"])[0])

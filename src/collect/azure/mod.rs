@@ -135,17 +135,30 @@ impl Scan<'_> {
             .iter()
             .filter_map(|sp| Some(sp.get("id")?.as_str()?.to_string()))
             .collect();
-        let assignments: Vec<Value> = futures_util::stream::iter(principal_ids)
-            .map(|id| async move {
-                let path = self.url(&format!("/v1.0/servicePrincipals/{}/appRoleAssignments", escaped(&id)));
-                self.rest.list_or_note(&path, Some("value"), NEED_APPS).await
-            })
-            .buffered(AT_ONCE)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .flatten()
+        let app_objects: Vec<String> = apps
+            .items
+            .iter()
+            .map(|a| a.get("id").and_then(Value::as_str).unwrap_or("").to_string())
             .collect();
+        // Role assignments per principal and owners and federated credentials per
+        // application, all at once: the slowest part of a tenant is these small lists.
+        let (assignments, per_app_lists) = futures_util::join!(
+            futures_util::stream::iter(principal_ids)
+                .map(|id| async move {
+                    let path = self.url(&format!(
+                        "/v1.0/servicePrincipals/{}/appRoleAssignments",
+                        escaped(&id)
+                    ));
+                    self.rest.list_or_note(&path, Some("value"), NEED_APPS).await
+                })
+                .buffered(AT_ONCE)
+                .collect::<Vec<_>>(),
+            futures_util::stream::iter(app_objects)
+                .map(|object| self.owners_and_federated(object))
+                .buffered(AT_ONCE)
+                .collect::<Vec<_>>()
+        );
+        let assignments: Vec<Value> = assignments.into_iter().flatten().collect();
         let resources = self.resources(&assignments, &grants).await;
         let privileges = items::privileges_by_principal(&assignments, &grants, &resources);
         let last_sign_in = items::last_sign_ins(&sign_ins);
@@ -169,22 +182,14 @@ impl Scan<'_> {
                 }
             }
         }
-        let (apps_ref, sp_by_app_ref, hints_ref, with_principal_ref) =
-            (&apps.items, &sp_by_app, &hints, &with_principal);
-        let per_app: Vec<Vec<Identity>> = futures_util::stream::iter(0..apps.items.len())
-            .map(move |n| async move {
-                let app = &apps_ref[n];
-                let (sp_by_app, hints, with_principal) = (sp_by_app_ref, hints_ref, with_principal_ref);
-                let app_id = app.get("appId").and_then(Value::as_str)?;
-                let sp = sp_by_app.get(app_id).copied();
-                let identity = with_principal(items::application(self.tenant, app, sp)?, sp, app_id);
-                Some(self.application_with_credentials(identity, app, hints).await)
-            })
-            .buffered(AT_ONCE)
-            .filter_map(|x| async move { x })
-            .collect()
-            .await;
-        let mut out: Vec<Identity> = per_app.into_iter().flatten().collect();
+        let mut out = Vec::new();
+        for (app, (owners, federated)) in apps.items.iter().zip(per_app_lists) {
+            let Some(app_id) = app.get("appId").and_then(Value::as_str) else { continue };
+            let sp = sp_by_app.get(app_id).copied();
+            let Some(identity) = items::application(self.tenant, app, sp) else { continue };
+            let identity = with_principal(identity, sp, app_id);
+            out.extend(self.application_with_credentials(identity, app, &owners, &federated, &hints));
+        }
         for sp in &principals {
             let Some(app_id) = sp.get("appId").and_then(Value::as_str) else { continue };
             if registered.contains(app_id) {
@@ -221,29 +226,37 @@ impl Scan<'_> {
             .await
     }
 
-    /// An application's owner and federated credentials, and its credentials as identities
-    /// of their own.
-    async fn application_with_credentials(
+    /// An application's directory owners and federated identity credentials.
+    async fn owners_and_federated(&self, object: String) -> (Vec<Value>, Vec<Value>) {
+        if object.is_empty() {
+            return (Vec::new(), Vec::new()); // an application without an object id
+        }
+        let owners_path = self.url(&format!("/v1.0/applications/{}/owners", escaped(&object)));
+        let federated_path = self.url(&format!(
+            "/v1.0/applications/{}/federatedIdentityCredentials",
+            escaped(&object)
+        ));
+        futures_util::join!(
+            self.rest.list_or_note(&owners_path, Some("value"), NEED_APPS),
+            self.rest.list_or_note(&federated_path, Some("value"), NEED_APPS)
+        )
+    }
+
+    /// An application with its owner and federated credentials applied, and its
+    /// credentials as identities of their own.
+    fn application_with_credentials(
         &self,
         mut app: Identity,
         json: &Value,
+        owners: &[Value],
+        federated: &[Value],
         hints: &HashMap<&str, usize>,
     ) -> Vec<Identity> {
-        let object = json.get("id").and_then(Value::as_str).unwrap_or("");
-        let owners_path = self.url(&format!("/v1.0/applications/{}/owners", escaped(object)));
-        let federated_path = self.url(&format!(
-            "/v1.0/applications/{}/federatedIdentityCredentials",
-            escaped(object)
-        ));
-        let (owners, federated) = futures_util::join!(
-            self.rest.list_or_note(&owners_path, Some("value"), NEED_APPS),
-            self.rest.list_or_note(&federated_path, Some("value"), NEED_APPS)
-        );
-        let owner: Option<Owner> = items::directory_owner(&app.name, &owners);
+        let owner: Option<Owner> = items::directory_owner(&app.name, owners);
         if owner.is_some() {
             app.owner = owner;
         }
-        items::apply_federated(&mut app, &federated);
+        items::apply_federated(&mut app, federated);
         let mut out = Vec::new();
         for (field, password) in [("passwordCredentials", true), ("keyCredentials", false)] {
             for c in json.get(field).and_then(Value::as_array).into_iter().flatten() {
