@@ -615,4 +615,36 @@ fn secret_stores_are_inventoried_and_joined_to_the_code_that_refers_to_them() {
     assert_eq!(missing[0]["path"], "stack.yaml");
     // No value was read: the synthetic values appear nowhere.
     assert!(!inv.to_string().contains("synthetic-value"));
+    // Only the profile's region by default: the eu-west-1 secret is not there.
+    assert!(all.iter().all(|i| i["name"] != "eu/payments/api"));
+
+    // --aws-regions lists each region's stores; IAM is listed once.
+    let (_, inv, stderr) = scan_aws(
+        &moto,
+        dir.path(),
+        &[".", "--aws", "--aws-regions", "us-east-1,eu-west-1"],
+    );
+    let stored: Vec<&Value> = inv["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["discovery"] == "collected" && i["kind"] == "stored-secret")
+        .collect();
+    let eu = stored
+        .iter()
+        .find(|i| i["name"] == "eu/payments/api")
+        .unwrap_or_else(|| panic!("the eu-west-1 secret: {stderr}"));
+    assert!(
+        eu["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:secretsmanager:eu-west-1:123456789012:secret:eu/payments/api")
+    );
+    assert_eq!(eu["owner"]["team"], "payments-eu");
+    assert!(stored.iter().any(|i| i["name"] == "prod/payments/api"));
+    assert_eq!(
+        stored.len(),
+        4,
+        "three secrets in two regions and one parameter"
+    );
 }

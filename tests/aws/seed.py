@@ -18,11 +18,11 @@ ENDPOINT = sys.argv[1]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 
-def client(service, key=None, secret=None):
+def client(service, key=None, secret=None, region=None):
     return boto3.client(
         service,
         endpoint_url=ENDPOINT,
-        region_name=REGION,
+        region_name=region or REGION,
         aws_access_key_id=key or "testing",
         aws_secret_access_key=secret or "testing",
     )
@@ -64,7 +64,11 @@ def stores():
     ssm = client("ssm")
     ssm.put_parameter(Name="/prod/api/password", Value="synthetic-value-3", Type="SecureString")
     ssm.put_parameter(Name="/prod/api/user", Value="not-a-secret", Type="String")
-    print(json.dumps({"secrets": 2, "parameters": 1}))
+    # A secret in another region: listed only when that region is asked for.
+    client("secretsmanager", region="eu-west-1").create_secret(
+        Name="eu/payments/api", SecretString="synthetic-value-4",
+        Tags=[{"Key": "Owner", "Value": "payments-eu"}])
+    print(json.dumps({"secrets": 3, "parameters": 1}))
 
 def bulk_stores(n):
     """N/2 Secrets Manager secrets and N/2 SecureString parameters, for the benchmark."""

@@ -12,6 +12,11 @@ pub struct AwsFlags {
     /// (comma-separated, one account each). Without this flag nhiscan makes no AWS call
     #[arg(long, value_name = "PROFILE,...", num_args = 0..=1, default_missing_value = "", value_delimiter = ',')]
     pub aws: Option<Vec<String>>,
+
+    /// Regions whose Secrets Manager secrets and SSM SecureString parameters are listed
+    /// (comma-separated); IAM is global. Default: each profile's own region
+    #[arg(long, value_name = "REGION,...", value_delimiter = ',', requires = "aws")]
+    pub aws_regions: Vec<String>,
 }
 
 impl AwsFlags {
@@ -36,7 +41,15 @@ impl Source for AwsFlags {
     fn collectors(&self) -> Vec<Arc<dyn Collector>> {
         self.profiles()
             .into_iter()
-            .map(|p| Arc::new(AwsCollector::new(p)) as Arc<dyn Collector>)
+            .map(|p| {
+                let regions = self
+                    .aws_regions
+                    .iter()
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty())
+                    .collect();
+                Arc::new(AwsCollector::new(p).with_regions(regions)) as Arc<dyn Collector>
+            })
             .collect()
     }
 }

@@ -37,12 +37,23 @@ pub const PROVIDER: crate::model::Provider = crate::model::Provider::named("aws"
 /// The AWS account behind one profile (or the default chain).
 pub struct AwsCollector {
     profile: Option<String>,
+    /// Regions whose secret stores are listed; empty: the profile's own region.
+    regions: Vec<String>,
 }
 
 impl AwsCollector {
     /// `None`: the default credential chain, exactly as the AWS CLI would resolve it.
     pub fn new(profile: Option<String>) -> Self {
-        AwsCollector { profile }
+        AwsCollector {
+            profile,
+            regions: Vec::new(),
+        }
+    }
+
+    /// List Secrets Manager and SSM in these regions (`--aws-regions`).
+    pub fn with_regions(mut self, regions: Vec<String>) -> Self {
+        self.regions = regions;
+        self
     }
 }
 
@@ -120,9 +131,31 @@ impl Collector for AwsCollector {
         identities.extend(resources::instance_profiles(&aws).await);
         identities.extend(resources::server_certificates(&aws).await);
         identities.extend(resources::identity_providers(&aws).await);
-        let region = conf.region().map_or("us-east-1".to_string(), |r| r.to_string());
-        identities.extend(stores::secrets(&aws, &account).await);
-        identities.extend(stores::parameters(&aws, &account, &region).await);
+        // Secret stores are regional: each region asked for, else the profile's own.
+        let home = conf.region().map_or("us-east-1".to_string(), |r| r.to_string());
+        let regions = if self.regions.is_empty() {
+            vec![home]
+        } else {
+            self.regions.clone()
+        };
+        for region in regions {
+            let here = aws_config::Region::new(region.clone());
+            let regional = Aws {
+                iam: aws.iam.clone(),
+                secrets: aws_sdk_secretsmanager::Client::from_conf(
+                    aws_sdk_secretsmanager::config::Builder::from(&conf)
+                        .region(here.clone())
+                        .build(),
+                ),
+                ssm: aws_sdk_ssm::Client::from_conf(
+                    aws_sdk_ssm::config::Builder::from(&conf).region(here).build(),
+                ),
+                log: &log,
+                cx,
+            };
+            identities.extend(stores::secrets(&regional, &account).await);
+            identities.extend(stores::parameters(&regional, &account, &region).await);
+        }
         for i in &mut identities {
             i.attributes.insert("aws_account".into(), account.clone());
         }
