@@ -382,7 +382,8 @@ fn serve_web(root: &std::path::Path) {
 fn variable_values_and_cloned_history_are_scanned_only_when_asked() {
     let root = tempfile::tempdir().unwrap();
     serve_web(root.path());
-    let server = ReplayServer::start_with_git(routes, Some(root.path().join("served")));
+    let server =
+        ReplayServer::start_with_git_user(routes, Some(root.path().join("served")), "oauth2");
     let exposed = |inv: &Value, path: &str| {
         inv["identities"].as_array().unwrap().iter().any(|i| {
             i["exposures"]

@@ -48,12 +48,12 @@ pub enum CloneError {
     },
 }
 
-/// `git clone --bare` of `url` into `dest`, authenticated with `token`.
+/// `git clone --bare` of `url` into `dest`, authenticated with `(username, token)`.
 pub fn clone_bare(
     repo: &str,
     url: &str,
     dest: &Path,
-    token: &str,
+    (username, token): (&str, &str),
     depth: CloneDepth,
 ) -> Result<(), CloneError> {
     let origin = origin_of(url).ok_or_else(|| CloneError::Scheme {
@@ -66,7 +66,7 @@ pub fn clone_bare(
         cmd.args(["--depth", "1"]);
     }
     cmd.arg("--").arg(url).arg(dest);
-    for (k, v) in auth_config(&origin, token) {
+    for (k, v) in auth_config(&origin, username, token) {
         cmd.env(k, v);
     }
     cmd.env("GIT_TERMINAL_PROMPT", "0")
@@ -108,8 +108,8 @@ fn origin_of(url: &str) -> Option<String> {
 
 /// Git configuration, through `GIT_CONFIG_*` variables, that sends the token to `origin`
 /// only and turns every credential helper off.
-fn auth_config(origin: &str, token: &str) -> Vec<(String, String)> {
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
+fn auth_config(origin: &str, username: &str, token: &str) -> Vec<(String, String)> {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{token}"));
     let pairs = [
         (
             format!("http.{origin}.extraHeader"),
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn the_token_travels_as_a_header_scoped_to_the_origin() {
-        let env = auth_config("https://github.com/", "ghp_synthetic");
+        let env = auth_config("https://github.com/", "x-access-token", "ghp_synthetic");
         assert_eq!(env[0], ("GIT_CONFIG_COUNT".into(), "2".into()));
         assert_eq!(env[1].1, "http.https://github.com/.extraHeader");
         let header = env[2].1.strip_prefix("Authorization: Basic ").unwrap();

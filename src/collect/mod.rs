@@ -109,8 +109,11 @@ pub struct RemoteRepository {
     pub label: String,
     pub clone_url: String,
     pub depth: clone::CloneDepth,
-    /// Sent as HTTP Basic `x-access-token:<token>`, never on a command line.
+    /// Sent as HTTP Basic `<username>:<token>`, never on a command line.
     pub token: String,
+    /// The user name git sends with the token: `x-access-token` for GitHub, `oauth2` for
+    /// GitLab (as each documents cloning with a token).
+    pub username: &'static str,
     /// Who owns the repository, as the collector found it (custom property, CODEOWNERS,
     /// admin team): the owner of a secret found in it when no closer rule claims it.
     pub owner: Option<crate::model::Owner>,

@@ -99,8 +99,13 @@ fn clone_and_scan(
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                     let Some((n, repo)) = next else { break };
                     let path = dir.join(format!("{n}.git"));
-                    let cloned =
-                        clone_bare(&repo.label, &repo.clone_url, &path, &repo.token, repo.depth);
+                    let cloned = clone_bare(
+                        &repo.label,
+                        &repo.clone_url,
+                        &path,
+                        (repo.username, &repo.token),
+                        repo.depth,
+                    );
                     if tx.send((repo, path, cloned)).is_err() {
                         break;
                     }

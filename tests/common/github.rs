@@ -86,6 +86,8 @@ struct Shared {
     git_root: Option<PathBuf>,
     /// How long each git request takes (a slow git server).
     git_delay: std::time::Duration,
+    /// The user name git must send with the token (`x-access-token`, GitLab's `oauth2`).
+    git_user: &'static str,
 }
 
 impl GithubServer {
@@ -108,6 +110,25 @@ impl GithubServer {
         git_root: Option<PathBuf>,
         delay: std::time::Duration,
     ) -> GithubServer {
+        Self::start_serving(routes, git_root, delay, "x-access-token")
+    }
+
+    /// Like [`GithubServer::start_with_git`], git expecting `git_user` with the token
+    /// (GitLab's `oauth2`).
+    pub fn start_with_git_user(
+        routes: impl FnOnce(&str) -> HashMap<String, Vec<Answer>>,
+        git_root: Option<PathBuf>,
+        git_user: &'static str,
+    ) -> GithubServer {
+        Self::start_serving(routes, git_root, std::time::Duration::ZERO, git_user)
+    }
+
+    fn start_serving(
+        routes: impl FnOnce(&str) -> HashMap<String, Vec<Answer>>,
+        git_root: Option<PathBuf>,
+        delay: std::time::Duration,
+        git_user: &'static str,
+    ) -> GithubServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let routes = routes(&url);
@@ -119,6 +140,7 @@ impl GithubServer {
             git_log: Arc::clone(&git_requests),
             git_root,
             git_delay: delay,
+            git_user,
         });
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -198,11 +220,15 @@ fn serve(stream: std::net::TcpStream, shared: &Shared) {
             return;
         };
         if let (Some(root), Some(path)) = (&shared.git_root, request.target.strip_prefix("/git")) {
-            let expected = format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"))
-            );
-            let authorized = request.headers.get("authorization") == Some(&expected);
+            // GitHub's user name for a token, or GitLab's.
+            let basic = |user: &str| {
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{TOKEN}"))
+                )
+            };
+            let sent = request.headers.get("authorization");
+            let authorized = sent == Some(&basic(shared.git_user));
             shared
                 .git_log
                 .lock()

@@ -160,6 +160,7 @@ impl GithubCollector {
                     clone_url: r.get("clone_url")?.as_str()?.to_string(),
                     depth,
                     token: token.to_string(),
+                    username: "x-access-token",
                     owner,
                 })
             })

@@ -182,6 +182,7 @@ impl GitlabCollector {
                     clone_url: p.get("http_url_to_repo")?.as_str()?.to_string(),
                     depth,
                     token: token.to_string(),
+                    username: "oauth2",
                     owner,
                 })
             })

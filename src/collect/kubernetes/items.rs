@@ -171,12 +171,12 @@ fn cloud_identities(i: &mut Identity, meta: &ObjectMeta) {
     if let Some(email) = annotations.get(GKE_ANNOTATION) {
         i.attributes
             .insert("gcp_service_account".into(), email.clone());
-        i.related.push(format!("gcp:serviceaccount:{email}"));
+        i.related.push(crate::collect::gcp::items::account_id(email));
     }
     if let Some(client) = annotations.get(AZURE_ANNOTATION) {
         i.attributes
             .insert("azure_client_id".into(), client.clone());
-        i.related.push(format!("azure:client:{client}"));
+        i.related.push(crate::collect::azure::items::client_id(client));
     }
 }
 
