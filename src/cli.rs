@@ -45,6 +45,9 @@ pub enum Command {
     /// credential revocation, Slack auth.revoke, GitLab self-revoke), after confirmation;
     /// each attempt is recorded in the history database
     Revoke(RevokeArgs),
+    /// One inventory from the partial ones of a sharded scan (`scan --shard I/N`):
+    /// identities united by id and fingerprint, findings judged again over the whole
+    Merge(MergeArgs),
     /// Re-render a saved inventory (`nhiscan scan --format json`) in another format
     Report {
         inventory: PathBuf,
@@ -286,6 +289,26 @@ pub struct RevokeArgs {
 }
 
 /// `nhiscan validate INVENTORY.json`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial inventories (`nhiscan scan --format json`), two or more
+    #[arg(required = true, num_args = 1..)]
+    pub inventories: Vec<PathBuf>,
+
+    /// Output format of the merged inventory
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+
+    /// Write it to FILE instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Policy file the findings are judged with (default: nhiscan.toml of the current
+    /// directory, else the built-in defaults)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateCommandArgs {
     /// A saved inventory (`nhiscan scan --format json`); its values are read again from

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Review { action } => cmd::review::run(action),
         Command::Evidence(args) => cmd::evidence::run(args),
         Command::Validate(args) => cmd::validate::run(args),
+        Command::Merge(args) => cmd::merge::run(args),
         Command::Revoke(args) => cmd::revoke::run(args),
         Command::Diff {
             old,

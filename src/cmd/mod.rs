@@ -5,6 +5,7 @@ pub mod detectors;
 pub mod diff;
 pub mod evidence;
 pub mod init;
+pub mod merge;
 pub mod out;
 pub mod report;
 pub mod review;

@@ -146,6 +146,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         reviews,
         validate,
+        shard: args.sources.shard,
     };
     let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
     let mut result = pipeline::run_scan(&request, &bar);

@@ -56,18 +56,27 @@ pub fn clone_bare(
     (username, token): (&str, &str),
     depth: CloneDepth,
 ) -> Result<(), CloneError> {
-    let origin = origin_of(url).ok_or_else(|| CloneError::Scheme {
-        repo: repo.to_string(),
-        url: url.to_string(),
-    })?;
+    // A local repository (`--repos-file` lists paths too) is cloned without credentials.
+    let local = !url.contains("://") && Path::new(url).is_dir();
+    let origin = if local {
+        None
+    } else {
+        Some(origin_of(url).ok_or_else(|| CloneError::Scheme {
+            repo: repo.to_string(),
+            url: url.to_string(),
+        })?)
+    };
     let mut cmd = std::process::Command::new("git");
     cmd.args(["clone", "--bare", "--quiet"]);
     if depth == CloneDepth::Shallow {
         cmd.args(["--depth", "1"]);
     }
     cmd.arg("--").arg(url).arg(dest);
-    for (k, v) in auth_config(&origin, username, token) {
-        cmd.env(k, v);
+    // No token (a public repository): git asks nothing, prompts being off.
+    if let Some(origin) = origin.filter(|_| !token.is_empty()) {
+        for (k, v) in auth_config(&origin, username, token) {
+            cmd.env(k, v);
+        }
     }
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_HTTP_LOW_SPEED_LIMIT", "1000")

@@ -13,6 +13,7 @@ pub mod calls;
 pub mod clone;
 pub mod codeowners;
 pub mod rest;
+pub mod shard;
 #[macro_use]
 pub mod registry;
 
@@ -26,6 +27,7 @@ sources! {
     github: GithubFlags,
     gitlab: GitlabFlags,
     kubernetes: KubernetesFlags,
+    repos: ReposFlags,
 }
 
 use crate::model::{Identity, Provider, SourceState, SourceStatus, Timestamp};

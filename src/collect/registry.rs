@@ -42,6 +42,12 @@ macro_rules! sources {
             /// hung or dripping server costs that call, not the source
             #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sources")]
             pub request_timeout: u64,
+            /// Scan only this shard's repositories (INDEX from 0, as Kubernetes'
+            /// JOB_COMPLETION_INDEX): those of --repos-file, --github-clone and
+            /// --gitlab-clone whose normalised URL hashes to INDEX of COUNT. API inventories
+            /// are not split: run them in one shard (see README, "Scanning at scale")
+            #[arg(long, value_name = "INDEX/COUNT", value_parser = $crate::collect::shard::parse, help_heading = "Sources")]
+            pub shard: Option<$crate::collect::shard::Shard>,
         }
 
         impl SourceFlags {
@@ -62,13 +68,19 @@ impl SourceFlags {
             .collect()
     }
 
-    /// What was asked of each source, for the inventory's scope.
+    /// What was asked of each source, for the inventory's scope; a sharded run names its
+    /// shard (`shard: ["2/8"]`), and a merge lists every shard it joined.
     pub fn scope(&self) -> BTreeMap<String, Vec<String>> {
-        self.sources()
+        let mut scope: BTreeMap<String, Vec<String>> = self
+            .sources()
             .into_iter()
             .map(|s| (s.scope_key().to_string(), s.scope()))
             .filter(|(_, names)| !names.is_empty())
-            .collect()
+            .collect();
+        if let Some(shard) = self.shard {
+            scope.insert("shard".into(), vec![shard.to_string()]);
+        }
+        scope
     }
 }
 

@@ -147,10 +147,7 @@ impl<'a> Builder<'a> {
     /// return the identities with the table of detectors they name.
     pub fn finish(self) -> Built {
         let mut identities = self.identities;
-        merge::correlate(&mut identities);
-        merge::link(&mut identities, crate::model::attr::LINK_KEYS);
-        stores::join(&mut identities);
-        settle(&mut identities, self.now);
+        join(&mut identities, self.now);
         let detectors = self
             .used
             .iter()
@@ -211,6 +208,17 @@ pub fn detector_info(d: &crate::detect::Detector) -> DetectorInfo {
 }
 
 /// Age and status from the dates, once every source has been merged.
+/// The joins of a finished inventory: found values onto the collected identities with
+/// their fingerprint, identities sharing a link key named in each other's `related`,
+/// references onto stored secrets, then ages and status as of `now`. Also what `merge`
+/// runs over the united identities of several partial inventories.
+pub fn join(identities: &mut Vec<Identity>, now: Timestamp) {
+    merge::correlate(identities);
+    merge::link(identities, crate::model::attr::LINK_KEYS);
+    stores::join(identities);
+    settle(identities, now);
+}
+
 pub fn settle(identities: &mut [Identity], now: Timestamp) {
     for i in identities.iter_mut() {
         if let Some(created) = i.created_at {

@@ -14,6 +14,10 @@ pub struct ToolInfo {
     /// scans can be told to have looked for the same things.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detector_set: Option<String>,
+    /// Id of the fingerprint key (`NHISCAN_FINGERPRINT_KEY`), not the key: inventories
+    /// fingerprinted with different keys cannot be merged or compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_key: Option<String>,
 }
 
 impl Default for ToolInfo {
@@ -22,6 +26,7 @@ impl Default for ToolInfo {
             name: env!("CARGO_PKG_NAME").to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             detector_set: None,
+            fingerprint_key: None,
         }
     }
 }

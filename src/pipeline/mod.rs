@@ -9,6 +9,7 @@
 
 mod documents;
 mod local;
+pub mod merge;
 mod remote;
 
 use crate::collect::{self, Collector, RunOptions};
@@ -44,6 +45,8 @@ pub struct ScanRequest<'a> {
     pub reviews: Option<std::collections::HashMap<String, crate::model::ReviewState>>,
     /// `--validate`: how to ask providers, and the keeper `fingerprinter` leaves values in.
     pub validate: Option<(crate::validate::Options, Arc<crate::scan::keep::Keeper>)>,
+    /// `--shard`: only this shard's listed repositories are cloned and scanned.
+    pub shard: Option<crate::collect::shard::Shard>,
 }
 
 pub struct ScanResult {
@@ -120,7 +123,11 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         builder.add_collected(c.identities);
         sources.push(c.status);
         documents::scan(req, &c.documents, &mut builder);
-        repositories.extend(c.repositories);
+        repositories.extend(
+            c.repositories
+                .into_iter()
+                .filter(|r| req.shard.is_none_or(|shard| shard.owns(&r.clone_url))),
+        );
     }
     let repository_owners =
         remote::scan(req, repositories, &mut builder, &mut sources, &mut summary);
@@ -208,7 +215,10 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
     };
     let inventory = Inventory {
         schema_version: SCHEMA_VERSION,
-        tool: ToolInfo::default(),
+        tool: ToolInfo {
+            fingerprint_key: Some(req.fingerprinter.key_id()),
+            ..ToolInfo::default()
+        },
         generated_at: req.now,
         scope: Scope {
             paths: if req.inputs.is_empty() {

@@ -40,6 +40,13 @@ impl Fingerprinter {
         }
     }
 
+    /// Names the key without revealing it: two inventories with the same id were
+    /// fingerprinted with the same key, so their fingerprints can be compared (`merge`).
+    pub fn key_id(&self) -> String {
+        let hash = blake3::keyed_hash(&self.key, b"nhiscan fingerprint key id");
+        hash.to_hex()[..16].to_string()
+    }
+
     /// Keep the values of live-checkable detectors in `keeper` (`--validate`).
     pub fn keeping(mut self, keeper: std::sync::Arc<super::keep::Keeper>) -> Self {
         self.keeper = Some(keeper);
