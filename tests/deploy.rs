@@ -195,11 +195,14 @@ fn the_indexed_jobs_command_run_per_index_writes_shards_that_merge() {
         String::from_utf8_lossy(&out.stderr)
     );
     let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // A local entry is named as the list writes it.
+    let place = format!("{}:app.env", repo.dir.display());
     assert!(
         merged["identities"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i["exposures"][0]["path"] == "svc:app.env")
+            .any(|i| i["exposures"][0]["path"] == place.as_str()),
+        "{place}"
     );
 }

@@ -28,6 +28,12 @@ pub fn run(args: MergeArgs) -> Result<u8> {
         inventory.findings.len(),
         inventory.summary.findings_deny
     );
+    // JSON, the usual output of a merge, is written as it is serialised: a merged estate
+    // can be hundreds of megabytes, which need not also sit in memory as one string.
+    if args.format == nhiscan::report::Format::Json {
+        write_json(&inventory, args.output.as_deref())?;
+        return Ok(exit::of(&inventory));
+    }
     let to_terminal = args.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let options = nhiscan::report::Options {
         color: false,
@@ -38,4 +44,27 @@ pub fn run(args: MergeArgs) -> Result<u8> {
         args.output.as_deref(),
     )?;
     Ok(exit::of(&inventory))
+}
+
+fn write_json(
+    inventory: &nhiscan::model::Inventory,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    use std::io::Write;
+    let sink: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the merged inventory to {}: {e}; {}",
+                path.display(),
+                super::out::write_advice(&e)
+            )
+        })?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut sink = std::io::BufWriter::new(sink);
+    serde_json::to_writer_pretty(&mut sink, inventory)
+        .context("cannot write the merged inventory")?;
+    sink.write_all(b"\n")
+        .and_then(|()| sink.flush())
+        .context("cannot write the merged inventory")
 }

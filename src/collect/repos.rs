@@ -61,12 +61,19 @@ impl Collector for RepoList {
         })?;
         let base = self.file.parent().map(PathBuf::from).unwrap_or_default();
         let mut batch = Batch::default();
+        let mut labels = std::collections::HashSet::new();
         for (n, line) in text.lines().enumerate() {
             let entry = line.split(" #").next().unwrap_or("").trim();
             if entry.is_empty() || entry.starts_with('#') {
                 continue;
             }
             match repository(&self.id(), entry, &base) {
+                Ok(repo) if !labels.insert(repo.label.clone()) => batch.warnings.push(format!(
+                    "{}:{}: {entry} is listed already (as {}); scanned once",
+                    self.file.display(),
+                    n + 1,
+                    repo.label
+                )),
                 Ok(repo) => batch.repositories.push(repo),
                 Err(why) => batch
                     .errors
@@ -97,10 +104,9 @@ fn repository(source: &str, entry: &str, base: &std::path::Path) -> Result<Remot
             return Err(format!("no such directory ({}); local entries are paths to git repositories, relative to the list", path.display()));
         }
         let path = path.canonicalize().unwrap_or(path);
-        let label = path
-            .file_name()
-            .map(|n| n.to_string_lossy().trim_end_matches(".git").to_string())
-            .unwrap_or_else(|| entry.to_string());
+        // The entry as written names it (`svc-api`, `/srv/git/api`): unique in the list,
+        // where the directory's own name (`repo`, `api.git`) may not be.
+        let label = entry.trim_end_matches('/').trim_end_matches(".git").to_string();
         (path.display().to_string(), label, ("", String::new()))
     };
     Ok(RemoteRepository {
