@@ -1,6 +1,6 @@
 //! `nhiscan merge A.json B.json ...`: the partial inventories of a sharded scan as one.
 
-use super::{emit, exit};
+use super::exit;
 use crate::cli::MergeArgs;
 use anyhow::{Context, Result};
 
@@ -34,15 +34,7 @@ pub fn run(args: MergeArgs) -> Result<u8> {
         write_json(&inventory, args.output.as_deref())?;
         return Ok(exit::of(&inventory));
     }
-    let to_terminal = args.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let options = nhiscan::report::Options {
-        color: false,
-        width: to_terminal.then(super::out::terminal_width).flatten(),
-    };
-    emit(
-        &nhiscan::report::render_with(&inventory, args.format, &options),
-        args.output.as_deref(),
-    )?;
+    super::emit_inventory(&inventory, args.format, args.output.as_deref())?;
     Ok(exit::of(&inventory))
 }
 

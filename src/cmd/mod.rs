@@ -95,6 +95,24 @@ fn open_history(db: &Path) -> Result<nhiscan::scan_history::ScanHistory> {
 }
 
 /// Write a rendered report to `-o FILE`, or to standard output.
+/// A saved or merged inventory in `format`, to `output` or standard output; a table for a
+/// terminal fits its width.
+fn emit_inventory(
+    inventory: &nhiscan::model::Inventory,
+    format: nhiscan::report::Format,
+    output: Option<&Path>,
+) -> Result<()> {
+    let to_terminal = output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let options = nhiscan::report::Options {
+        color: false,
+        width: to_terminal.then(out::terminal_width).flatten(),
+    };
+    emit(
+        &nhiscan::report::render_with(inventory, format, &options),
+        output,
+    )
+}
+
 fn emit(text: &str, output: Option<&Path>) -> Result<()> {
     match output {
         Some(path) => std::fs::write(path, text).map_err(|e| {

@@ -1,7 +1,7 @@
 //! `nhiscan validate INVENTORY.json`: validate a saved scan's found secrets, and the
 //! options `nhiscan scan --validate` shares with it (endpoints, cache, summary line).
 
-use super::{emit, exit, load_detectors};
+use super::{exit, load_detectors};
 use crate::cli::{ValidateCommandArgs, ValidationCacheArgs};
 use anyhow::{Context, Result};
 use nhiscan::detect::DetectorSet;
@@ -114,14 +114,6 @@ pub fn run(args: ValidateCommandArgs) -> Result<u8> {
     inventory.summary.findings_warn = count(Level::Warn);
     inventory.summary.validation = Some(report.summary.clone());
     say_summary(&report.summary);
-    let to_terminal = args.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let options = nhiscan::report::Options {
-        color: false,
-        width: to_terminal.then(super::out::terminal_width).flatten(),
-    };
-    emit(
-        &nhiscan::report::render_with(&inventory, args.format, &options),
-        args.output.as_deref(),
-    )?;
+    super::emit_inventory(&inventory, args.format, args.output.as_deref())?;
     Ok(exit::of(&inventory))
 }

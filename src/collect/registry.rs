@@ -100,3 +100,23 @@ pub fn named_or_default(flag: Option<&[String]>) -> Vec<Option<String>> {
         }
     }
 }
+
+/// An `http(s)://host[:port][/path]` base URL from the command line, without its trailing
+/// `/`, checked when the command line is read so a typo is a usage error (exit 2), not a
+/// source that failed; `example` is what the message suggests.
+pub fn base_url(text: &str, example: &str) -> Result<String, String> {
+    let uri: http::Uri = text
+        .parse()
+        .map_err(|_| format!("not a URL; expected e.g. {example}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => {
+            Ok(text.trim_end_matches('/').to_string())
+        }
+        (Some(other), _) if other != "http" && other != "https" => Err(format!(
+            "scheme `{other}` is not supported; expected e.g. {example}"
+        )),
+        _ => Err(format!(
+            "expected a full URL with scheme and host, e.g. {example}"
+        )),
+    }
+}

@@ -22,15 +22,7 @@ pub struct GcpFlags {
 }
 
 fn base_url(text: &str) -> Result<String, String> {
-    let uri: http::Uri = text
-        .parse()
-        .map_err(|_| "not a URL; expected https://HOST".to_string())?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() => {
-            Ok(text.trim_end_matches('/').to_string())
-        }
-        _ => Err("expected a full http(s) URL with a host, e.g. https://private.googleapis.com".into()),
-    }
+    crate::collect::registry::base_url(text, "https://private.googleapis.com")
 }
 
 impl Source for GcpFlags {

@@ -26,19 +26,8 @@ pub struct GithubFlags {
     pub github_url: String,
 }
 
-/// An `http(s)://host[:port][/path]` URL, checked when the command line is read so a typo
-/// is a usage error (exit 2), not a source that failed.
 fn api_url(text: &str) -> Result<String, String> {
-    let uri: http::Uri = text
-        .parse()
-        .map_err(|_| "not a URL; expected https://HOST/api/v3 (GitHub Enterprise Server) or https://api.github.com".to_string())?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(text.to_string()),
-        (Some(other), _) if other != "http" && other != "https" => Err(format!(
-            "scheme `{other}` is not supported; expected https://HOST/api/v3 or https://api.github.com"
-        )),
-        _ => Err("expected a full URL with scheme and host, e.g. https://github.example.com/api/v3".into()),
-    }
+    crate::collect::registry::base_url(text, "https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server")
 }
 
 impl GithubFlags {

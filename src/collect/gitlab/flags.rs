@@ -34,24 +34,12 @@ pub struct GitlabFlags {
     pub gitlab_url: String,
 }
 
-/// An `http(s)://host[:port][/path]` URL, checked when the command line is read so a typo
-/// is a usage error (exit 2), not a source that failed. A URL ending in `/api/v4` is taken
-/// as the API itself.
+/// The instance URL as its REST API's base; a URL ending in `/api/v4` is taken as the API
+/// itself.
 fn instance_url(text: &str) -> Result<String, String> {
-    let uri: http::Uri = text
-        .parse()
-        .map_err(|_| "not a URL; expected https://gitlab.com or https://HOST of a self-managed instance".to_string())?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() => {
-            let base = text.trim_end_matches('/');
-            let base = base.strip_suffix("/api/v4").unwrap_or(base);
-            Ok(format!("{base}/api/v4"))
-        }
-        (Some(other), _) if other != "http" && other != "https" => Err(format!(
-            "scheme `{other}` is not supported; expected https://HOST"
-        )),
-        _ => Err("expected a full URL with scheme and host, e.g. https://gitlab.example.com".into()),
-    }
+    let base = crate::collect::registry::base_url(text, "https://gitlab.com or https://HOST of a self-managed instance")?;
+    let base = base.strip_suffix("/api/v4").unwrap_or(&base);
+    Ok(format!("{base}/api/v4"))
 }
 
 impl GitlabFlags {
