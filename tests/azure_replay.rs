@@ -288,16 +288,7 @@ fn a_tenant_is_inventoried_with_owners_permissions_credentials_and_a_leak_joined
 
     // The leaked secret: its hint is the listed secret's and no other's, so they are linked
     // and the leak is owned through the application.
-    let leaked = inv["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| {
-            i["exposures"]
-                .as_array()
-                .is_some_and(|e| e.iter().any(|e| e["path"] == "deploy.env"))
-        })
-        .expect("the leaked secret is found");
+    let leaked = exposed_at(&inv, "deploy.env").expect("the leaked secret is found");
     assert!(
         leaked["related"]
             .as_array()

@@ -224,15 +224,8 @@ fn a_project_is_inventoried_across_pages_limits_and_denials() {
         "SERVICE_ACCOUNT_KEY_DISABLE_REASON_EXPOSED"
     );
     // Every key id Google lists, every page of activities read.
-    let hits = |path: &str| {
-        server
-            .requests()
-            .iter()
-            .filter(|r| r.as_str() == path)
-            .count()
-    };
     assert_eq!(
-        hits(&format!(
+        server.hits(&format!(
             "/v1/projects/{PROJECT}/locations/global/activityTypes/serviceAccountLastAuthentication/activities:query?pageSize=100"
         )),
         2,

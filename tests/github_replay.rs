@@ -309,20 +309,13 @@ fn an_organisation_is_inventoried_across_pages_limits_and_denials() {
         finding_codes(&inv, "github:octocat/Hello-World:actions-secret:GH_TOKEN")
             .contains(&"rotation-overdue")
     );
-    let hits = |path: &str| {
-        server
-            .requests()
-            .iter()
-            .filter(|r| r.as_str() == path)
-            .count()
-    };
     assert_eq!(
-        hits("/repos/octocat/Hello-World/actions/secrets"),
+        server.hits("/repos/octocat/Hello-World/actions/secrets"),
         2,
         "retried once after Retry-After"
     );
     assert_eq!(
-        hits("/repos/octo-org/Spoon-Knife/hooks"),
+        server.hits("/repos/octo-org/Spoon-Knife/hooks"),
         2,
         "retried once the primary limit reset (and not an error: only the two PAT errors)"
     );
@@ -481,15 +474,6 @@ fn scan_with_clones(
         assert!(!stderr.contains(secret), "a secret value on stderr");
     }
     (code, inv, stderr)
-}
-
-/// The identity that has an exposure at `path`.
-fn exposed_at<'a>(inv: &'a Value, path: &str) -> Option<&'a Value> {
-    inv["identities"].as_array().unwrap().iter().find(|i| {
-        i["exposures"]
-            .as_array()
-            .is_some_and(|e| e.iter().any(|e| e["path"] == path))
-    })
 }
 
 fn finding_at<'a>(inv: &'a Value, code: &str, path: &str) -> &'a Value {

@@ -278,15 +278,8 @@ fn a_group_is_inventoried_across_subgroups_pages_limits_and_denials() {
     // Runners: read after the 429 was waited out.
     let runner = identity(&inv, "gitlab:runner:8");
     assert_eq!(runner["attributes"]["runner_type"], "group_type");
-    let hits = |path: &str| {
-        server
-            .requests()
-            .iter()
-            .filter(|r| r.as_str() == path)
-            .count()
-    };
     assert_eq!(
-        hits("/api/v4/groups/acme/runners?type=group_type"),
+        server.hits("/api/v4/groups/acme/runners?type=group_type"),
         2,
         "retried once"
     );
@@ -384,13 +377,7 @@ fn variable_values_and_cloned_history_are_scanned_only_when_asked() {
     serve_web(root.path());
     let server =
         ReplayServer::start_with_git_user(routes, Some(root.path().join("served")), "oauth2");
-    let exposed = |inv: &Value, path: &str| {
-        inv["identities"].as_array().unwrap().iter().any(|i| {
-            i["exposures"]
-                .as_array()
-                .is_some_and(|e| e.iter().any(|e| e["path"] == path))
-        })
-    };
+    let exposed = |inv: &Value, path: &str| exposed_at(inv, path).is_some();
     let variable_path = "gitlab:acme/acme/web/variables@production/DEPLOY_TOKEN";
     let (_, inv, _) = gitlab_scan(&server, Some(TOKEN), &[]);
     assert!(
@@ -459,16 +446,7 @@ fn a_leaked_token_validated_as_a_listed_access_tokens_bot_user_is_joined_to_it()
     let (code, inv, stderr) = run_json(&mut cmd);
     assert_eq!(code, 1, "a live leaked token is a deny finding: {stderr}");
     assert!(!inv.to_string().contains(GITLAB_PAT));
-    let leaked = inv["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| {
-            i["exposures"]
-                .as_array()
-                .is_some_and(|e| e.iter().any(|e| e["path"] == "deploy.env"))
-        })
-        .expect("the leaked token is in the inventory");
+    let leaked = exposed_at(&inv, "deploy.env").expect("the leaked token is in the inventory");
     assert_eq!(
         leaked["validation"]["status"], "active",
         "{}",

@@ -164,8 +164,7 @@ fn split_scopes(text: &str) -> Vec<String> {
 
 /// The host of a URL (or the text itself when it has none), for a redirect's reason.
 fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    bounded(rest.split(['/', '?']).next().unwrap_or(rest))
+    bounded(crate::collect::rest::host_of(url))
 }
 
 #[cfg(test)]

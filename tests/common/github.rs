@@ -159,6 +159,14 @@ impl GithubServer {
         self.requests.lock().unwrap().clone()
     }
 
+    /// How many requests came for `path` (with its query, page-size parameter left out).
+    pub fn hits(&self, path: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.as_str() == path)
+            .count()
+    }
+
     pub fn git_requests(&self) -> Vec<(String, bool)> {
         self.git_requests.lock().unwrap().clone()
     }

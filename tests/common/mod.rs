@@ -165,6 +165,15 @@ pub fn finding_codes<'a>(inv: &'a Value, id: &str) -> Vec<&'a str> {
     codes
 }
 
+/// The identity that has an exposure at `path`.
+pub fn exposed_at<'a>(inv: &'a Value, path: &str) -> Option<&'a Value> {
+    inv["identities"].as_array().unwrap().iter().find(|i| {
+        i["exposures"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["path"] == path))
+    })
+}
+
 /// The source status with this id; the panic lists the sources there are.
 pub fn source<'a>(inv: &'a Value, id: &str) -> &'a Value {
     inv["sources"]

@@ -225,7 +225,7 @@ pub fn apply_federated(i: &mut Identity, credentials: &[Value]) {
     let mut subjects = Vec::new();
     for c in credentials {
         let issuer = s(c, "issuer").unwrap_or("");
-        let host = issuer.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(issuer);
+        let host = crate::collect::rest::host_of(issuer);
         i.third_parties.push(format!("oidc:{host}"));
         match s(c, "subject") {
             Some(subject) => subjects.push(format!("{issuer} {subject}")),

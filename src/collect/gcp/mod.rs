@@ -20,7 +20,7 @@ pub mod key;
 
 use super::{Batch, CollectError, Collector, Context};
 use crate::collect::rest::transport::HttpTransport;
-use crate::collect::rest::{ApiError, Paging, Session};
+use crate::collect::rest::{self, ApiError, Paging, Session};
 use crate::model::{Identity, Timestamp};
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -216,36 +216,16 @@ impl Scan<'_> {
             Err(e) => self.rest.note(&e, NEED_ACCOUNT_POLICY),
         }
         // The key list is one answer (no pages); Google leaves out an empty `keys`.
-        let keys: Vec<Value> = match keys {
-            Ok(Value::Object(mut body)) => match body.remove("keys") {
-                Some(Value::Array(keys)) => keys,
-                None => Vec::new(),
-                Some(_) => {
-                    self.rest.note(
-                        &ApiError::Other {
-                            path: keys_path.clone(),
-                            message: "unexpected answer: `keys` is not a list".into(),
-                        },
-                        "",
-                    );
-                    Vec::new()
-                }
-            },
-            Ok(_) => {
-                self.rest.note(
-                    &ApiError::Other {
-                        path: keys_path.clone(),
-                        message: "unexpected answer: not an object with a `keys` list".into(),
-                    },
-                    "",
-                );
-                Vec::new()
-            }
-            Err(e) => {
-                self.rest.note(&e, NEED_KEYS);
-                Vec::new()
-            }
-        };
+        let keys = keys.and_then(|body| {
+            rest::items_of(body, Some("keys"), true).map_err(|message| ApiError::Other {
+                path: keys_path.clone(),
+                message,
+            })
+        });
+        let keys: Vec<Value> = keys.unwrap_or_else(|e| {
+            self.rest.note(&e, NEED_KEYS);
+            Vec::new()
+        });
         account.attributes.insert("resource_name".into(), items::full_resource_name(&name));
         let mut out: Vec<Identity> = self.rest.identities_of(&keys_path, &keys, |k| {
             let key_name = k.get("name")?.as_str()?;

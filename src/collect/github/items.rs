@@ -52,11 +52,7 @@ pub fn webhook(scope: &str, hook: &Value) -> Option<Identity> {
     let id = hook.get("id")?.as_i64()?;
     let config = hook.get("config").cloned().unwrap_or(Value::Null);
     let url = s(&config, "url").unwrap_or("");
-    let host = url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split(['/', '?']).next())
-        .unwrap_or(url);
+    let host = crate::collect::rest::host_of(url);
     let mut i = github(
         format!("github:{scope}:webhook:{id}"),
         "webhook",

@@ -232,13 +232,8 @@ pub fn runner(scope: &str, runner: &Value) -> Option<Identity> {
 pub fn webhook(scope: &str, hook: &Value) -> Option<Identity> {
     let id = hook.get("id")?.as_i64()?;
     let url = s(hook, "url").unwrap_or("");
-    let host = url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split(['/', '?']).next())
-        .unwrap_or(url);
     // Credentials in the URL (`https://user:pass@host`) are not part of the name.
-    let host = host.rsplit('@').next().unwrap_or(host);
+    let host = crate::collect::rest::host_of(url);
     let mut i = gitlab(
         format!("gitlab:{scope}:webhook:{id}"),
         "webhook",

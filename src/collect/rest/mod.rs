@@ -205,7 +205,7 @@ impl<T: Transport> Api<T> {
                 }
             };
             let absent_is_empty = matches!(self.paging, Paging::PageToken { .. });
-            match page_items(body, field, absent_is_empty) {
+            match items_of(body, field, absent_is_empty) {
                 Ok(items) => listed.items.extend(items),
                 Err(message) => {
                     listed.error = Some(ApiError::Other {
@@ -299,7 +299,7 @@ impl<T: Transport> Api<T> {
 }
 
 /// The items of one page, or why the page is not a list.
-fn page_items(
+pub fn items_of(
     body: Value,
     field: Option<&str>,
     absent_is_empty: bool,
@@ -396,6 +396,15 @@ fn next_link(headers: &http::HeaderMap) -> Option<String> {
                 .to_string()
         })
     })
+}
+
+/// The host a URL names (`hooks.example.test:8443` of
+/// `https://user:pw@hooks.example.test:8443/x?y`), without credentials; the text itself
+/// when it is no URL. Webhook targets, OIDC issuers and redirect targets are named by it.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    host.rsplit('@').next().unwrap_or(host)
 }
 
 /// `text` as one URL path segment, query value or form value: every byte but RFC 3986's
