@@ -213,6 +213,26 @@ fn sharded_runs_merged_equal_one_unsharded_run() {
             let again = out.path().join("merged-reversed.json");
             merge(&shards, &again);
             assert_eq!(read(&again), merged);
+            // A recorded merge holds its findings (the history stores them); a plain one
+            // judges them as it writes. Both write the same inventory, but for the
+            // sightings the history adds.
+            let recorded = out.path().join("merged-recorded.json");
+            let o = nhiscan()
+                .arg("merge")
+                .args(&shards)
+                .arg("-o")
+                .arg(&recorded)
+                .arg("--history")
+                .arg(out.path().join("history.db"))
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{o:?}");
+            let mut recorded = read(&recorded);
+            for i in recorded["identities"].as_array_mut().unwrap() {
+                let i = i.as_object_mut().unwrap();
+                assert!(i.remove("first_seen").is_some() && i.remove("last_seen").is_some());
+            }
+            assert_eq!(recorded, merged, "streamed and held merges differ");
         }
     }
 }

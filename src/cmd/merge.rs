@@ -11,7 +11,21 @@ pub fn run(args: MergeArgs) -> Result<u8> {
     for warning in &merged.warnings {
         super::out::say!("warning: {warning}");
     }
-    let mut inventory = merged.inventory;
+    let inventories = args.inventories.len();
+    // JSON, the usual output of a merge, is judged as it is written: a merged estate can
+    // have a million findings, which need not sit in memory. The history stores the whole
+    // inventory, so a recorded merge is judged first.
+    if args.format == nhiscan::report::Format::Json && args.history.is_none() {
+        let totals = write_json(&merged, args.output.as_deref())?;
+        super::out::say!(
+            "merged {inventories} inventories: {} identities, {} findings ({} deny)",
+            totals.identities,
+            totals.findings,
+            totals.deny
+        );
+        return Ok(exit::from(totals.deny > 0, totals.incomplete));
+    }
+    let mut inventory = merged.judged();
     if let Some(path) = &args.history {
         let recorded = nhiscan::scan_history::ScanHistory::open(path)?.record(&mut inventory)?;
         super::out::say!(
@@ -22,26 +36,19 @@ pub fn run(args: MergeArgs) -> Result<u8> {
         );
     }
     super::out::say!(
-        "merged {} inventories: {} identities, {} findings ({} deny)",
-        args.inventories.len(),
+        "merged {inventories} inventories: {} identities, {} findings ({} deny)",
         inventory.identities.len(),
         inventory.findings.len(),
         inventory.summary.findings_deny
     );
-    // JSON, the usual output of a merge, is written as it is serialised: a merged estate
-    // can be hundreds of megabytes, which need not also sit in memory as one string.
-    if args.format == nhiscan::report::Format::Json {
-        write_json(&inventory, args.output.as_deref())?;
-        return Ok(exit::of(&inventory));
-    }
     super::emit_inventory(&inventory, args.format, args.output.as_deref())?;
     Ok(exit::of(&inventory))
 }
 
 fn write_json(
-    inventory: &nhiscan::model::Inventory,
+    merged: &nhiscan::pipeline::merge::Merged,
     output: Option<&std::path::Path>,
-) -> Result<()> {
+) -> Result<nhiscan::pipeline::merge::Totals> {
     use std::io::Write;
     let sink: Box<dyn Write> = match output {
         Some(path) => Box::new(std::fs::File::create(path).map_err(|e| {
@@ -54,9 +61,11 @@ fn write_json(
         None => Box::new(std::io::stdout().lock()),
     };
     let mut sink = std::io::BufWriter::new(sink);
-    serde_json::to_writer_pretty(&mut sink, inventory)
+    let totals = merged
+        .write_json(&mut sink)
         .context("cannot write the merged inventory")?;
     sink.write_all(b"\n")
         .and_then(|()| sink.flush())
-        .context("cannot write the merged inventory")
+        .context("cannot write the merged inventory")?;
+    Ok(totals)
 }

@@ -27,9 +27,14 @@ pub mod exit {
 
     /// What an inventory means for CI: deny findings win over an incomplete inventory.
     pub fn of(inventory: &nhiscan::model::Inventory) -> u8 {
-        if inventory.has_deny() {
+        from(inventory.has_deny(), inventory.is_incomplete())
+    }
+
+    /// The same, from the two facts (an inventory written without being held).
+    pub fn from(deny: bool, incomplete: bool) -> u8 {
+        if deny {
             DENY
-        } else if inventory.is_incomplete() {
+        } else if incomplete {
             INCOMPLETE
         } else {
             CLEAN

@@ -155,12 +155,12 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
     });
     if let Some(reviews) = &req.reviews {
         for identity in &mut identities {
-            identity.review = Some(reviews.get(&identity.id).cloned().unwrap_or(
+            identity.review = Some(Box::new(reviews.get(&identity.id).cloned().unwrap_or(
                 crate::model::ReviewState {
                     tracked_since: req.now,
                     last: None,
                 },
-            ));
+            )));
         }
     }
 

@@ -55,15 +55,56 @@ pub struct Baseline {
     keyed: HashMap<(String, String), BaselineEntry>,
 }
 
-/// The verdict with the baseline applied.
-#[derive(Debug, Default)]
-pub struct Applied {
-    pub findings: Vec<Finding>,
+/// A baseline applied to findings as they are judged ([`Baseline::admission`]).
+pub struct BaselineAdmission<'b> {
+    baseline: &'b Baseline,
+    matched: HashSet<(String, String)>,
+    /// Findings the baseline accepted.
     pub suppressed: u64,
+}
+
+/// The baseline entries a scan's findings did and did not match.
+#[derive(Debug, Default)]
+pub struct BaselineUse {
     /// Accepted findings this scan no longer makes, by code and fingerprint.
     pub stale: Vec<BaselineEntry>,
     /// Entries this scan's findings matched (kept when the baseline is written again).
     pub matched: Vec<BaselineEntry>,
+}
+
+impl BaselineAdmission<'_> {
+    /// The finding, or `None` when the baseline accepts it.
+    pub fn admit(&mut self, f: Finding) -> Option<Finding> {
+        if self.baseline.keyed.is_empty() {
+            return Some(f);
+        }
+        let key = key_of(&f);
+        if self.baseline.keyed.contains_key(&key) {
+            self.suppressed += 1;
+            self.matched.insert(key);
+            None
+        } else {
+            Some(f)
+        }
+    }
+
+    /// Which entries matched, once every finding was admitted.
+    pub fn finish(self) -> BaselineUse {
+        let mut out = BaselineUse::default();
+        for (key, entry) in &self.baseline.keyed {
+            if self.matched.contains(key) {
+                out.matched.push(entry.clone());
+            } else {
+                out.stale.push(entry.clone());
+            }
+        }
+        let order = |a: &BaselineEntry, b: &BaselineEntry| {
+            (&a.code, &a.fingerprint).cmp(&(&b.code, &b.fingerprint))
+        };
+        out.stale.sort_by(order);
+        out.matched.sort_by(order);
+        out
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,36 +192,15 @@ impl Baseline {
             .contains(&(detector.to_string(), fingerprint.to_string()))
     }
 
-    /// Drop the findings a version 2 baseline accepts and list its stale entries.
-    pub fn apply(&self, findings: Vec<Finding>) -> Applied {
-        let mut out = Applied::default();
-        if self.keyed.is_empty() {
-            out.findings = findings;
-            return out;
+    /// The baseline applied to findings one at a time: [`BaselineAdmission::admit`] drops
+    /// the ones a version 2 baseline accepts, [`BaselineAdmission::finish`] lists its stale
+    /// entries.
+    pub fn admission(&self) -> BaselineAdmission<'_> {
+        BaselineAdmission {
+            baseline: self,
+            matched: HashSet::new(),
+            suppressed: 0,
         }
-        let mut matched: HashSet<(String, String)> = HashSet::new();
-        for f in findings {
-            let key = key_of(&f);
-            if self.keyed.contains_key(&key) {
-                out.suppressed += 1;
-                matched.insert(key);
-            } else {
-                out.findings.push(f);
-            }
-        }
-        for (key, entry) in &self.keyed {
-            if matched.contains(key) {
-                out.matched.push(entry.clone());
-            } else {
-                out.stale.push(entry.clone());
-            }
-        }
-        let order = |a: &BaselineEntry, b: &BaselineEntry| {
-            (&a.code, &a.fingerprint).cmp(&(&b.code, &b.fingerprint))
-        };
-        out.stale.sort_by(order);
-        out.matched.sort_by(order);
-        out
     }
 
     /// The baseline that accepts every finding in `findings` (published examples are left

@@ -163,6 +163,25 @@ pub fn judge(
     now: Timestamp,
     settings: &Settings,
 ) -> Verdict {
+    let mut findings = Vec::new();
+    let mut verdict = judge_each(identities, detectors, baseline, now, settings, &mut |f| {
+        findings.push(f)
+    });
+    verdict.findings = findings;
+    verdict
+}
+
+/// [`judge`], handing each finding to `sink` in the order `judge` lists them instead of
+/// holding them: a merged estate's million findings can be written as they are made. The
+/// verdict returned has no findings, only the counts.
+pub fn judge_each(
+    identities: &[Identity],
+    detectors: &[DetectorInfo],
+    baseline: Option<&Baseline>,
+    now: Timestamp,
+    settings: &Settings,
+    sink: &mut dyn FnMut(Finding),
+) -> Verdict {
     let cx = Context {
         now,
         thresholds: &settings.thresholds,
@@ -170,35 +189,47 @@ pub fn judge(
         baseline,
         suppressed_baseline: Cell::new(0),
     };
-    let mut findings = secrets::leaked_in_files(identities, &cx);
-    for identity in identities {
-        for check in CHECKS {
-            match check.run {
-                Run::One(f) => findings.extend(f(identity, &cx)),
-                Run::Many(f) => findings.extend(f(identity, &cx)),
-            }
-        }
-    }
     let collected: std::collections::HashSet<&str> = identities
         .iter()
         .filter(|i| i.is_collected())
         .map(|i| i.id.as_str())
         .collect();
-    let applied = settings.apply(findings, now, &collected);
-    let accepted = match baseline {
-        Some(b) => b.apply(applied.findings),
-        None => baseline::Applied {
-            findings: applied.findings,
-            ..Default::default()
-        },
+    let mut admission = settings.admission(now, &collected);
+    let mut accepted = baseline.map(Baseline::admission);
+    let mut pass = |f: Finding| {
+        if let Some(f) = match &mut accepted {
+            Some(b) => b.admit(f),
+            None => Some(f),
+        } {
+            sink(f);
+        }
     };
+    secrets::leaked_in_files(identities, &cx, &mut |f| {
+        admission.admit(f).map(&mut pass);
+    });
+    for identity in identities {
+        for check in CHECKS {
+            let mut judged = |f| {
+                admission.admit(f).map(&mut pass);
+            };
+            match check.run {
+                Run::One(f) => f(identity, &cx).into_iter().for_each(&mut judged),
+                Run::Many(f) => f(identity, &cx).into_iter().for_each(&mut judged),
+            }
+        }
+    }
+    for f in admission.expired() {
+        pass(f);
+    }
+    let used = accepted.map(|b| (b.suppressed, b.finish()));
+    let (suppressed, used) = used.unwrap_or_default();
     Verdict {
-        findings: accepted.findings,
-        suppressed_baseline: cx.suppressed_baseline.get() + accepted.suppressed,
-        baseline_stale: accepted.stale,
-        baseline_matched: accepted.matched,
-        suppressed_config: applied.suppressed,
-        below_min_confidence: applied.below_min_confidence,
+        findings: Vec::new(),
+        suppressed_baseline: cx.suppressed_baseline.get() + suppressed,
+        baseline_stale: used.stale,
+        baseline_matched: used.matched,
+        suppressed_config: admission.suppressed,
+        below_min_confidence: admission.below_min_confidence,
     }
 }
 

@@ -29,7 +29,11 @@ pub const SECRET_REUSED: Rule = Rule {
 /// order. When a collector knows the credential (the value correlated with its identity),
 /// the finding is about that identity and says whether it is still active and when it was
 /// last used. Certificates are public material and never leak.
-pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<Finding> {
+pub(super) fn leaked_in_files(
+    identities: &[Identity],
+    cx: &Context<'_>,
+    sink: &mut dyn FnMut(Finding),
+) {
     let mut places: Vec<(&Identity, &Exposure, usize)> = Vec::new();
     for identity in identities {
         for e in identity
@@ -48,7 +52,6 @@ pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<
     places.sort_by(|a, b| {
         (&a.1.path, a.1.line, a.1.column, a.2).cmp(&(&b.1.path, b.1.line, b.1.column, b.2))
     });
-    let mut findings = Vec::new();
     for (identity, e, rank) in places {
         let d = &cx.detectors[rank];
         let fingerprint = identity.fingerprint.clone().unwrap_or_default();
@@ -66,7 +69,7 @@ pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<
         }
         message.push_str(&super::live::leak_note(identity));
         let (rule, level) = super::live::leak_rule(identity, &LEAKED_SECRET, d.level);
-        findings.push(Finding {
+        sink(Finding {
             code: rule.code.into(),
             level,
             identity: identity.id.clone(),
@@ -85,7 +88,6 @@ pub(super) fn leaked_in_files(identities: &[Identity], cx: &Context<'_>) -> Vec<
             context: e.context,
         });
     }
-    findings
 }
 
 /// "it is iam access key X of user/ci, ACTIVE, last used 3 days ago": what a collector

@@ -194,10 +194,13 @@ pub struct Settings {
     pub precision: Precision,
 }
 
-/// What [`Settings::apply`] kept, and what it did not report.
-#[derive(Debug, Default)]
-pub struct Applied {
-    pub findings: Vec<Finding>,
+/// [`Settings`] applied to findings one at a time ([`Settings::admission`]), so a verdict
+/// can be written as it is judged instead of held whole.
+pub struct Admission<'s> {
+    settings: &'s Settings,
+    now: Timestamp,
+    collected: &'s std::collections::HashSet<&'s str>,
+    expired_rules: Vec<&'s Suppression>,
     /// Findings a `[[suppress]]` rule hid.
     pub suppressed: u64,
     /// Secret findings below `min_confidence`.
@@ -210,61 +213,69 @@ impl Settings {
     /// value, the minimum confidence and the levels by confidence and context. `collected`
     /// are the ids of identities a provider reported: a value of one of them is a known
     /// live credential, judged by its detector alone.
-    pub fn apply(
-        &self,
-        findings: Vec<Finding>,
+    pub fn admission<'s>(
+        &'s self,
         now: Timestamp,
-        collected: &std::collections::HashSet<&str>,
-    ) -> Applied {
-        let mut hidden = 0;
-        let mut below = 0;
-        let mut expired_rules: Vec<&Suppression> = Vec::new();
-        let mut kept = Vec::with_capacity(findings.len());
-        for mut f in findings {
-            if let Some(confidence) = f.confidence
-                && confidence < self.precision.min_confidence
-            {
-                below += 1;
-                continue;
-            }
-            match self.suppressions.iter().find(|s| s.matches(&f)) {
-                Some(s) if s.expires.is_some_and(|e| e < now) => {
-                    // Expired: the finding is reported again, and the rule once.
-                    let seen = expired_rules.iter().any(|r| r.origin == s.origin);
-                    expired_rules.extend((!seen).then_some(s));
-                }
-                Some(_) => {
-                    hidden += 1;
-                    continue;
-                }
-                None => {}
-            }
-            if let Some(&level) = self.levels.get(&f.code) {
-                f.level = level;
-            }
-            if let (Some(confidence), Some(context)) = (f.confidence, f.context) {
-                let known_live = collected.contains(f.identity.as_str());
-                f.level = self
-                    .precision
-                    .level(f.level, confidence, context, known_live);
-            }
-            if f.level != Level::Allow {
-                kept.push(f);
-            }
+        collected: &'s std::collections::HashSet<&'s str>,
+    ) -> Admission<'s> {
+        Admission {
+            settings: self,
+            now,
+            collected,
+            expired_rules: Vec::new(),
+            suppressed: 0,
+            below_min_confidence: 0,
         }
+    }
+}
+
+impl Admission<'_> {
+    /// The finding as configured, or `None` when the settings do not report it.
+    pub fn admit(&mut self, mut f: Finding) -> Option<Finding> {
+        let settings = self.settings;
+        if let Some(confidence) = f.confidence
+            && confidence < settings.precision.min_confidence
+        {
+            self.below_min_confidence += 1;
+            return None;
+        }
+        match settings.suppressions.iter().find(|s| s.matches(&f)) {
+            Some(s) if s.expires.is_some_and(|e| e < self.now) => {
+                // Expired: the finding is reported again, and the rule once.
+                let seen = self.expired_rules.iter().any(|r| r.origin == s.origin);
+                self.expired_rules.extend((!seen).then_some(s));
+            }
+            Some(_) => {
+                self.suppressed += 1;
+                return None;
+            }
+            None => {}
+        }
+        if let Some(&level) = settings.levels.get(&f.code) {
+            f.level = level;
+        }
+        if let (Some(confidence), Some(context)) = (f.confidence, f.context) {
+            let known_live = self.collected.contains(f.identity.as_str());
+            f.level = settings
+                .precision
+                .level(f.level, confidence, context, known_live);
+        }
+        (f.level != Level::Allow).then_some(f)
+    }
+
+    /// The `suppression-expired` findings, once every finding was admitted.
+    pub fn expired(&mut self) -> Vec<Finding> {
         let level = self
+            .settings
             .levels
             .get(SUPPRESSION_EXPIRED.code)
             .copied()
             .unwrap_or(SUPPRESSION_EXPIRED.default_level);
-        if level != Level::Allow {
-            kept.extend(expired_rules.into_iter().map(|s| expired(s, level)));
+        let rules = std::mem::take(&mut self.expired_rules);
+        if level == Level::Allow {
+            return Vec::new();
         }
-        Applied {
-            findings: kept,
-            suppressed: hidden,
-            below_min_confidence: below,
-        }
+        rules.into_iter().map(|s| expired(s, level)).collect()
     }
 }
 

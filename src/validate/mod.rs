@@ -68,8 +68,12 @@ pub(crate) struct Job {
 const PARTNER_LINES: u64 = 5;
 
 /// An outcome decided without a call, on the identity.
-fn not_checked(status: LiveStatus, reason: &str, now: Timestamp) -> Validation {
-    Validation::without_answer(status, now, format!("not checked: {reason}"))
+fn not_checked(status: LiveStatus, reason: &str, now: Timestamp) -> Box<Validation> {
+    Box::new(Validation::without_answer(
+        status,
+        now,
+        format!("not checked: {reason}"),
+    ))
 }
 
 /// Validate every identity whose secret this run holds in `keeper`.
@@ -319,7 +323,7 @@ fn apply(identity: &mut Identity, check: &LiveCheck, v: Validation) {
             });
         }
     }
-    identity.validation = Some(v);
+    identity.validation = Some(Box::new(v));
 }
 
 /// A live secret whose principal is an identity of this inventory (the IAM user a key

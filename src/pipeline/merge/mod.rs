@@ -8,12 +8,22 @@
 //! across shards. Findings are judged again over the merged inventory (a secret reused in
 //! two shards is `secret-reused` only here), and the summary is recomputed. The inputs are
 //! folded in path order, so the result does not depend on the order they were given in.
+//!
+//! Findings are the bulk of a merged estate (two per identity is usual):
+//! [`Merged::write_json`] judges them as it writes them and never holds them;
+//! [`Merged::judged`] holds them, for the other formats and the scan history.
+
+mod stream;
+
+pub use stream::Totals;
 
 use crate::config::Config;
 use crate::model::{
-    DetectorInfo, Identity, Inventory, Level, ScanSummary, Scope, SourceState, SourceStatus,
-    ToolInfo,
+    DetectorInfo, Finding, Identity, Inventory, Level, ScanSummary, Scope, SourceState,
+    SourceStatus, ToolInfo,
 };
+use crate::policy::{Settings, Verdict};
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -44,10 +54,60 @@ pub enum MergeError {
     Empty,
 }
 
-/// The merged inventory, and warnings (different detector sets).
+/// The merged inventory before its findings are judged, and warnings (different detector
+/// sets).
 pub struct Merged {
-    pub inventory: Inventory,
+    /// Everything but the findings (empty) and the summary's finding counts (zero).
+    unjudged: Inventory,
+    policy: Settings,
     pub warnings: Vec<String>,
+}
+
+impl Merged {
+    /// The merged identities.
+    pub fn identities(&self) -> &[Identity] {
+        &self.unjudged.identities
+    }
+
+    /// The whole inventory, its findings judged and held in memory.
+    pub fn judged(self) -> Inventory {
+        let mut inventory = self.unjudged;
+        let verdict = crate::policy::judge(
+            &inventory.identities,
+            &inventory.detectors,
+            None,
+            inventory.generated_at,
+            &self.policy,
+        );
+        for f in &verdict.findings {
+            count_finding(&mut inventory.summary, f);
+        }
+        inventory.findings = verdict.findings;
+        inventory
+    }
+
+    /// Judge the findings, handing each to `sink` in the order [`Merged::judged`] lists
+    /// them.
+    fn judge_each(&self, sink: &mut dyn FnMut(Finding)) -> Verdict {
+        let u = &self.unjudged;
+        crate::policy::judge_each(
+            &u.identities,
+            &u.detectors,
+            None,
+            u.generated_at,
+            &self.policy,
+            sink,
+        )
+    }
+}
+
+/// A judged finding in the summary's counts.
+fn count_finding(summary: &mut ScanSummary, f: &Finding) {
+    match f.level {
+        Level::Deny => summary.findings_deny += 1,
+        Level::Warn => summary.findings_warn += 1,
+        _ => {}
+    }
 }
 
 /// Merge the inventories at `paths`; findings judged with `config`'s policy.
@@ -69,7 +129,8 @@ pub fn merge(paths: &[PathBuf], config: &Config) -> Result<Merged, MergeError> {
     }
     let (_, acc) = acc.ok_or(MergeError::Empty)?;
     Ok(Merged {
-        inventory: acc.finish(config),
+        unjudged: acc.finish(),
+        policy: config.policy.clone(),
         warnings,
     })
 }
@@ -154,8 +215,14 @@ impl Accumulator {
         }
         for identity in inventory.identities {
             match self.by_id.get(&identity.id) {
-                Some(&n) => crate::inventory::merge::merge_into(&mut self.identities[n], identity),
+                Some(&n) => {
+                    let known = &mut self.identities[n];
+                    crate::inventory::merge::merge_into(known, identity);
+                    known.shrink_to_fit();
+                }
                 None => {
+                    let mut identity = identity;
+                    identity.shrink_to_fit();
                     self.by_id
                         .insert(identity.id.clone(), self.identities.len());
                     self.identities.push(identity);
@@ -168,22 +235,11 @@ impl Accumulator {
         add_summary(&mut self.summary, inventory.summary);
     }
 
-    fn finish(self, config: &Config) -> Inventory {
+    /// The merged inventory, joined again over the whole, findings not yet judged.
+    fn finish(self) -> Inventory {
         let mut identities = self.identities;
         crate::inventory::join(&mut identities, self.generated_at);
         identities.sort_by(|a, b| a.id.cmp(&b.id));
-        let detectors: Vec<DetectorInfo> = self.detectors.into_values().collect();
-        let verdict = crate::policy::judge(
-            &identities,
-            &detectors,
-            None,
-            self.generated_at,
-            &config.policy,
-        );
-        let mut summary = self.summary;
-        let count = |l: Level| verdict.findings.iter().filter(|f| f.level == l).count() as u64;
-        summary.findings_deny = count(Level::Deny);
-        summary.findings_warn = count(Level::Warn);
         let mut sources = self.sources;
         sources.sort_by(|a, b| a.id.cmp(&b.id));
         Inventory {
@@ -194,9 +250,9 @@ impl Accumulator {
             sources,
             storage: crate::inventory::storage(&identities),
             identities,
-            findings: verdict.findings,
-            detectors,
-            summary,
+            findings: Vec::new(),
+            detectors: self.detectors.into_values().collect(),
+            summary: self.summary,
         }
     }
 }
