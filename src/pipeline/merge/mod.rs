@@ -64,11 +64,6 @@ pub struct Merged {
 }
 
 impl Merged {
-    /// The merged identities.
-    pub fn identities(&self) -> &[Identity] {
-        &self.unjudged.identities
-    }
-
     /// The whole inventory, its findings judged and held in memory.
     pub fn judged(self) -> Inventory {
         let mut inventory = self.unjudged;
