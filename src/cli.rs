@@ -219,6 +219,13 @@ pub struct HistoryArgs {
     /// Reuse and update a cache of scanned blobs, so repeated runs scan only new blobs
     #[arg(long, value_name = "FILE")]
     pub cache: Option<std::path::PathBuf>,
+
+    /// Scan every object in the repository's object database, also what no ref reaches:
+    /// commits of deleted branches and rewritten history (until `git gc` prunes them),
+    /// fetched pull-request heads, and blobs no commit holds (staged and never committed),
+    /// which are reported as `blob:<id>`
+    #[arg(long, conflicts_with_all = ["no_history", "rev_range", "since_commit"])]
+    pub all_objects: bool,
 }
 
 #[derive(Debug, Args)]

@@ -130,6 +130,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     .map(|r| format!("{r}..HEAD"))
             }),
             cache: args.history.cache.clone(),
+            all_objects: args.history.all_objects,
         }),
         now,
         collectors,

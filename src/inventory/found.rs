@@ -236,6 +236,12 @@ fn commit_time(c: &CommitRef) -> Option<Timestamp> {
         .map(Timestamp)
 }
 
+/// How a blob no commit holds is named where a path would be: `blob:<id>`, which
+/// `git cat-file -p <id>` shows.
+fn object_path(blob: &str) -> String {
+    format!("blob:{blob}")
+}
+
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
@@ -250,11 +256,11 @@ pub(super) fn history(b: &mut Builder<'_>, repo: &HistoryRepository, secret: &Se
     let now = b.now;
     let reference = secret.reference.as_deref();
     let slot = b.slot_or_insert(found_id(d, &secret.fingerprint, reference), || {
-        let location = secret
-            .exposures
-            .first()
-            .map(|e| format!("{}:{}@{}", display(&e.path), e.line, short(&e.commit.sha)))
-            .unwrap_or_default();
+        let location = match (secret.exposures.first(), secret.objects.first()) {
+            (Some(e), _) => format!("{}:{}@{}", display(&e.path), e.line, short(&e.commit.sha)),
+            (None, Some(o)) => format!("{}:{}", display(&object_path(&o.blob)), o.line),
+            (None, None) => String::new(),
+        };
         secret_identity(
             d,
             Provider::GIT,
@@ -304,24 +310,48 @@ pub(super) fn history(b: &mut Builder<'_>, repo: &HistoryRepository, secret: &Se
             reference,
         ));
     }
+    for o in &secret.objects {
+        let place = Place::Object {
+            repository: repo.name().to_string(),
+            blob: o.blob.clone(),
+        };
+        let ed = b.set.get(o.detector);
+        let origin = Origin {
+            place,
+            decoded: o.layers.clone(),
+        };
+        let exposure = Exposure {
+            in_head: false,
+            ..Exposure::new(origin, display(&object_path(&o.blob)), &ed.id).at(o.line, o.column)
+        };
+        exposures.push(describe(
+            b,
+            ed,
+            exposure,
+            o.confidence,
+            o.reason,
+            o.in_comment,
+            reference,
+        ));
+    }
     let identity = &mut b.identities[slot];
     apply_facts(identity, &secret.facts);
     identity.exposures.extend(exposures);
-    let first_date = commit_time(&secret.first);
+    let attrs = &mut identity.attributes;
+    attrs.insert("in_head".into(), secret.in_head.to_string());
+    let Some(first) = &secret.first else {
+        return;
+    };
+    attrs.insert("first_commit".into(), first.sha.clone());
+    attrs.insert(
+        "first_author".into(),
+        format!("{} <{}>", first.author_name, first.author_email),
+    );
+    let first_date = commit_time(first);
     if identity.created_at.is_none() || first_date < identity.created_at {
         identity.created_at = first_date;
         identity.age_days = first_date.map(|d| d.days_until(&now));
     }
-    let attrs = &mut identity.attributes;
-    attrs.insert("first_commit".into(), secret.first.sha.clone());
-    attrs.insert(
-        "first_author".into(),
-        format!(
-            "{} <{}>",
-            secret.first.author_name, secret.first.author_email
-        ),
-    );
-    attrs.insert("in_head".into(), secret.in_head.to_string());
     if let Some(removed) = &secret.removed_in {
         attrs.insert("removed_in".into(), removed.sha.clone());
     }

@@ -44,6 +44,16 @@ pub enum HistoryRepository {
     Clone { source: String, repository: String },
 }
 
+impl HistoryRepository {
+    /// The repository as its exposures name it.
+    pub fn name(&self) -> &str {
+        match self {
+            HistoryRepository::Local { repository }
+            | HistoryRepository::Clone { repository, .. } => repository,
+        }
+    }
+}
+
 /// The one way into the inventory. Feed it every source's output, then [`finish`](Self::finish).
 pub struct Builder<'a> {
     set: &'a DetectorSet,

@@ -53,7 +53,8 @@ fn in_history(set: &DetectorSet, fp: &str, path: &str) -> SecretInHistory {
         detector: d,
         confidence: Confidence::High,
         reference: None,
-        first: commit("c1", 1_700_000_000),
+        first: Some(commit("c1", 1_700_000_000)),
+        objects: Vec::new(),
         exposures: vec![HistoryExposure {
             path: path.into(),
             line: 2,

@@ -72,6 +72,14 @@ pub enum Place {
         commit: String,
         in_head: bool,
     },
+    /// A blob in a repository's object database that no commit holds (`--all-objects`):
+    /// staged and never committed, written by a tool, or left by a rewritten history. It
+    /// has no path; `git cat-file -p <blob>` shows it.
+    Object {
+        /// The repository as the user named it (a clone's name at its source).
+        repository: String,
+        blob: String,
+    },
     /// A value a collector read from a provider's object (a Kubernetes Secret's key, a CI
     /// variable): stored where credentials belong, so not a leak by itself.
     Document {
@@ -121,7 +129,9 @@ impl Origin {
     pub fn repository(&self) -> &str {
         match &self.place {
             Place::File { root, .. } => root,
-            Place::Commit { repository, .. } | Place::Clone { repository, .. } => repository,
+            Place::Commit { repository, .. }
+            | Place::Clone { repository, .. }
+            | Place::Object { repository, .. } => repository,
             Place::Document { source, .. } => source,
         }
     }
@@ -137,9 +147,13 @@ impl Origin {
         matches!(self.place, Place::File { .. })
     }
 
-    /// True for a blob in git history, local or cloned.
+    /// True for a blob in git history, local or cloned (a blob no commit holds is in the
+    /// repository's objects all the same).
     pub fn is_history(&self) -> bool {
-        matches!(self.place, Place::Commit { .. } | Place::Clone { .. })
+        matches!(
+            self.place,
+            Place::Commit { .. } | Place::Clone { .. } | Place::Object { .. }
+        )
     }
 
     /// The path inside the repository or tree, for rules keyed by path (CODEOWNERS);
@@ -149,7 +163,7 @@ impl Origin {
             Place::File { path, .. } | Place::Commit { path, .. } | Place::Clone { path, .. } => {
                 Some(path)
             }
-            Place::Document { .. } => None,
+            Place::Object { .. } | Place::Document { .. } => None,
         }
     }
 

@@ -137,6 +137,7 @@ fn scan_clone(
         threads: req.walk.threads,
         range: None,
         cache: req.history.as_ref().and_then(|h| h.cache.clone()),
+        all_objects: req.history.as_ref().is_some_and(|h| h.all_objects),
     };
     let id = format!("git:{}", repo.label);
     // Clones are scanned on collector threads, beside the local scan's progress bar.

@@ -176,9 +176,10 @@ pub(super) fn history(identity: &Identity, cx: &Context<'_>) -> Vec<Finding> {
         .iter()
         .filter(|e| e.origin.is_history() && e.kind.is_value())
         .collect();
+    // A commit's exposure before a blob no commit holds (which has no date).
     let Some(first) = history
         .iter()
-        .min_by_key(|e| (e.author_date, e.path.clone(), e.line))
+        .min_by_key(|e| (e.commit.is_none(), e.author_date, e.path.clone(), e.line))
     else {
         return findings;
     };
@@ -225,6 +226,15 @@ pub(super) fn history(identity: &Identity, cx: &Context<'_>) -> Vec<Finding> {
             );
             findings.push(mk(&LEAKED_SECRET, e, message));
         }
+        return findings;
+    }
+    if first.commit.is_none() {
+        // `--all-objects` found it only in blobs no commit holds.
+        let message = format!(
+            "{} found in {}:{}, a blob in this repository's objects that no commit holds (staged and never committed, or left by rewritten history); a clone does not carry it, but a push or a backup of the repository may have: rotate it, then `git gc --prune=now`",
+            identity.name, first.path, first.line
+        );
+        findings.push(mk(&SECRET_IN_HISTORY, first, message));
         return findings;
     }
     let removed = identity

@@ -62,6 +62,9 @@ pub fn reread(
                         e.path.clone(),
                     ));
                 }
+                Place::Object { repository, blob } => {
+                    places.insert((base.join(repository), Some(blob.clone()), e.path.clone()));
+                }
                 Place::Clone { repository, .. } => out.problems.push(format!(
                     "{}: in the clone of {repository}, deleted after the scan; validate with `nhiscan scan --validate` instead",
                     e.path

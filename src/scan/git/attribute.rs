@@ -36,6 +36,19 @@ pub struct HistoryExposure {
     pub layers: Vec<crate::model::Encoding>,
 }
 
+/// One place a secret lies in a blob no commit holds (`--all-objects`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectExposure {
+    pub blob: String,
+    pub line: u64,
+    pub column: u64,
+    pub detector: u32,
+    pub confidence: Confidence,
+    pub reason: Reason,
+    pub in_comment: bool,
+    pub layers: Vec<crate::model::Encoding>,
+}
+
 #[derive(Debug, Clone)]
 pub struct SecretInHistory {
     pub fingerprint: String,
@@ -44,8 +57,11 @@ pub struct SecretInHistory {
     pub confidence: Confidence,
     /// For a reference to a secret store: the secret's name there.
     pub reference: Option<String>,
-    pub first: CommitRef,
+    /// The commit that first introduced it; `None` when only blobs no commit holds have it.
+    pub first: Option<CommitRef>,
     pub exposures: Vec<HistoryExposure>,
+    /// Blobs no commit holds that have it (`--all-objects`).
+    pub objects: Vec<ObjectExposure>,
     pub in_head: bool,
     pub removed_in: Option<CommitRef>,
     pub facts: Vec<crate::detect::decode::Fact>,
@@ -86,9 +102,23 @@ fn attribute_one(
     let mut places: HashMap<(u32, u64), (u32, &crate::scan::SecretMatch, bool)> = HashMap::new();
     let mut in_head = false;
     let mut last_departure: Option<u32> = None;
+    let mut objects = Vec::new();
     for m in matches {
         let blob = m.blob as usize;
         let oid = out.history.blobs[blob];
+        if out.orphans.contains(&m.blob) {
+            objects.push(ObjectExposure {
+                blob: oid.to_hex().to_string(),
+                line: m.secret.line,
+                column: m.secret.column,
+                detector: m.secret.detector,
+                confidence: m.secret.confidence,
+                reason: m.secret.reason,
+                in_comment: m.secret.in_comment,
+                layers: m.secret.layers.clone(),
+            });
+            continue;
+        }
         for e in &out.history.introduced[blob] {
             let path = &out.history.paths[e.path as usize];
             let here = out.head.contains(&(path.clone(), oid));
@@ -105,7 +135,10 @@ fn attribute_one(
             last_departure = Some(last_departure.map_or(d.commit, |c| c.max(d.commit)));
         }
     }
-    let first_commit = places.values().map(|p| p.0).min()?;
+    let first_commit = places.values().map(|p| p.0).min();
+    if first_commit.is_none() && objects.is_empty() {
+        return None;
+    }
     let first_match = &matches.first()?.secret;
     let mut exposures: Vec<HistoryExposure> = places
         .into_iter()
@@ -123,14 +156,16 @@ fn attribute_one(
         })
         .collect();
     exposures.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    objects.sort_by(|a, b| (&a.blob, a.line, a.column).cmp(&(&b.blob, b.line, b.column)));
     let secret = SecretInHistory {
         fingerprint: first_match.fingerprint.clone(),
         preview: first_match.preview.clone(),
         detector: first_match.detector,
         confidence: first_match.confidence,
         reference: first_match.reference.clone(),
-        first: commit_ref(out, first_commit),
+        first: first_commit.map(|c| commit_ref(out, c)),
         exposures,
+        objects,
         in_head,
         facts: first_match.facts.clone(),
         removed_in: if in_head {
@@ -139,5 +174,6 @@ fn attribute_one(
             last_departure.map(|c| commit_ref(out, c))
         },
     };
-    Some((first_commit, secret))
+    // Secrets only in blobs no commit holds come after every commit's.
+    Some((first_commit.unwrap_or(u32::MAX), secret))
 }

@@ -60,6 +60,23 @@ impl BlobHistory {
         self.introduced[i as usize].push(Event { commit, path });
     }
 
+    /// The blobs of `all` that no commit introduced, added without events; their indices.
+    pub fn add_orphans(&mut self, all: impl IntoIterator<Item = ObjectId>) -> HashSet<u32> {
+        let mut added = HashSet::new();
+        for blob in all {
+            if self.index.contains_key(&blob) {
+                continue;
+            }
+            let i = self.blobs.len() as u32;
+            self.index.insert(blob, i);
+            self.blobs.push(blob);
+            self.introduced.push(Vec::new());
+            self.departed.push(Vec::new());
+            added.insert(i);
+        }
+        added
+    }
+
     fn depart(&mut self, blob: ObjectId, commit: u32, path: &str) {
         let path = self.path_id(path);
         if let Some(&i) = self.index.get(&blob) {

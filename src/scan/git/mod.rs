@@ -14,6 +14,8 @@ pub mod attribute;
 pub mod blobs;
 pub mod cache;
 pub mod graph;
+mod objects;
+mod range;
 
 use super::file::{FileFindings, FileOutcome, FileScanner, SecretMatch};
 use super::redact::Fingerprinter;
@@ -33,6 +35,9 @@ pub struct HistoryOptions {
     /// `A..B`: only blobs introduced by commits reachable from B and not from A.
     pub range: Option<String>,
     pub cache: Option<PathBuf>,
+    /// Every object of the object database, also what no ref reaches: commits become part
+    /// of the history, blobs no commit holds are scanned on their own.
+    pub all_objects: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +90,9 @@ pub struct HistoryOutput {
     pub stats: HistoryStats,
     /// Text blobs over `--max-file-size` (blob, size): history that went unscanned.
     pub skipped_text: Vec<(u32, u64)>,
+    /// Blobs no commit holds (`--all-objects`), scanned on their own; in `history.blobs`
+    /// with no events.
+    pub orphans: HashSet<u32>,
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
 }
@@ -120,12 +128,18 @@ pub fn scan_history(
     repo.object_cache_size_if_unset(64 * 1024 * 1024);
     // The history the objects record, not the one replace refs paint over it.
     repo.objects.ignore_replacements = true;
-    let (tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
+    let (mut tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
     let mut out = HistoryOutput {
         repo: display.clone(),
         ..HistoryOutput::default()
     };
     out.warnings.extend(skipped_refs);
+    let objects = opts.all_objects.then(|| objects::every_object(&repo));
+    let referenced = tips.len();
+    if let Some(all) = &objects {
+        out.errors.extend(all.errors.iter().cloned());
+        tips.extend(all.commits.iter().copied());
+    }
     let replaced = replace_refs(&repo);
     if replaced > 0 {
         out.warnings.push(format!(
@@ -143,7 +157,7 @@ pub fn scan_history(
     }
     if let Some(range) = &opts.range {
         let selected =
-            range_commits(&repo, &out.graph, range).map_err(|message| GitError::Range {
+            range::range_commits(&repo, &out.graph, range).map_err(|message| GitError::Range {
                 path: display.clone(),
                 range: range.clone(),
                 message,
@@ -163,6 +177,14 @@ pub fn scan_history(
     );
     out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads), progress);
     out.errors.append(&mut out.history.errors);
+    if let Some(all) = objects {
+        let unreachable = objects::unreachable_commits(&out.graph, &tips[..referenced]);
+        out.orphans = out.history.add_orphans(all.blobs);
+        out.warnings.push(format!(
+            "--all-objects: {unreachable} commit(s) no ref reaches and {} blob(s) no commit holds were scanned too",
+            out.orphans.len()
+        ));
+    }
     drop_ignored_paths(path, &mut out);
     if let Ok(tree) = repo.head_tree_id() {
         match blobs::snapshot(&repo, tree.detach()) {
@@ -283,7 +305,7 @@ fn select_blobs(out: &HistoryOutput) -> Vec<u32> {
         .filter(|&b| {
             let events = &out.history.introduced[b as usize];
             match &out.in_range {
-                None => !events.is_empty(),
+                None => !events.is_empty() || out.orphans.contains(&b),
                 Some(range) => events.iter().any(|e| range.contains(&e.commit)),
             }
         })
@@ -325,68 +347,6 @@ fn trace_back_in_range_secrets(
     let mut tail = out.matches.split_off(before);
     tail.retain(|m| found.contains(&m.secret.fingerprint));
     out.matches.extend(tail);
-}
-
-/// The commits of a range, and why there are none when there are none.
-struct RangeCommits {
-    commits: HashSet<u32>,
-    empty_because: Option<String>,
-}
-
-fn range_commits(
-    repo: &gix::Repository,
-    graph: &graph::CommitGraph,
-    range: &str,
-) -> Result<RangeCommits, String> {
-    let (from, to) = range
-        .split_once("..")
-        .ok_or_else(|| "expected A..B".to_string())?;
-    let resolve = |spec: &str| -> Result<u32, String> {
-        let spec = if spec.is_empty() { "HEAD" } else { spec };
-        let id = repo
-            .rev_parse_single(spec)
-            .map_err(|e| format!("cannot resolve `{spec}` in this repository: {e}"))?;
-        let commit = id
-            .object()
-            .map_err(|e| e.to_string())?
-            .peel_to_commit()
-            .map_err(|e| format!("`{spec}` is not a commit: {e}"))?;
-        graph
-            .index_of(&commit.id)
-            .ok_or_else(|| format!("`{spec}` is not reachable from any ref"))
-    };
-    let (from_commit, to_commit) = (resolve(from)?, resolve(to)?);
-    let to_set = ancestors(graph, to_commit);
-    let from_set = ancestors(graph, from_commit);
-    let commits: HashSet<u32> = to_set.difference(&from_set).copied().collect();
-    let empty_because = commits.is_empty().then(|| {
-        let (from, to) = (
-            if from.is_empty() { "HEAD" } else { from },
-            if to.is_empty() { "HEAD" } else { to },
-        );
-        if from_commit == to_commit {
-            format!("`{from}` and `{to}` are the same commit")
-        } else {
-            format!(
-                "`{to}` is an ancestor of `{from}`, so the range is reversed; did you mean `{to}..{from}`?"
-            )
-        }
-    });
-    Ok(RangeCommits {
-        commits,
-        empty_because,
-    })
-}
-
-fn ancestors(graph: &graph::CommitGraph, start: u32) -> HashSet<u32> {
-    let mut seen = HashSet::new();
-    let mut stack = vec![start];
-    while let Some(c) = stack.pop() {
-        if seen.insert(c) {
-            stack.extend(graph.commits[c as usize].parents.iter().copied());
-        }
-    }
-    seen
 }
 
 /// Scan `selected` blobs in parallel (one repository handle per thread), using and
