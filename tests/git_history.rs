@@ -2,32 +2,9 @@
 
 mod common;
 
-use common::git::Repo;
+use common::git::{Repo, do_token as token, scan_json as scan};
 use common::*;
 use serde_json::Value;
-use std::path::Path;
-
-/// A synthetic DigitalOcean token, distinct per `n`.
-fn token(n: u32) -> String {
-    let body = format!("{n:x}7f3a9c1e5b2d8f4a6c0e2b9d").repeat(3);
-    format!("dop_v1_{}", &body[..64])
-}
-
-fn scan(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
-    let out = nhiscan()
-        .current_dir(dir)
-        .args(["scan", ".", "--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    let inv: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-    (
-        out.status.code().unwrap(),
-        inv,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn identities(inv: &Value) -> Vec<Value> {
     inv["identities"].as_array().unwrap().clone()

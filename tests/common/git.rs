@@ -69,3 +69,26 @@ impl Repo {
         self.git(&["rev-parse", "HEAD"], date, author)
     }
 }
+
+/// A synthetic DigitalOcean token (`dop_v1_` and 64 hex digits), distinct per `n`.
+pub fn do_token(n: u32) -> String {
+    let body = format!("{n:x}7f3a9c1e5b2d8f4a6c0e2b9d").repeat(3);
+    format!("dop_v1_{}", &body[..64])
+}
+
+/// `nhiscan scan . --format json EXTRA` in `dir`: exit code, inventory, stderr.
+pub fn scan_json(dir: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = super::nhiscan()
+        .current_dir(dir)
+        .args(["scan", ".", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let inv = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code().unwrap(),
+        inv,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
