@@ -295,10 +295,10 @@ pub struct RevokeArgs {
     pub detectors: DetectorArgs,
 }
 
-/// `nhiscan validate INVENTORY.json`.
+/// `nhiscan merge A.json B.json ...`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The partial inventories (`nhiscan scan --format json`), two or more
+    /// The partial inventories (`nhiscan scan --format json`) of a sharded scan
     #[arg(required = true, num_args = 1..)]
     pub inventories: Vec<PathBuf>,
 
@@ -321,6 +321,7 @@ pub struct MergeArgs {
     pub history: Option<PathBuf>,
 }
 
+/// `nhiscan validate INVENTORY.json`.
 #[derive(Debug, Args)]
 pub struct ValidateCommandArgs {
     /// A saved inventory (`nhiscan scan --format json`); its values are read again from

@@ -58,7 +58,7 @@ fn write_json(
                 super::out::write_advice(&e)
             )
         })?),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(super::out::StdoutStream::default()),
     };
     let mut sink = std::io::BufWriter::new(sink);
     let totals = merged

@@ -99,7 +99,6 @@ fn open_history(db: &Path) -> Result<nhiscan::scan_history::ScanHistory> {
     Ok(nhiscan::scan_history::ScanHistory::open(db)?)
 }
 
-/// Write a rendered report to `-o FILE`, or to standard output.
 /// A saved or merged inventory in `format`, to `output` or standard output; a table for a
 /// terminal fits its width.
 fn emit_inventory(
@@ -118,6 +117,7 @@ fn emit_inventory(
     )
 }
 
+/// Write a rendered report to `-o FILE`, or to standard output.
 fn emit(text: &str, output: Option<&Path>) -> Result<()> {
     match output {
         Some(path) => std::fs::write(path, text).map_err(|e| {

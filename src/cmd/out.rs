@@ -19,6 +19,44 @@ pub fn stdout(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// Standard output as a stream, for output written as it is made: once the reader has
+/// gone away (`| head`), the rest is dropped instead of failing, so the command still
+/// finishes and exits with its verdict, as [`stdout`] does for one piece of text.
+#[derive(Default)]
+pub struct StdoutStream {
+    closed: bool,
+}
+
+impl StdoutStream {
+    fn quietly(&mut self, result: std::io::Result<()>) -> std::io::Result<()> {
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for StdoutStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.closed {
+            let result = std::io::stdout().lock().write_all(buf);
+            self.quietly(result)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = std::io::stdout().lock().flush();
+        self.quietly(result)
+    }
+}
+
 /// What to do about a file that could not be written.
 pub fn write_advice(e: &std::io::Error) -> &'static str {
     match e.kind() {

@@ -5,7 +5,7 @@ use super::{exit, load_detectors};
 use crate::cli::{ValidateCommandArgs, ValidationCacheArgs};
 use anyhow::{Context, Result};
 use nhiscan::detect::DetectorSet;
-use nhiscan::model::{Level, SourceState};
+use nhiscan::model::SourceState;
 use nhiscan::scan::keep::Keeper;
 use nhiscan::scan::redact::Fingerprinter;
 use nhiscan::validate::{self, Options, request::Endpoints};
@@ -109,9 +109,11 @@ pub fn run(args: ValidateCommandArgs) -> Result<u8> {
         &config.policy,
     );
     inventory.findings = verdict.findings;
-    let count = |l: Level| inventory.findings.iter().filter(|f| f.level == l).count() as u64;
-    inventory.summary.findings_deny = count(Level::Deny);
-    inventory.summary.findings_warn = count(Level::Warn);
+    inventory.summary.findings_deny = 0;
+    inventory.summary.findings_warn = 0;
+    for f in &inventory.findings {
+        inventory.summary.count(f);
+    }
     inventory.summary.validation = Some(report.summary.clone());
     say_summary(&report.summary);
     super::emit_inventory(&inventory, args.format, args.output.as_deref())?;

@@ -1,5 +1,5 @@
-//! Cloning a repository a source listed (`--github-clone`), so the history scanner can
-//! read every blob in it and its leaked secrets join the inventory next to the source's
+//! Cloning a repository a source listed (`--github-clone`, `--gitlab-clone`,
+//! `--repos-file`), so the history scanner can read every blob in it and its leaked secrets join the inventory next to the source's
 //! deploy keys and CI secrets. Nothing here is specific to one provider: any source that
 //! hands back a [`RemoteRepository`](super::RemoteRepository) is cloned the same way.
 //!
@@ -48,16 +48,16 @@ pub enum CloneError {
     },
 }
 
-/// `git clone --bare` of `url` into `dest`, authenticated with `(username, token)`.
+/// `git clone --bare` of `url` (the path of a repository when `local`) into `dest`,
+/// authenticated with `(username, token)`.
 pub fn clone_bare(
     repo: &str,
     url: &str,
+    local: bool,
     dest: &Path,
     (username, token): (&str, &str),
     depth: CloneDepth,
 ) -> Result<(), CloneError> {
-    // A local repository (`--repos-file` lists paths too) is cloned without credentials.
-    let local = !url.contains("://") && Path::new(url).is_dir();
     let origin = if local {
         None
     } else {
@@ -72,11 +72,10 @@ pub fn clone_bare(
         cmd.args(["--depth", "1"]);
     }
     cmd.arg("--").arg(url).arg(dest);
-    // No token (a public repository): git asks nothing, prompts being off.
-    if let Some(origin) = origin.filter(|_| !token.is_empty()) {
-        for (k, v) in auth_config(&origin, username, token) {
-            cmd.env(k, v);
-        }
+    // No token (a public repository, a local path): only the helpers are turned off.
+    let origin = origin.filter(|_| !token.is_empty());
+    for (k, v) in git_config(origin.as_deref(), username, token) {
+        cmd.env(k, v);
     }
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_HTTP_LOW_SPEED_LIMIT", "1000")
@@ -115,17 +114,18 @@ fn origin_of(url: &str) -> Option<String> {
     (!host.contains('@')).then(|| format!("{scheme}://{host}/"))
 }
 
-/// Git configuration, through `GIT_CONFIG_*` variables, that sends the token to `origin`
-/// only and turns every credential helper off.
-fn auth_config(origin: &str, username: &str, token: &str) -> Vec<(String, String)> {
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{token}"));
-    let pairs = [
-        (
+/// Git configuration, through `GIT_CONFIG_*` variables, that turns every credential helper
+/// off (a user's stored credentials are never offered) and, given an origin, sends the
+/// token to that origin only.
+fn git_config(origin: Option<&str>, username: &str, token: &str) -> Vec<(String, String)> {
+    let mut pairs = vec![("credential.helper".to_string(), String::new())];
+    if let Some(origin) = origin {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{token}"));
+        pairs.push((
             format!("http.{origin}.extraHeader"),
             format!("Authorization: Basic {basic}"),
-        ),
-        ("credential.helper".to_string(), String::new()),
-    ];
+        ));
+    }
     let mut env = vec![("GIT_CONFIG_COUNT".to_string(), pairs.len().to_string())];
     for (n, (k, v)) in pairs.into_iter().enumerate() {
         env.push((format!("GIT_CONFIG_KEY_{n}"), k));
@@ -177,16 +177,38 @@ mod tests {
 
     #[test]
     fn the_token_travels_as_a_header_scoped_to_the_origin() {
-        let env = auth_config("https://github.com/", "x-access-token", "ghp_synthetic");
+        let env = git_config(
+            Some("https://github.com/"),
+            "x-access-token",
+            "ghp_synthetic",
+        );
         assert_eq!(env[0], ("GIT_CONFIG_COUNT".into(), "2".into()));
-        assert_eq!(env[1].1, "http.https://github.com/.extraHeader");
-        let header = env[2].1.strip_prefix("Authorization: Basic ").unwrap();
+        assert_eq!(env[1].1, "credential.helper");
+        assert_eq!(env[2].1, "");
+        assert_eq!(env[3].1, "http.https://github.com/.extraHeader");
+        let header = env[4].1.strip_prefix("Authorization: Basic ").unwrap();
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(header)
             .unwrap();
         assert_eq!(decoded, b"x-access-token:ghp_synthetic");
-        assert_eq!(env[3].1, "credential.helper");
-        assert_eq!(env[4].1, "");
+    }
+
+    #[test]
+    fn without_a_token_credential_helpers_are_still_off() {
+        // A public repository or a local path: a user's stored credentials (a keychain,
+        // `gh auth setup-git`) are never offered, and no header is sent.
+        let env = git_config(None, "", "");
+        assert_eq!(
+            env,
+            vec![
+                ("GIT_CONFIG_COUNT".to_string(), "1".to_string()),
+                (
+                    "GIT_CONFIG_KEY_0".to_string(),
+                    "credential.helper".to_string()
+                ),
+                ("GIT_CONFIG_VALUE_0".to_string(), String::new()),
+            ]
+        );
     }
 
     #[test]

@@ -99,17 +99,21 @@ impl std::fmt::Debug for Document {
     }
 }
 
-/// A repository a collector found, for the history scanner: cloned ([`clone`]: bare, over
-/// HTTPS, with the collector's token), scanned, and deleted by the scan, one after another,
-/// so the secrets in it join the same inventory as the collector's identities. Any source
-/// that lists repositories (GitHub today; GitLab or Bitbucket tomorrow) hands them back
-/// this way.
+/// A repository a source listed, for the history scanner: cloned ([`clone`]: bare, over
+/// HTTPS with the source's token, or from a local path), scanned, and deleted by the scan,
+/// one after another, so the secrets in it join the same inventory as the source's
+/// identities. Every source that lists repositories (`--github-clone`, `--gitlab-clone`,
+/// `--repos-file`) hands them back this way.
 pub struct RemoteRepository {
     /// The collector's source id (`github:acme`): clone failures are its errors.
     pub source: String,
     /// How exposures in it are named: `org/repo`, so a path reads `org/repo:config/app.env`.
     pub label: String,
+    /// An http(s) URL, or the path of a local repository when `local`.
     pub clone_url: String,
+    /// A local repository (`--repos-file` lists paths): cloned from the path, without
+    /// credentials.
+    pub local: bool,
     pub depth: clone::CloneDepth,
     /// Sent as HTTP Basic `<username>:<token>`, never on a command line.
     pub token: String,
@@ -119,6 +123,18 @@ pub struct RemoteRepository {
     /// Who owns the repository, as the collector found it (custom property, CODEOWNERS,
     /// admin team): the owner of a secret found in it when no closer rule claims it.
     pub owner: Option<crate::model::Owner>,
+}
+
+impl RemoteRepository {
+    /// What `--shard` hashes: the URL, or a local entry as the list wrote it, which is the
+    /// same on every machine whatever directory the list is mounted in.
+    pub fn shard_key(&self) -> &str {
+        if self.local {
+            &self.label
+        } else {
+            &self.clone_url
+        }
+    }
 }
 
 impl std::fmt::Debug for RemoteRepository {
@@ -182,6 +198,15 @@ pub struct Collected {
 }
 
 /// Run every collector to completion, failure or timeout; results are in input order.
+/// An environment variable as the credential chains read it: trimmed, and unset when
+/// empty (an empty `GOOGLE_CLOUD_PROJECT=` does not hide the next fallback).
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 pub fn run(collectors: Vec<Arc<dyn Collector>>, cx: Context, opts: RunOptions) -> Vec<Collected> {
     if collectors.is_empty() {
         return Vec::new();

@@ -59,33 +59,60 @@ impl Collector for RepoList {
                 self.file.display()
             ))
         })?;
+        Ok(self.list(&text, &Tokens::from_env()))
+    }
+}
+
+impl RepoList {
+    /// The repositories of the list's `text`; bad lines are errors naming the line.
+    fn list(&self, text: &str, tokens: &Tokens) -> Batch {
         let base = self.file.parent().map(PathBuf::from).unwrap_or_default();
+        let source = self.id();
         let mut batch = Batch::default();
+        let mut seen = std::collections::HashSet::new();
         let mut labels = std::collections::HashSet::new();
         for (n, line) in text.lines().enumerate() {
             let entry = line.split(" #").next().unwrap_or("").trim();
             if entry.is_empty() || entry.starts_with('#') {
                 continue;
             }
-            match repository(&self.id(), entry, &base) {
-                Ok(repo) if !labels.insert(repo.label.clone()) => batch.warnings.push(format!(
-                    "{}:{}: {entry} is listed already (as {}); scanned once",
-                    self.file.display(),
-                    n + 1,
-                    repo.label
-                )),
-                Ok(repo) => batch.repositories.push(repo),
+            match repository(&source, entry, &base, tokens) {
+                // The same repository however the line spells it (case of the host,
+                // `.git`, a trailing slash, `./`).
+                Ok(repo) if !seen.insert(crate::collect::shard::normalised(&repo.clone_url)) => {
+                    batch.warnings.push(format!(
+                        "{}:{}: {entry} is listed already (as {}); scanned once",
+                        self.file.display(),
+                        n + 1,
+                        repo.label
+                    ))
+                }
+                Ok(mut repo) => {
+                    // `acme/api` on two hosts: the later one is named with its host.
+                    if !labels.insert(repo.label.clone()) {
+                        repo.label = crate::collect::shard::normalised(&repo.clone_url)
+                            .split_once("://")
+                            .map_or(repo.label.clone(), |(_, rest)| rest.to_string());
+                        labels.insert(repo.label.clone());
+                    }
+                    batch.repositories.push(repo)
+                }
                 Err(why) => batch
                     .errors
                     .push(format!("{}:{}: {entry}: {why}", self.file.display(), n + 1)),
             }
         }
-        Ok(batch)
+        batch
     }
 }
 
 /// One line of the list as a repository to clone.
-fn repository(source: &str, entry: &str, base: &std::path::Path) -> Result<RemoteRepository, String> {
+fn repository(
+    source: &str,
+    entry: &str,
+    base: &std::path::Path,
+    tokens: &Tokens,
+) -> Result<RemoteRepository, String> {
     let (clone_url, label, (username, token)) = if let Some((scheme, rest)) = entry.split_once("://") {
         if scheme != "https" && scheme != "http" {
             return Err(format!("`{scheme}://` is not supported; use an https:// clone URL or a local path"));
@@ -95,12 +122,12 @@ fn repository(source: &str, entry: &str, base: &std::path::Path) -> Result<Remot
             return Err("credentials in the URL are refused; put the token in NHISCAN_GIT_TOKEN (or GITHUB_TOKEN / GITLAB_TOKEN)".into());
         }
         let label = path.trim_end_matches('/').trim_end_matches(".git").to_string();
-        (entry.to_string(), label, token_for(host))
+        (entry.to_string(), label, tokens.for_host(host))
     } else if entry.starts_with("git@") {
         return Err("SSH URLs are not supported; use the https:// clone URL".into());
     } else {
         let path = base.join(entry);
-        if !path.exists() {
+        if !path.is_dir() {
             return Err(format!("no such directory ({}); local entries are paths to git repositories, relative to the list", path.display()));
         }
         let path = path.canonicalize().unwrap_or(path);
@@ -111,6 +138,7 @@ fn repository(source: &str, entry: &str, base: &std::path::Path) -> Result<Remot
     };
     Ok(RemoteRepository {
         source: source.to_string(),
+        local: !entry.contains("://"),
         label,
         clone_url,
         depth: CloneDepth::Full,
@@ -120,22 +148,91 @@ fn repository(source: &str, entry: &str, base: &std::path::Path) -> Result<Remot
     })
 }
 
-/// The user name and token git should send to `host`; an empty token: none.
-fn token_for(host: &str) -> (&'static str, String) {
-    let env = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let host = host.to_ascii_lowercase();
-    if let Some(t) = env("NHISCAN_GIT_TOKEN") {
-        let user = if host.contains("gitlab") { "oauth2" } else { "x-access-token" };
-        return (user, t);
-    }
-    if host == "github.com" {
-        if let Some(t) = env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN")) {
-            return ("x-access-token", t);
+/// The tokens the environment offers, read once for the whole list.
+struct Tokens {
+    /// `NHISCAN_GIT_TOKEN`: for every host.
+    any: Option<String>,
+    github: Option<String>,
+    gitlab: Option<String>,
+}
+
+impl Tokens {
+    fn from_env() -> Tokens {
+        Tokens {
+            any: crate::collect::env_var("NHISCAN_GIT_TOKEN"),
+            github: crate::collect::github::token_from_variables(),
+            gitlab: crate::collect::gitlab::token_from_env(),
         }
-    } else if host.contains("gitlab")
-        && let Some(t) = env("GITLAB_TOKEN")
-    {
-        return ("oauth2", t);
     }
-    ("", String::new())
+
+    /// The user name and token git should send to `host`; an empty token: none.
+    fn for_host(&self, host: &str) -> (&'static str, String) {
+        use crate::collect::{github, gitlab};
+        let host = host.to_ascii_lowercase();
+        let is_gitlab = host.contains("gitlab");
+        let user = if is_gitlab { gitlab::CLONE_USER } else { github::CLONE_USER };
+        let token = if self.any.is_some() {
+            &self.any
+        } else if is_gitlab {
+            &self.gitlab
+        } else if host == "github.com" {
+            &self.github
+        } else {
+            &None
+        };
+        match token {
+            Some(t) => (user, t.clone()),
+            None => ("", String::new()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(text: &str) -> Batch {
+        let tokens = Tokens {
+            any: None,
+            github: None,
+            gitlab: None,
+        };
+        RepoList {
+            file: PathBuf::from("/nonexistent/repos.txt"),
+        }
+        .list(text, &tokens)
+    }
+
+    #[test]
+    fn one_repository_however_it_is_spelled_and_two_hosts_kept_apart() {
+        let batch = listed(
+            "https://github.com/acme/api\n\
+             https://GitHub.com/acme/api.git/\n\
+             https://gitlab.example.com/acme/api\n",
+        );
+        let labels: Vec<&str> = batch.repositories.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["acme/api", "gitlab.example.com/acme/api"]);
+        assert_eq!(batch.warnings.len(), 1, "{:?}", batch.warnings);
+        assert!(batch.warnings[0].contains(":2:"), "{:?}", batch.warnings);
+        assert!(batch.repositories.iter().all(|r| !r.local && r.token.is_empty()));
+    }
+
+    #[test]
+    fn a_listed_file_is_not_a_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let batch = RepoList {
+            file: dir.path().join("repos.txt"),
+        }
+        .list(
+            "notes.txt\n",
+            &Tokens {
+                any: None,
+                github: None,
+                gitlab: None,
+            },
+        );
+        assert!(batch.repositories.is_empty());
+        assert!(batch.errors[0].contains("no such directory"), "{:?}", batch.errors);
+    }
 }

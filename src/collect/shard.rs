@@ -1,7 +1,7 @@
 //! `--shard INDEX/COUNT`: which repositories one run of a sharded scan owns.
 //!
-//! A repository belongs to shard `hash(normalised URL or path) mod COUNT`: stable across
-//! runs, machines and list orders, so N runs with INDEX 0..N (a Kubernetes Indexed Job's
+//! A repository belongs to shard `hash(normalised URL, or a local entry as the list writes
+//! it) mod COUNT`: stable across runs, machines and list orders, so N runs with INDEX 0..N (a Kubernetes Indexed Job's
 //! `JOB_COMPLETION_INDEX`, a CI matrix) scan every repository exactly once. The normal form
 //! ignores what does not change the repository: scheme and host case, credentials, a
 //! trailing `/` or `.git`.

@@ -217,7 +217,6 @@ pub fn detector_info(d: &crate::detect::Detector) -> DetectorInfo {
     }
 }
 
-/// Age and status from the dates, once every source has been merged.
 /// The joins of a finished inventory: found values onto the collected identities with
 /// their fingerprint, identities sharing a link key named in each other's `related`,
 /// references onto stored secrets, then ages and status as of `now`. Also what `merge`
@@ -229,7 +228,8 @@ pub fn join(identities: &mut Vec<Identity>, now: Timestamp) {
     settle(identities, now);
 }
 
-pub fn settle(identities: &mut [Identity], now: Timestamp) {
+/// Age and status from the dates, once every source has been merged.
+fn settle(identities: &mut [Identity], now: Timestamp) {
     for i in identities.iter_mut() {
         if let Some(created) = i.created_at {
             i.age_days = Some(created.days_until(&now));

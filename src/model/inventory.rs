@@ -92,6 +92,19 @@ pub struct ValidationSummary {
 }
 
 impl ValidationSummary {
+    /// Another run's validation added to this one (shards of one scan).
+    pub fn add(&mut self, other: &ValidationSummary) {
+        for (host, n) in &other.calls {
+            *self.calls.entry(host.clone()).or_default() += n;
+        }
+        self.cached += other.cached;
+        self.active += other.active;
+        self.inactive += other.inactive;
+        self.unknown += other.unknown;
+        self.error += other.error;
+        self.not_held += other.not_held;
+    }
+
     /// `3 calls (api.github.com 2, slack.com 1), 1 from cache`.
     pub fn calls_line(&self) -> String {
         let total: u64 = self.calls.values().sum();
@@ -107,6 +120,17 @@ impl ValidationSummary {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+impl ScanSummary {
+    /// One reported finding in the deny and warn counts.
+    pub fn count(&mut self, f: &Finding) {
+        match f.level {
+            Level::Deny => self.findings_deny += 1,
+            Level::Warn => self.findings_warn += 1,
+            Level::Allow => {}
+        }
+    }
 }
 
 /// Counters a user needs to judge how complete the file scan was.

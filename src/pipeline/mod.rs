@@ -126,7 +126,7 @@ pub fn run_scan(req: &ScanRequest<'_>, progress: &dyn Progress) -> ScanResult {
         repositories.extend(
             c.repositories
                 .into_iter()
-                .filter(|r| req.shard.is_none_or(|shard| shard.owns(&r.clone_url))),
+                .filter(|r| req.shard.is_none_or(|shard| shard.owns(r.shard_key()))),
         );
     }
     let repository_owners =

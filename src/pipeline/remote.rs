@@ -102,6 +102,7 @@ fn clone_and_scan(
                     let cloned = clone_bare(
                         &repo.label,
                         &repo.clone_url,
+                        repo.local,
                         &path,
                         (repo.username, &repo.token),
                         repo.depth,
@@ -137,7 +138,8 @@ fn scan_clone(
         threads: req.walk.threads,
         range: None,
         cache: req.history.as_ref().and_then(|h| h.cache.clone()),
-        all_objects: req.history.as_ref().is_some_and(|h| h.all_objects),
+        // A fresh clone holds only what its refs reach: nothing more to list.
+        all_objects: false,
     };
     let id = format!("git:{}", repo.label);
     // Clones are scanned on collector threads, beside the local scan's progress bar.

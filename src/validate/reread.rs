@@ -1,9 +1,10 @@
 //! `nhiscan validate INVENTORY.json`: a saved inventory holds fingerprints, never values,
 //! so validating it later means reading the values again from where the inventory says
 //! they are: the working-tree files (relative to the directory the scan ran in) and the
-//! commits of local repositories (`git show COMMIT:PATH`). Each place is scanned with the
-//! same detectors into a [`Keeper`]; only values whose fingerprint an identity of the
-//! inventory carries are then asked about (the fingerprint key must be the scan's).
+//! commits of local repositories (`git cat-file blob COMMIT:PATH`), and the blobs no
+//! commit holds that `--all-objects` found (`git cat-file blob ID`). Each place is scanned
+//! with the same detectors into a [`Keeper`]; only values whose fingerprint an identity of
+//! the inventory carries are then asked about (the fingerprint key must be the scan's).
 
 use crate::detect::DetectorSet;
 use crate::model::{Inventory, Place};

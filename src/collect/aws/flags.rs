@@ -39,15 +39,17 @@ impl Source for AwsFlags {
     }
 
     fn collectors(&self) -> Vec<Arc<dyn Collector>> {
+        // A region named twice is listed once.
+        let regions: std::collections::BTreeSet<String> = self
+            .aws_regions
+            .iter()
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect();
         self.profiles()
             .into_iter()
             .map(|p| {
-                let regions = self
-                    .aws_regions
-                    .iter()
-                    .map(|r| r.trim().to_string())
-                    .filter(|r| !r.is_empty())
-                    .collect();
+                let regions = regions.iter().cloned().collect();
                 Arc::new(AwsCollector::new(p).with_regions(regions)) as Arc<dyn Collector>
             })
             .collect()

@@ -22,9 +22,7 @@ const AUTHORITY: &str = "https://login.microsoftonline.com";
 /// Azure's own libraries.
 const IMDS_HOST: &str = "http://169.254.169.254";
 
-fn env(k: &str) -> Option<String> {
-    std::env::var(k).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
+use crate::collect::env_var as env;
 
 /// A Graph token for `tenant` (`None`: the tenant of the credentials), and where it came
 /// from, for messages.
@@ -62,7 +60,11 @@ pub async fn graph_token(tenant: Option<&str>, budget: Budget) -> Result<(String
             .await
             .map(|t| (t, "workload identity (AZURE_FEDERATED_TOKEN_FILE)".into()));
     }
-    if let Some(token) = azure_cli(tenant) {
+    // The CLI (Python) can take seconds: off the collectors' two async workers, so the
+    // other sources go on and the source timeout can give up on it.
+    let owned = tenant.map(str::to_string);
+    let cli = tokio::task::spawn_blocking(move || azure_cli(owned.as_deref()));
+    if let Ok(Some(token)) = cli.await {
         return Ok((token, "the Azure CLI (az account get-access-token)".into()));
     }
     managed_identity(budget).await.map(|t| (t, "the managed identity (IMDS)".into()))

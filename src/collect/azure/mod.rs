@@ -65,7 +65,7 @@ impl Collector for AzureCollector {
         let tenant = self
             .tenant
             .clone()
-            .or_else(|| std::env::var("AZURE_TENANT_ID").ok())
+            .or_else(|| crate::collect::env_var("AZURE_TENANT_ID"))
             .unwrap_or_else(|| "default".into());
         let scan = Scan {
             rest: Session::new(transport, cx.budget).styled(

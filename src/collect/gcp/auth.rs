@@ -45,7 +45,7 @@ pub struct Found {
 
 /// The first credentials of the chain.
 pub fn discover() -> Result<Found, String> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let env = crate::collect::env_var;
     if let Some(token) = env("GOOGLE_OAUTH_ACCESS_TOKEN") {
         return Ok(Found {
             credentials: Credentials::Token(token.trim().to_string()),

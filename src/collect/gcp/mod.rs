@@ -69,8 +69,8 @@ impl Collector for GcpCollector {
         let project = self
             .project
             .clone()
-            .or_else(|| std::env::var("GOOGLE_CLOUD_PROJECT").ok())
-            .or_else(|| std::env::var("CLOUDSDK_CORE_PROJECT").ok())
+            .or_else(|| crate::collect::env_var("GOOGLE_CLOUD_PROJECT"))
+            .or_else(|| crate::collect::env_var("CLOUDSDK_CORE_PROJECT"))
             .or(found.project.clone())
             .filter(|p| !p.trim().is_empty())
             .ok_or_else(|| {

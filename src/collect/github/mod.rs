@@ -60,12 +60,8 @@ impl GithubCollector {
 
 /// The token from `GITHUB_TOKEN`, `GH_TOKEN`, or `gh auth token`.
 pub fn token_from_env() -> Option<String> {
-    for var in ["GITHUB_TOKEN", "GH_TOKEN"] {
-        if let Ok(t) = std::env::var(var)
-            && !t.trim().is_empty()
-        {
-            return Some(t.trim().to_string());
-        }
+    if let Some(t) = token_from_variables() {
+        return Some(t);
     }
     let out = std::process::Command::new("gh")
         .args(["auth", "token"])
@@ -74,6 +70,14 @@ pub fn token_from_env() -> Option<String> {
     let t = String::from_utf8(out.stdout).ok()?;
     (out.status.success() && !t.trim().is_empty()).then(|| t.trim().to_string())
 }
+
+/// `GITHUB_TOKEN`, else `GH_TOKEN` (without asking the `gh` CLI).
+pub fn token_from_variables() -> Option<String> {
+    crate::collect::env_var("GITHUB_TOKEN").or_else(|| crate::collect::env_var("GH_TOKEN"))
+}
+
+/// The user name GitHub documents for cloning with a token.
+pub const CLONE_USER: &str = "x-access-token";
 
 struct Scan<'a> {
     rest: Session<client::Octocrab>,
@@ -159,8 +163,9 @@ impl GithubCollector {
                     label: r.get("full_name")?.as_str()?.to_string(),
                     clone_url: r.get("clone_url")?.as_str()?.to_string(),
                     depth,
+                    local: false,
                     token: token.to_string(),
-                    username: "x-access-token",
+                    username: CLONE_USER,
                     owner,
                 })
             })

@@ -39,11 +39,11 @@ pub struct GitlabCollector {
 
 /// The token from `GITLAB_TOKEN`.
 pub fn token_from_env() -> Option<String> {
-    std::env::var("GITLAB_TOKEN")
-        .ok()
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
+    crate::collect::env_var("GITLAB_TOKEN")
 }
+
+/// The user name GitLab documents for cloning with a token.
+pub const CLONE_USER: &str = "oauth2";
 
 /// What each list needs, as GitLab's docs state it: said when a call is refused.
 const NEED_TOKENS: &str = "access tokens need the Owner role (groups) or Maintainer (projects) and a token with the read_api scope";
@@ -181,8 +181,9 @@ impl GitlabCollector {
                     label: p.get("path_with_namespace")?.as_str()?.to_string(),
                     clone_url: p.get("http_url_to_repo")?.as_str()?.to_string(),
                     depth,
+                    local: false,
                     token: token.to_string(),
-                    username: "oauth2",
+                    username: CLONE_USER,
                     owner,
                 })
             })

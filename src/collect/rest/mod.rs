@@ -1,4 +1,5 @@
-//! The REST calls of every HTTP collector (GitHub, GitLab), with what an inventory needs
+//! The REST calls of every HTTP collector (GitHub, GitLab, Google Cloud, Microsoft Entra)
+//! and of their token endpoints, with what an inventory needs
 //! on top of a transport: every page, rate limits handled, each call counted, and a failed
 //! endpoint turned into one error naming the permission instead of stopping the scan. The
 //! collector chooses the [`Transport`] (octocrab for GitHub, [`transport::HttpTransport`] for the

@@ -1,5 +1,5 @@
 //! The plain HTTPS transport of the REST collectors that do not come with a client of their
-//! own (GitLab): hyper with rustls and the system's roots, one fixed set of headers (the
+//! own (GitLab, Google Cloud, Microsoft Entra, and their token endpoints): hyper with rustls and the system's roots, one fixed set of headers (the
 //! token) on every request, bodies capped so a runaway answer cannot fill memory.
 //!
 //! Requests never follow redirects (hyper's client does not): a 3xx is an answer like any

@@ -19,8 +19,8 @@ pub use stream::Totals;
 
 use crate::config::Config;
 use crate::model::{
-    DetectorInfo, Finding, Identity, Inventory, Level, ScanSummary, Scope, SourceState,
-    SourceStatus, ToolInfo,
+    DetectorInfo, Finding, Identity, Inventory, ScanSummary, Scope, SourceState, SourceStatus,
+    ToolInfo,
 };
 use crate::policy::{Settings, Verdict};
 
@@ -66,18 +66,14 @@ pub struct Merged {
 impl Merged {
     /// The whole inventory, its findings judged and held in memory.
     pub fn judged(self) -> Inventory {
+        let mut findings = Vec::new();
+        let verdict = self.judge_each(&mut |f| findings.push(f));
         let mut inventory = self.unjudged;
-        let verdict = crate::policy::judge(
-            &inventory.identities,
-            &inventory.detectors,
-            None,
-            inventory.generated_at,
-            &self.policy,
-        );
-        for f in &verdict.findings {
-            count_finding(&mut inventory.summary, f);
+        for f in &findings {
+            inventory.summary.count(f);
         }
-        inventory.findings = verdict.findings;
+        settle_summary(&mut inventory.summary, &verdict);
+        inventory.findings = findings;
         inventory
     }
 
@@ -96,13 +92,13 @@ impl Merged {
     }
 }
 
-/// A judged finding in the summary's counts.
-fn count_finding(summary: &mut ScanSummary, f: &Finding) {
-    match f.level {
-        Level::Deny => summary.findings_deny += 1,
-        Level::Warn => summary.findings_warn += 1,
-        _ => {}
-    }
+/// The summary's judgement counters are the merge's own: its findings were judged again
+/// (with the merge's policy and no baseline), so the shards' suppressions no longer apply.
+fn settle_summary(summary: &mut ScanSummary, verdict: &Verdict) {
+    summary.suppressed_baseline = verdict.suppressed_baseline;
+    summary.suppressed_config = verdict.suppressed_config;
+    summary.below_min_confidence = verdict.below_min_confidence;
+    summary.baseline_stale.clear();
 }
 
 /// Merge the inventories at `paths`; findings judged with `config`'s policy.
@@ -290,7 +286,8 @@ fn merge_source(known: &mut SourceStatus, other: SourceStatus) {
     }
 }
 
-/// Counts of work done add up across shards; findings are recomputed by the caller.
+/// Counts of work done add up across shards; the judgement's counters are the merge's own
+/// ([`settle_summary`]).
 fn add_summary(into: &mut ScanSummary, s: ScanSummary) {
     into.files_scanned += s.files_scanned;
     into.bytes_scanned += s.bytes_scanned;
@@ -299,9 +296,6 @@ fn add_summary(into: &mut ScanSummary, s: ScanSummary) {
     into.skipped_special += s.skipped_special;
     into.errors += s.errors;
     into.suppressed_inline += s.suppressed_inline;
-    into.suppressed_baseline += s.suppressed_baseline;
-    into.suppressed_config += s.suppressed_config;
-    into.below_min_confidence += s.below_min_confidence;
     into.commits_scanned += s.commits_scanned;
     into.blobs_scanned += s.blobs_scanned;
     into.blobs_cached += s.blobs_cached;
@@ -313,5 +307,7 @@ fn add_summary(into: &mut ScanSummary, s: ScanSummary) {
     for (reason, n) in s.rejected {
         *into.rejected.entry(reason).or_default() += n;
     }
-    into.baseline_stale.extend(s.baseline_stale);
+    if let Some(v) = &s.validation {
+        into.validation.get_or_insert_with(Default::default).add(v);
+    }
 }

@@ -5,7 +5,7 @@
 //! the counts the sequence made. The result is the JSON of [`Merged::judged`], byte for
 //! byte, without a million findings in memory.
 
-use super::{Merged, count_finding};
+use super::{Merged, settle_summary};
 use crate::model::{DetectorInfo, Identity, RepositoryStorage, ScanSummary, Scope, SourceStatus};
 use crate::model::{Timestamp, ToolInfo};
 use serde::Serialize;
@@ -27,7 +27,6 @@ impl Merged {
     pub fn write_json(&self, out: impl std::io::Write) -> serde_json::Result<Totals> {
         let u = &self.unjudged;
         let summary = RefCell::new(u.summary.clone());
-        let findings = RefCell::new(0u64);
         let view = Contract {
             schema_version: u.schema_version,
             tool: &u.tool,
@@ -38,7 +37,6 @@ impl Merged {
             findings: Judged {
                 merged: self,
                 summary: &summary,
-                count: &findings,
             },
             detectors: &u.detectors,
             storage: &u.storage,
@@ -48,7 +46,8 @@ impl Merged {
         let summary = summary.into_inner();
         Ok(Totals {
             identities: u.identities.len(),
-            findings: findings.into_inner(),
+            // Findings at `allow` are not reported: every one written is deny or warn.
+            findings: summary.findings_deny + summary.findings_warn,
             deny: summary.findings_deny,
             incomplete: u.is_incomplete(),
         })
@@ -76,23 +75,22 @@ struct Contract<'a> {
 struct Judged<'a> {
     merged: &'a Merged,
     summary: &'a RefCell<ScanSummary>,
-    count: &'a RefCell<u64>,
 }
 
 impl Serialize for Judged<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(None)?;
         let mut failed = None;
-        self.merged.judge_each(&mut |f| {
+        let verdict = self.merged.judge_each(&mut |f| {
             if failed.is_some() {
                 return;
             }
-            count_finding(&mut self.summary.borrow_mut(), &f);
-            *self.count.borrow_mut() += 1;
+            self.summary.borrow_mut().count(&f);
             if let Err(e) = seq.serialize_element(&f) {
                 failed = Some(e);
             }
         });
+        settle_summary(&mut self.summary.borrow_mut(), &verdict);
         match failed {
             Some(e) => Err(e),
             None => seq.end(),

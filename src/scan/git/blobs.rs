@@ -11,6 +11,7 @@ use super::graph::CommitGraph;
 use gix::ObjectId;
 use gix::prelude::FindExt;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::rc::Rc;
 
 /// One (commit, path) event for a blob.
@@ -60,21 +61,20 @@ impl BlobHistory {
         self.introduced[i as usize].push(Event { commit, path });
     }
 
-    /// The blobs of `all` that no commit introduced, added without events; their indices.
-    pub fn add_orphans(&mut self, all: impl IntoIterator<Item = ObjectId>) -> HashSet<u32> {
-        let mut added = HashSet::new();
+    /// The blobs of `all` that no commit introduced, added without events at the end; their
+    /// indices.
+    pub fn add_orphans(&mut self, all: impl IntoIterator<Item = ObjectId>) -> Range<u32> {
+        let first = self.blobs.len() as u32;
         for blob in all {
             if self.index.contains_key(&blob) {
                 continue;
             }
-            let i = self.blobs.len() as u32;
-            self.index.insert(blob, i);
+            self.index.insert(blob, self.blobs.len() as u32);
             self.blobs.push(blob);
             self.introduced.push(Vec::new());
             self.departed.push(Vec::new());
-            added.insert(i);
         }
-        added
+        first..self.blobs.len() as u32
     }
 
     fn depart(&mut self, blob: ObjectId, commit: u32, path: &str) {

@@ -116,27 +116,46 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), 
     Ok((tips, skipped))
 }
 
-/// Load every commit reachable from `tips` and order them parents-first. `shallow` is the
-/// shallow file's list: only their parents may be absent without a problem.
+/// Why a commit is loaded, for messages and for how hard a bad one fails.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// A ref points at it: if it is not a commit, the repository is not what it claims.
+    Ref,
+    /// Listed in the object database (`--all-objects`), no ref known to reach it.
+    Listed,
+    Parent(ObjectId),
+}
+
+/// Load every commit reachable from `tips` and from `listed` (commits of the object
+/// database no ref may reach: a bad one is a problem, not a failure), and order them
+/// parents-first. `shallow` is the shallow file's list: only their parents may be absent
+/// without a problem.
 pub fn load(
     repo: &gix::Repository,
     tips: &[ObjectId],
+    listed: &[ObjectId],
     shallow: &HashSet<ObjectId>,
 ) -> Result<CommitGraph, GraphError> {
     let mut index: HashMap<ObjectId, u32> = HashMap::new();
     let mut raw: Vec<(CommitInfo, Vec<ObjectId>)> = Vec::new();
-    // Each commit to read, with who needs it (for messages).
-    let mut stack: Vec<(ObjectId, Option<ObjectId>)> = tips.iter().map(|&t| (t, None)).collect();
+    // Each commit to read, with who needs it; popped last-first, so refs go first.
+    let mut stack: Vec<(ObjectId, Need)> = listed.iter().map(|&c| (c, Need::Listed)).collect();
+    stack.extend(tips.iter().map(|&t| (t, Need::Ref)));
     let mut buf = Vec::new();
     let mut graph = CommitGraph::default();
     let mut failed: HashSet<ObjectId> = HashSet::new();
-    while let Some((id, child)) = stack.pop() {
+    while let Some((id, need)) = stack.pop() {
         if index.contains_key(&id) || failed.contains(&id) {
             continue;
         }
-        let needed_by = match child {
-            Some(c) => format!("parent of {c}"),
-            None => "a ref points at it".to_string(),
+        let child = match need {
+            Need::Parent(c) => Some(c),
+            Need::Ref | Need::Listed => None,
+        };
+        let needed_by = match need {
+            Need::Parent(c) => format!("parent of {c}"),
+            Need::Ref => "a ref points at it".to_string(),
+            Need::Listed => "in the object database, --all-objects".to_string(),
         };
         let found = repo.objects.try_find(&id, &mut buf);
         let data = match found {
@@ -163,7 +182,7 @@ pub fn load(
         };
         let commit = match gix::objs::CommitRef::from_bytes(data.data, id.kind()) {
             Ok(c) => c,
-            Err(e) if child.is_none() => {
+            Err(e) if need == Need::Ref => {
                 return Err(GraphError::Malformed {
                     id,
                     message: e.to_string(),
@@ -190,7 +209,7 @@ pub fn load(
             author_time: author.map(|a| a.seconds()).unwrap_or_default(),
         };
         index.insert(id, raw.len() as u32);
-        stack.extend(parents.iter().map(|&p| (p, Some(id))));
+        stack.extend(parents.iter().map(|&p| (p, Need::Parent(id))));
         raw.push((info, parents));
     }
     for (info, parents) in &mut raw {

@@ -90,9 +90,9 @@ pub struct HistoryOutput {
     pub stats: HistoryStats,
     /// Text blobs over `--max-file-size` (blob, size): history that went unscanned.
     pub skipped_text: Vec<(u32, u64)>,
-    /// Blobs no commit holds (`--all-objects`), scanned on their own; in `history.blobs`
-    /// with no events.
-    pub orphans: HashSet<u32>,
+    /// Blobs no commit holds (`--all-objects`), scanned on their own: the last of
+    /// `history.blobs`, with no events.
+    pub orphans: std::ops::Range<u32>,
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
 }
@@ -128,17 +128,15 @@ pub fn scan_history(
     repo.object_cache_size_if_unset(64 * 1024 * 1024);
     // The history the objects record, not the one replace refs paint over it.
     repo.objects.ignore_replacements = true;
-    let (mut tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
+    let (tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
     let mut out = HistoryOutput {
         repo: display.clone(),
         ..HistoryOutput::default()
     };
     out.warnings.extend(skipped_refs);
     let objects = opts.all_objects.then(|| objects::every_object(&repo));
-    let referenced = tips.len();
     if let Some(all) = &objects {
         out.errors.extend(all.errors.iter().cloned());
-        tips.extend(all.commits.iter().copied());
     }
     let replaced = replace_refs(&repo);
     if replaced > 0 {
@@ -147,7 +145,8 @@ pub fn scan_history(
         ));
     }
     let shallow = graph::shallow_commits(&repo).map_err(history_err)?;
-    out.graph = graph::load(&repo, &tips, &shallow).map_err(history_err)?;
+    let listed = objects.as_ref().map_or(&[][..], |all| &all.commits[..]);
+    out.graph = graph::load(&repo, &tips, listed, &shallow).map_err(history_err)?;
     out.errors
         .extend(out.graph.problems.iter().map(ToString::to_string));
     if out.graph.truncated {
@@ -178,7 +177,7 @@ pub fn scan_history(
     out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads), progress);
     out.errors.append(&mut out.history.errors);
     if let Some(all) = objects {
-        let unreachable = objects::unreachable_commits(&out.graph, &tips[..referenced]);
+        let unreachable = objects::unreachable_commits(&out.graph, &tips);
         out.orphans = out.history.add_orphans(all.blobs);
         out.warnings.push(format!(
             "--all-objects: {unreachable} commit(s) no ref reaches and {} blob(s) no commit holds were scanned too",
