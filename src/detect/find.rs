@@ -127,21 +127,19 @@ impl DetectorSet {
         let mut line: Option<(usize, usize)> = None;
         // End of the last line searched for provider names.
         let mut names_searched_to = 0;
-        for m in p.first.automaton(buf.len()).find_overlapping_iter(buf) {
-            let (hit_start, hit_end) = (m.start(), m.end());
-            let pattern = m.pattern().as_usize();
+        p.first.for_each(buf, |pattern, hit_start, hit_end| {
             if p.base64_markers.contains(&pattern) {
                 scratch.encoded_hits.push(hit_start);
-                continue;
+                return;
             }
             if p.secret_manifest_markers.contains(&pattern) {
                 scratch.secret_manifest = true;
-                continue;
+                return;
             }
             if p.escape_markers.contains(&pattern) {
                 let encoding = escapes::MARKERS[pattern - p.escape_markers.start].1;
                 scratch.escaped_hits.push((hit_start, encoding));
-                continue;
+                return;
             }
             let mut line_of_hit = || match line {
                 // Consecutive hits on one line share its bounds.
@@ -154,19 +152,19 @@ impl DetectorSet {
             };
             if p.triggers.contains(&pattern) {
                 if hit_start < names_searched_to {
-                    continue;
+                    return;
                 }
                 let (start, end) = line_of_hit();
                 names_searched_to = end;
                 let Some(names) = p.names.automaton() else {
-                    continue;
+                    return;
                 };
                 for name in names.find_overlapping_iter(&buf[start..end]) {
                     for &d in &p.name_owners[name.pattern().as_usize()] {
                         add_window(scratch, d, start, end);
                     }
                 }
-                continue;
+                return;
             }
             for &d in &p.owners[pattern] {
                 let (start, end) = match self.get(d).span {
@@ -178,7 +176,7 @@ impl DetectorSet {
                 };
                 add_window(scratch, d, start, end);
             }
-        }
+        });
     }
 
     /// Run one detector's regex inside its windows and keep what passes the filters.
@@ -520,7 +518,7 @@ mod tests {
         }
         assert!(
             (text.len() as u64) < FirstStage::DFA_AFTER,
-            "the NFA must run first"
+            "the literal search must run first"
         );
         let found = |set: &DetectorSet| {
             let mut scratch = Scratch::default();
@@ -534,17 +532,19 @@ mod tests {
             all.sort_by_key(|(d, r)| (r.start, r.end, *d));
             all
         };
-        let on_nfa = found(&set);
+        let on_literals = found(&set);
         assert!(set.prefilter.first.dfa.get().is_none());
-        set.prefilter
-            .first
-            .automaton(FirstStage::DFA_AFTER as usize);
+        set.prefilter.first.dfa_for(FirstStage::DFA_AFTER as usize);
         assert!(
             set.prefilter.first.dfa.get().is_some(),
             "the DFA was not built"
         );
         let on_dfa = found(&set);
-        assert!(on_nfa.len() > 3000, "only {} candidates", on_nfa.len());
-        assert_eq!(on_nfa, on_dfa);
+        assert!(
+            on_literals.len() > 3000,
+            "only {} candidates",
+            on_literals.len()
+        );
+        assert_eq!(on_literals, on_dfa);
     }
 }

@@ -13,6 +13,7 @@ mod escapes;
 mod filter;
 mod find;
 mod layers;
+mod literals;
 pub mod live;
 mod magic;
 mod manifest;
