@@ -17,7 +17,7 @@ pub(super) fn scan(req: &ScanRequest<'_>, documents: &[Document], builder: &mut 
         .map(|d| {
             let mut found = FileFindings::default();
             // Reading from memory cannot fail; a binary value is skipped like a binary file.
-            let _ = scanner.scan_reader(d.bytes.as_slice(), &d.path(), &mut found);
+            let _ = scanner.scan_bytes(d.bytes.as_slice(), &d.path(), &mut found);
             (d, found)
         })
         .collect();

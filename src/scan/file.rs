@@ -142,6 +142,40 @@ impl<'a> FileScanner<'a> {
         outcome
     }
 
+    /// Scan bytes already in memory (a git blob, standard input): in place when they fit
+    /// one chunk, which is what a blob almost always does, instead of copied into the
+    /// scanner's buffer as [`FileScanner::scan_reader`] would.
+    pub fn scan_bytes(
+        &mut self,
+        data: &[u8],
+        display: &str,
+        out: &mut FileFindings,
+    ) -> io::Result<FileOutcome> {
+        if data.len() > CHUNK || utf16::detect(data).is_some() {
+            return self.scan_reader(data, display, out);
+        }
+        self.reported.set(0);
+        self.over_cap.set(0);
+        let bytes = data.len() as u64;
+        let outcome = if is_binary(data) {
+            self.sniff_binary(data, display, out);
+            FileOutcome::Binary
+        } else {
+            let location = ChunkLocation {
+                display,
+                lines_before: 0,
+                owned: 0..data.len(),
+                layer: None,
+            };
+            self.scan_chunk(data, &location, out);
+            FileOutcome::Scanned { bytes }
+        };
+        if self.over_cap.get() > 0 {
+            out.capped.push((display.to_string(), self.over_cap.get()));
+        }
+        Ok(outcome)
+    }
+
     fn scan_chunks<R: Read>(
         &mut self,
         mut reader: R,
@@ -161,7 +195,7 @@ impl<'a> FileScanner<'a> {
                 return self.scan_utf16(reader, order, total, display, out);
             }
             if first && is_binary(&self.buf) {
-                self.sniff_binary(display, out);
+                self.sniff_binary(&self.buf, display, out);
                 return Ok(FileOutcome::Binary);
             }
             first = false;
@@ -176,7 +210,9 @@ impl<'a> FileScanner<'a> {
                 owned: owned_start..owned_end,
                 layer: None,
             };
-            self.scan_chunk(&location, out);
+            let buf = std::mem::take(&mut self.buf);
+            self.scan_chunk(&buf, &location, out);
+            self.buf = buf;
             if eof {
                 return Ok(FileOutcome::Scanned { bytes: total });
             }
@@ -208,38 +244,41 @@ impl<'a> FileScanner<'a> {
             owned: 0..self.buf.len(),
             layer: Some(Encoding::Utf16),
         };
-        self.scan_chunk(&location, out);
+        let buf = std::mem::take(&mut self.buf);
+        self.scan_chunk(&buf, &location, out);
+        self.buf = buf;
         self.buf.clear();
         Ok(FileOutcome::Scanned { bytes: total })
     }
 
-    fn scan_chunk(&mut self, at: &ChunkLocation<'_>, out: &mut FileFindings) {
-        self.set.find(&self.buf, &mut self.scratch);
+    /// Scan `buf` (the scanner's own buffer, or bytes already in memory).
+    fn scan_chunk(&mut self, buf: &[u8], at: &ChunkLocation<'_>, out: &mut FileFindings) {
+        self.set.find(buf, &mut self.scratch);
         out.rejected.merge(&self.scratch.rejected);
         self.scratch.rejected = Rejections::default();
         let mut counter = LineCounter::new(at.lines_before);
         let candidates = std::mem::take(&mut self.scratch.candidates);
         for c in &candidates {
-            self.record(c, at, &mut counter, out);
+            self.record(buf, c, at, &mut counter, out);
         }
         self.scratch.candidates = candidates;
         // Values under a decoding layer are reported at the encoded run, in order.
         let mut decoded = std::mem::take(&mut self.scratch.decoded_candidates);
         decoded.sort_by_key(|c| c.layer.as_ref().map_or(0, |l| l.outer.start));
         for c in &decoded {
-            self.record(c, at, &mut counter, out);
+            self.record(buf, c, at, &mut counter, out);
         }
         self.scratch.decoded_candidates = decoded;
     }
 
     /// A binary file is not searched, but a keystore is recognised by its first bytes and
     /// reported for the whole file (line 0), fingerprinted by its content.
-    fn sniff_binary(&self, display: &str, out: &mut FileFindings) {
-        let Some(detector) = self.set.sniff(&self.buf) else {
+    fn sniff_binary(&self, buf: &[u8], display: &str, out: &mut FileFindings) {
+        let Some(detector) = self.set.sniff(buf) else {
             return;
         };
         let d = self.set.get(detector);
-        let (confidence, reason) = match d.validator.map(|v| v.check(&self.buf)) {
+        let (confidence, reason) = match d.validator.map(|v| v.check(buf)) {
             None | Some(Verdict::Unknown) => (d.confidence, Reason::Format),
             Some(Verdict::Valid) => (d.confidence, Reason::Structure),
             Some(Verdict::Malformed) => (crate::model::Confidence::Low, Reason::Malformed),
@@ -254,7 +293,7 @@ impl<'a> FileScanner<'a> {
             path: display.to_string(),
             line: 0,
             column: 0,
-            fingerprint: self.fingerprinter.fingerprint(&self.buf),
+            fingerprint: self.fingerprinter.fingerprint(buf),
             preview: "(binary)".to_string(),
             confidence,
             reason,
@@ -268,6 +307,7 @@ impl<'a> FileScanner<'a> {
     /// Turn one candidate into a redacted match (or a certificate) at its line.
     fn record(
         &self,
+        buf: &[u8],
         c: &Candidate,
         at: &ChunkLocation<'_>,
         counter: &mut LineCounter,
@@ -280,7 +320,7 @@ impl<'a> FileScanner<'a> {
                 self.scratch.decoded[l.buffer].as_slice(),
                 vec![l.encoding],
             ),
-            None => (c.secret.start, self.buf.as_slice(), Vec::new()),
+            None => (c.secret.start, buf, Vec::new()),
         };
         if let Some(outer) = at.layer {
             layers.insert(0, outer);
@@ -288,8 +328,8 @@ impl<'a> FileScanner<'a> {
         if !at.owned.contains(&place) {
             return;
         }
-        let (line, line_start) = counter.line_of(&self.buf, place);
-        if line_has_allow(&self.buf, line_start) {
+        let (line, line_start) = counter.line_of(buf, place);
+        if line_has_allow(buf, line_start) {
             out.suppressed_inline += 1;
             return;
         }
@@ -328,7 +368,7 @@ impl<'a> FileScanner<'a> {
             detector: c.detector,
             path: at.display.to_string(),
             line,
-            column: char_column(&self.buf[line_start..place]),
+            column: char_column(&buf[line_start..place]),
             fingerprint,
             preview: redact::preview(&canonical),
             confidence: c.confidence,
@@ -486,5 +526,69 @@ mod tests {
             .scan_path(&path, "app.log", 3_200_000, &mut out)
             .unwrap();
         assert!(matches!(outcome, FileOutcome::Scanned { bytes } if bytes == 3_200_000));
+    }
+
+    /// Bytes already in memory are scanned in place; what is found, and where, is what
+    /// reading the same bytes as a stream finds: text, a binary keystore, UTF-16, and an
+    /// input over one chunk (which is streamed after all).
+    #[test]
+    fn scanning_in_place_finds_what_streaming_finds() {
+        let set = DetectorSet::compile(&DetectorSource::embedded()).unwrap();
+        let fingerprinter = Fingerprinter::default();
+        let mut text = String::new();
+        for i in 0..set.len() as u32 {
+            for e in set.get(i).cases().0 {
+                text.push_str(&e);
+                text.push_str("\n# next\n");
+            }
+        }
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let mut keystore = vec![0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2];
+        keystore.extend_from_slice(&[0u8; 64]);
+        let mut large = text.clone().into_bytes();
+        while large.len() <= CHUNK {
+            large.extend_from_slice(&[b'#'; 4096]);
+            large.push(b'\n');
+        }
+        large.extend_from_slice(text.as_bytes());
+        for (name, input) in [
+            ("text", text.as_bytes().to_vec()),
+            ("utf16", utf16),
+            ("keystore", keystore),
+            ("large", large),
+        ] {
+            let mut scanner = FileScanner::new(&set, &fingerprinter);
+            let mut streamed = FileFindings::default();
+            let mut in_place = FileFindings::default();
+            let a = scanner.scan_reader(input.as_slice(), name, &mut streamed);
+            let b = scanner.scan_bytes(&input, name, &mut in_place);
+            assert_eq!(
+                format!("{:?}", a.map(|o| outcome_name(&o))),
+                format!("{:?}", b.map(|o| outcome_name(&o))),
+                "{name}"
+            );
+            // (The keystore is checked for its outcome: binary either way.)
+            assert!(
+                name == "keystore" || !streamed.secrets.is_empty(),
+                "{name}: nothing found"
+            );
+            assert_eq!(
+                format!("{:?}", streamed.secrets),
+                format!("{:?}", in_place.secrets),
+                "{name}"
+            );
+            assert_eq!(streamed.capped, in_place.capped, "{name}");
+        }
+    }
+
+    fn outcome_name(o: &FileOutcome) -> String {
+        match o {
+            FileOutcome::Scanned { bytes } => format!("scanned {bytes}"),
+            FileOutcome::Truncated { bytes } => format!("truncated {bytes}"),
+            FileOutcome::Binary => "binary".into(),
+        }
     }
 }

@@ -259,7 +259,7 @@ pub fn scan_inputs(
     out.errors.extend(inputs.errors.iter().cloned());
     out.stats.skipped_too_large = inputs.too_large;
     for input in &inputs.items {
-        match scanner.scan_reader(input.bytes.as_slice(), &input.display, &mut out.findings) {
+        match scanner.scan_bytes(input.bytes.as_slice(), &input.display, &mut out.findings) {
             Ok(FileOutcome::Scanned { bytes } | FileOutcome::Truncated { bytes }) => {
                 out.stats.files_scanned += 1;
                 out.stats.bytes_scanned += bytes;

@@ -83,7 +83,7 @@ pub fn reread(
                 .map_err(|e| format!("{}: cannot read it again: {e}", file.display())),
             Some(spec) => git_show(&file, spec).and_then(|bytes| {
                 scanner
-                    .scan_reader(bytes.as_slice(), &display, &mut findings)
+                    .scan_bytes(bytes.as_slice(), &display, &mut findings)
                     .map_err(|e| format!("{spec}: {e}"))
             }),
         };

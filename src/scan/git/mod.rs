@@ -517,7 +517,7 @@ fn scan_one(
         return;
     }
     let mut findings = FileFindings::default();
-    match scanner.scan_reader(data, "", &mut findings) {
+    match scanner.scan_bytes(data, "", &mut findings) {
         // A blob is in memory and already within the limit: never truncated.
         Ok(FileOutcome::Scanned { bytes } | FileOutcome::Truncated { bytes }) => {
             out.scanned += 1;
