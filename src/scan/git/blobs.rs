@@ -13,6 +13,7 @@ use gix::prelude::FindExt;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One (commit, path) event for a blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +94,8 @@ enum RawEvent {
     Error(String),
 }
 
-/// Diff every commit of `graph` against its first parent. Commits are split into
-/// contiguous chunks diffed in parallel (each diff is independent); the events are then
+/// Diff every commit of `graph` against its first parent. Commits are split into runs of
+/// contiguous commits that the threads take in turn (each diff is independent); the events are then
 /// replayed in commit order, so first introductions stay first.
 pub fn collect(
     sync: &gix::ThreadSafeRepository,
@@ -104,11 +105,16 @@ pub fn collect(
 ) -> BlobHistory {
     let n = graph.commits.len();
     let threads = threads.clamp(1, n.max(1));
-    let chunk = n.div_ceil(threads).max(1);
-    let parts: Vec<Vec<RawEvent>> = std::thread::scope(|scope| {
+    // Runs of consecutive commits share most trees (the decoded-tree cache), but equal
+    // halves finish far apart (old commits are small, recent ones touch more): each
+    // thread takes the next of several runs per thread until none is left.
+    let chunk = n.div_ceil(threads * RUNS_PER_THREAD).max(1);
+    let runs = n.div_ceil(chunk);
+    let next = AtomicUsize::new(0);
+    let per_thread: Vec<Vec<(usize, Vec<RawEvent>)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
+            .map(|_| {
+                scope.spawn(|| {
                     let mut repo = sync.to_thread_local();
                     repo.object_cache_size_if_unset(32 * 1024 * 1024);
                     repo.objects.ignore_replacements = true;
@@ -117,24 +123,36 @@ pub fn collect(
                         buf: Vec::new(),
                         decoded: HashMap::new(),
                     };
-                    let mut events = Vec::new();
-                    for i in (t * chunk)..((t + 1) * chunk).min(n) {
-                        let commit = &graph.commits[i];
-                        let parent_tree = commit
-                            .parents
-                            .first()
-                            .map(|&p| graph.commits[p as usize].tree);
-                        if let Err(e) =
-                            differ.diff(parent_tree, Some(commit.tree), "", i as u32, &mut events)
-                        {
-                            events.push(RawEvent::Error(format!(
-                                "commit {}: {e}",
-                                commit.id.to_hex()
-                            )));
+                    let mut done = Vec::new();
+                    loop {
+                        let run = next.fetch_add(1, Ordering::Relaxed);
+                        if run >= runs {
+                            break;
                         }
-                        progress.history_step();
+                        let mut events = Vec::new();
+                        for i in (run * chunk)..((run + 1) * chunk).min(n) {
+                            let commit = &graph.commits[i];
+                            let parent_tree = commit
+                                .parents
+                                .first()
+                                .map(|&p| graph.commits[p as usize].tree);
+                            if let Err(e) = differ.diff(
+                                parent_tree,
+                                Some(commit.tree),
+                                "",
+                                i as u32,
+                                &mut events,
+                            ) {
+                                events.push(RawEvent::Error(format!(
+                                    "commit {}: {e}",
+                                    commit.id.to_hex()
+                                )));
+                            }
+                            progress.history_step();
+                        }
+                        done.push((run, events));
                     }
-                    events
+                    done
                 })
             })
             .collect();
@@ -142,13 +160,20 @@ pub fn collect(
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    vec![RawEvent::Error(
-                        "a history diff worker stopped unexpectedly; some commits were not examined".into(),
+                    vec![(
+                        0,
+                        vec![RawEvent::Error(
+                            "a history diff worker stopped unexpectedly; some commits were not examined".into(),
+                        )],
                     )]
                 })
             })
             .collect()
     });
+    // Replayed in commit order, so first introductions stay first.
+    let mut parts: Vec<(usize, Vec<RawEvent>)> = per_thread.into_iter().flatten().collect();
+    parts.sort_by_key(|(run, _)| *run);
+    let parts = parts.into_iter().map(|(_, events)| events);
     let mut history = BlobHistory::default();
     for event in parts.into_iter().flatten() {
         match event {
@@ -191,6 +216,10 @@ struct TreeDiff<'r> {
     /// decoded one commit earlier, so most reads hit.
     decoded: HashMap<ObjectId, Rc<[Entry]>>,
 }
+
+/// Runs of commits per diff thread: enough to even out the threads' finish, few enough
+/// that each run's cold start (its first trees decoded afresh) stays small.
+const RUNS_PER_THREAD: usize = 16;
 
 /// Decoded trees kept at most; the map is simply emptied when full (cheap, and the
 /// working set of consecutive commits is refilled at once).
