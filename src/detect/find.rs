@@ -306,7 +306,9 @@ impl DetectorSet {
 }
 
 /// Add `start..end` to detector `d`'s windows, merged with its previous one when they touch
-/// (hits arrive in buffer order, so only the last window can touch).
+/// (hits arrive roughly in buffer order: by end from the DFA, within a few bytes of their
+/// start from the literal filter; a window that arrives out of order overlaps the last
+/// one, or at worst is searched on its own: nothing is missed or found twice).
 fn add_window(scratch: &mut Scratch, d: u32, start: usize, end: usize) {
     let windows = &mut scratch.windows[d as usize];
     match windows.last_mut() {

@@ -10,8 +10,9 @@ use std::sync::{Arc, OnceLock};
 /// The first stage: every keyword. An Aho-Corasick DFA searches fastest on real code but
 /// takes 8 ms to build, which a pre-commit hook or a 50-file tree never earns back; so a
 /// scan starts on [`Literals`] (0.1 ms to build; it searches at 0.6 to 1 times the DFA's
-/// speed, slower where keywords are dense, and twice an NFA's) and the scanner thread that takes the input past
-/// [`FirstStage::DFA_AFTER`] bytes builds the DFA, which every search uses from then on.
+/// speed, slower where keywords are dense, and twice an NFA's) and the scanner thread
+/// that takes the input past [`FirstStage::DFA_AFTER`] bytes builds the DFA, which every
+/// search uses from then on.
 /// Both report the same overlapping matches.
 #[derive(Debug)]
 pub(super) struct FirstStage {
