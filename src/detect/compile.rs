@@ -305,7 +305,7 @@ fn build_prefilter(detectors: &[Detector], all_embedded: bool) -> Result<Prefilt
     } else {
         NameStage::now(names).map_err(build_error)?
     };
-    let first = FirstStage::new(patterns).map_err(|e| DetectorError::Prefilter(e.to_string()))?;
+    let first = FirstStage::new(&patterns).map_err(|e| DetectorError::Prefilter(e.to_string()))?;
     Ok(Prefilter {
         first,
         owners,

@@ -510,14 +510,7 @@ mod tests {
     #[test]
     fn the_first_stage_finds_the_same_before_and_after_its_dfa_is_built() {
         let set = DetectorSet::compile(&DetectorSource::embedded()).unwrap();
-        let mut text = String::new();
-        for i in 0..set.len() as u32 {
-            let (examples, negatives) = set.get(i).cases();
-            for e in examples.iter().chain(&negatives) {
-                text.push_str(e);
-                text.push_str("\n\n");
-            }
-        }
+        let text = set.all_cases();
         assert!(
             (text.len() as u64) < FirstStage::DFA_AFTER,
             "the literal search must run first"

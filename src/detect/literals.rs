@@ -90,6 +90,12 @@ impl Literals {
         })
     }
 
+    /// The keywords, lowercased, by pattern index (what the DFA that takes over is built
+    /// from: it ignores case too).
+    pub(super) fn patterns(&self) -> &[Box<[u8]>] {
+        &self.patterns
+    }
+
     /// Call `found(pattern, start, end)` for every occurrence in `buf`, in order of the
     /// filter's position (by start within a few bytes, not strictly).
     pub(super) fn for_each(&self, buf: &[u8], mut found: impl FnMut(usize, usize, usize)) {
@@ -265,18 +271,11 @@ mod tests {
     #[test]
     fn the_builtin_keywords_match_what_an_automaton_finds() {
         let set = crate::detect::DetectorSet::builtin().unwrap();
-        let patterns: Vec<String> = (set.prefilter.first.literals.patterns.iter())
+        let patterns: Vec<String> = (set.prefilter.first.literals.patterns().iter())
             .map(|p| String::from_utf8(p.to_vec()).unwrap())
             .collect();
         assert!(patterns.len() > 500, "{} keywords", patterns.len());
-        let mut text = String::new();
-        for i in 0..set.len() as u32 {
-            let (examples, negatives) = set.get(i).cases();
-            for e in examples.iter().chain(&negatives) {
-                text.push_str(e);
-                text.push('\n');
-            }
-        }
+        let mut text = set.all_cases();
         let mut seed = 0x9e37_79b9_u64;
         let mut next = move |n: usize| {
             seed ^= seed << 13;

@@ -455,6 +455,23 @@ impl DetectorSource {
     }
 }
 
+#[cfg(test)]
+impl DetectorSet {
+    /// Every detector's examples and negative examples, each followed by a blank line: a
+    /// text that hits every keyword, for tests of the prefilter.
+    pub(crate) fn all_cases(&self) -> String {
+        let mut text = String::new();
+        for i in 0..self.len() as u32 {
+            let (examples, negatives) = self.get(i).cases();
+            for e in examples.iter().chain(&negatives) {
+                text.push_str(e);
+                text.push_str("\n\n");
+            }
+        }
+        text
+    }
+}
+
 impl DetectorSet {
     /// The embedded detectors only.
     pub fn builtin() -> Result<DetectorSet, DetectorError> {

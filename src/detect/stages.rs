@@ -16,7 +16,6 @@ use std::sync::{Arc, OnceLock};
 /// Both report the same overlapping matches.
 #[derive(Debug)]
 pub(super) struct FirstStage {
-    patterns: Vec<String>,
     pub(super) literals: Literals,
     pub(super) dfa: OnceLock<AhoCorasick>,
     searched: AtomicU64,
@@ -27,10 +26,9 @@ impl FirstStage {
     /// Input searched before the DFA pays for itself.
     pub(super) const DFA_AFTER: u64 = 4 << 20;
 
-    pub(super) fn new(patterns: Vec<String>) -> Result<FirstStage, TooShort> {
+    pub(super) fn new(patterns: &[String]) -> Result<FirstStage, TooShort> {
         Ok(FirstStage {
-            literals: Literals::new(&patterns)?,
-            patterns,
+            literals: Literals::new(patterns)?,
             dfa: OnceLock::new(),
             searched: AtomicU64::new(0),
             building: AtomicBool::new(false),
@@ -59,7 +57,7 @@ impl FirstStage {
             // It can only fail for its size; then the literal search simply stays.
             if let Ok(dfa) = builder()
                 .kind(Some(AhoCorasickKind::DFA))
-                .build(&self.patterns)
+                .build(self.literals.patterns())
             {
                 return Some(self.dfa.get_or_init(|| dfa));
             }
