@@ -14,7 +14,20 @@ use cli::{Cli, Command};
 use cmd::exit;
 use std::process::ExitCode;
 
+/// Transparent huge pages off for this process (and the git it runs). Each first touch of
+/// an allocator region would zero a whole 2 MiB page: a fifth of a small scan's time went to
+/// the kernel clearing pages, and a tree scan peaked at 173 MiB resident against 115 MiB
+/// without them, at the same speed (history: the same time, 10% less memory).
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
+    no_huge_pages();
     // Both rustls crypto back-ends are linked (the AWS SDK brings aws-lc-rs, octocrab ring);
     // with two, rustls refuses to pick one, so the process chooses before any client exists.
     let _ = rustls::crypto::ring::default_provider().install_default();
