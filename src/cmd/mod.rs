@@ -72,7 +72,8 @@ fn load_detectors_with_hash(args: &DetectorArgs) -> Result<(DetectorSet, String)
             );
         }
     }
-    Ok((set, DetectorSource::hash_of(&sources)))
+    let hash = set.hash().to_string();
+    Ok((set, hash))
 }
 
 /// `0.1.0 (commit 1a2b3c4d5e6f, detectors 0123456789abcdef)`: the version, the commit it

@@ -21,6 +21,7 @@ mod names;
 mod rescan;
 mod revoke;
 mod selftest;
+mod source;
 mod stages;
 pub mod syntax;
 pub mod validate;
@@ -30,73 +31,17 @@ mod words;
 pub use filter::shannon_entropy;
 pub use find::{Candidate, Scratch};
 pub use selftest::{SelfTestFailure, self_test};
+pub use source::{DetectorSource, EMBEDDED, EmbeddedFile};
 pub use verdict::{Reason, Rejection, Rejections};
 
 use crate::model::{Confidence, Level};
 use regex::bytes::{Regex, RegexBuilder};
 use stages::{FirstStage, NameStage};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use syntax::DetectorSyntax;
 use validate::Validator;
-
-macro_rules! include_detector {
-    ($name:literal) => {
-        EmbeddedFile {
-            name: $name,
-            toml: include_str!(concat!("../../detectors/", $name)),
-            json: include_str!(concat!(env!("OUT_DIR"), "/detectors/", $name, ".json")),
-        }
-    };
-}
-
-/// One built-in detector file: as written, and as the JSON `build.rs` made of it (the
-/// same data, read in a third of the time at start-up; empty if the TOML is invalid).
-pub struct EmbeddedFile {
-    pub name: &'static str,
-    pub toml: &'static str,
-    pub json: &'static str,
-}
-
-/// The detector files shipped with nhiscan, embedded at build time.
-/// `tests/detectors.rs` proves this list equals the contents of `detectors/`.
-pub const EMBEDDED: &[EmbeddedFile] = &[
-    include_detector!("aws.toml"),
-    include_detector!("gcp.toml"),
-    include_detector!("azure.toml"),
-    include_detector!("github.toml"),
-    include_detector!("gitlab.toml"),
-    include_detector!("atlassian.toml"),
-    include_detector!("chat.toml"),
-    include_detector!("payments.toml"),
-    include_detector!("messaging.toml"),
-    include_detector!("registries.toml"),
-    include_detector!("devops.toml"),
-    include_detector!("observability.toml"),
-    include_detector!("ai.toml"),
-    include_detector!("cloud.toml"),
-    include_detector!("saas.toml"),
-    include_detector!("keys.toml"),
-    include_detector!("uri.toml"),
-    include_detector!("config-files.toml"),
-    include_detector!("password-hashes.toml"),
-    include_detector!("credentials-in-code.toml"),
-    include_detector!("long-tail-ai.toml"),
-    include_detector!("long-tail-analytics.toml"),
-    include_detector!("long-tail-commerce.toml"),
-    include_detector!("long-tail-crm.toml"),
-    include_detector!("long-tail-devtools.toml"),
-    include_detector!("long-tail-finance.toml"),
-    include_detector!("long-tail-geo.toml"),
-    include_detector!("long-tail-marketing.toml"),
-    include_detector!("long-tail-media.toml"),
-    include_detector!("long-tail-productivity.toml"),
-    include_detector!("long-tail-scraping.toml"),
-    include_detector!("generic.toml"),
-    include_detector!("references.toml"),
-    include_detector!("known-examples.toml"),
-];
 
 /// Kinds a detector may declare; a closed list so that typos fail validation.
 pub const KINDS: &[&str] = &[
@@ -373,86 +318,6 @@ fn join_problems(problems: &[DetectorProblem]) -> String {
         .map(|p| p.to_string())
         .collect::<Vec<_>>()
         .join("\n  ")
-}
-
-/// A detector source: where it came from and its TOML text.
-pub struct DetectorSource {
-    pub origin: String,
-    pub text: String,
-    /// The same data as JSON, when `build.rs` made it (built-in files): read instead of
-    /// `text`, which is read only if this fails, for its problems' lines.
-    pub json: Option<&'static str>,
-    /// Shipped with nhiscan and verified by its test suite: regexes may compile lazily.
-    pub embedded: bool,
-}
-
-impl DetectorSource {
-    /// The detector set's identity: 16 hex digits of a hash over every source's origin and
-    /// text (shown by `--version`, keyed into the history cache).
-    pub fn hash_of(sources: &[DetectorSource]) -> String {
-        let mut h = blake3::Hasher::new();
-        for s in sources {
-            h.update(s.origin.as_bytes());
-            h.update(s.text.as_bytes());
-        }
-        h.finalize().to_hex()[..16].to_string()
-    }
-
-    pub fn embedded() -> Vec<DetectorSource> {
-        EMBEDDED
-            .iter()
-            .map(|file| DetectorSource {
-                origin: format!("embedded:{}", file.name),
-                text: file.toml.to_string(),
-                json: (!file.json.is_empty()).then_some(file.json),
-                embedded: true,
-            })
-            .collect()
-    }
-
-    /// `path` itself when it is a file, else every `*.toml` file directly inside it, in
-    /// name order. A directory without any is an error: detectors were asked for and none
-    /// would be loaded.
-    pub fn from_path(path: &Path) -> Result<Vec<DetectorSource>, DetectorError> {
-        let io_err = |source| DetectorError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut paths: Vec<PathBuf> = if std::fs::metadata(path).map_err(io_err)?.is_file() {
-            vec![path.to_path_buf()]
-        } else {
-            std::fs::read_dir(path)
-                .map_err(io_err)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect()
-        };
-        if paths.is_empty() {
-            return Err(DetectorError::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no *.toml detector files in it",
-                ),
-            });
-        }
-        paths.sort();
-        paths
-            .into_iter()
-            .map(|path| {
-                let text = std::fs::read_to_string(&path).map_err(|source| DetectorError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                Ok(DetectorSource {
-                    origin: path.display().to_string(),
-                    text,
-                    json: None,
-                    embedded: false,
-                })
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
