@@ -7,29 +7,25 @@ use std::process::Command;
 
 fn main() {
     detectors_as_json();
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
+    let commit = git(&["rev-parse", "--short=12", "HEAD"])
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=NHISCAN_GIT_COMMIT={commit}");
     // A new commit changes HEAD or the branch it points at. Git says where those are: in
     // a worktree `.git` is a file, and the branches live in the main checkout's git dir.
-    for name in ["HEAD", "refs/heads", "packed-refs"] {
-        let path = Command::new("git")
-            .args(["rev-parse", "--git-path", name])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .map(|s| PathBuf::from(s.trim()));
-        if let Some(path) = path.filter(|p| p.exists()) {
-            println!("cargo:rerun-if-changed={}", path.display());
-        }
+    let watched = git(&[
+        "rev-parse",
+        "--git-path",
+        "HEAD",
+        "--git-path",
+        "refs/heads",
+        "--git-path",
+        "packed-refs",
+    ])
+    .unwrap_or_default();
+    for path in watched.lines().map(Path::new).filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
     println!("cargo:rerun-if-changed=build.rs");
 }
@@ -58,4 +54,14 @@ fn detectors_as_json() {
         let name = format!("{}.json", entry.file_name().to_string_lossy());
         std::fs::write(out.join(name), json).expect("OUT_DIR is writable");
     }
+}
+
+/// What `git ARGS` printed, if git ran and succeeded.
+fn git(args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
 }

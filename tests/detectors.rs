@@ -122,6 +122,27 @@ fn user_detector_tree(root: &std::path::Path) -> (std::path::PathBuf, std::path:
     (det_dir, src)
 }
 
+/// The hash `--version` prints names the built-in set a scan records; a user's detector
+/// file makes the recorded set another one (a history compares only like with like).
+#[test]
+fn a_scan_records_the_detector_set_it_used() {
+    let out = nhiscan().arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&out.stdout).to_string();
+    let built_in = version
+        .split("detectors ")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix(")\n"))
+        .unwrap_or_else(|| panic!("{version}"));
+    let dir = tempfile::tempdir().unwrap();
+    let (det_dir, src) = user_detector_tree(dir.path());
+    let (_, inv) = scan_json(&src, &["."]);
+    assert_eq!(inv["tool"]["detector_set"], built_in, "{version}");
+    let (_, inv) = scan_json(&src, &[".", "--detectors", det_dir.to_str().unwrap()]);
+    let with_user = inv["tool"]["detector_set"].as_str().unwrap();
+    assert_eq!(with_user.len(), 16, "{with_user}");
+    assert_ne!(with_user, built_in);
+}
+
 #[test]
 fn user_detectors_are_loaded_and_used_by_scan() {
     let dir = tempfile::tempdir().unwrap();

@@ -479,49 +479,81 @@ fn offline_facts_decode_aws_account_and_jwt_expiry() {
     assert_eq!(jwt["attributes"]["jwt_sub"], "svc-reporting");
 }
 
-/// A scan asks the kernel for no transparent huge pages: with them, every allocator region
-/// touched cost a 2 MiB page, and a 418 MB tree scan peaked at 173 MiB resident instead of
-/// 115 MiB (the speed was the same). Read from the kernel's view of a running scan.
+/// A scan asks the kernel for no transparent huge pages (see `no_huge_pages` in main.rs):
+/// read from the kernel's view of a running scan, against a control process started the
+/// same way, so neither the runner's own setting nor the kernel's can make it pass.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_scan_runs_without_transparent_huge_pages() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    // `scan -` waits on standard input, so the process is alive while it is inspected.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .args(["scan", "-", "--no-progress", "--format", "json"])
-        .env("NHISCAN_NOW", NOW)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nhiscan starts");
-    let status = format!("/proc/{}/status", child.id());
-    let thp_line = || {
-        std::fs::read_to_string(&status)
+    use std::io::{Read, Write};
+    use std::os::unix::process::CommandExt;
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+    assert!(
+        std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists(),
+        "this kernel has no transparent huge pages; the test needs a kernel that has them"
+    );
+    // Each child starts with huge pages allowed, whatever this test runner inherited.
+    let start = |program: &str, args: &[&str]| -> Child {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .env_remove("MIMALLOC_ALLOW_THP")
+            .env("NHISCAN_NOW", NOW)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        // SAFETY: prctl with integer arguments only, allowed between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                let zero: libc::c_ulong = 0;
+                libc::prctl(libc::PR_SET_THP_DISABLE, zero, zero, zero, zero);
+                Ok(())
+            });
+        }
+        cmd.spawn().expect("the child starts")
+    };
+    let thp_enabled = |child: &Child| {
+        std::fs::read_to_string(format!("/proc/{}/status", child.id()))
             .unwrap_or_default()
             .lines()
-            .find(|l| l.starts_with("THP_enabled:"))
-            .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+            .find_map(|l| l.strip_prefix("THP_enabled:").map(|v| v.trim().to_string()))
     };
-    // The setting is made first thing in `main`; the exec before it takes a moment.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut seen = thp_line();
-    while seen.as_deref() != Some("0") && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        seen = thp_line();
+    let mut control = start("cat", &[]);
+    let control_seen = thp_enabled(&control);
+    drop(control.stdin.take());
+    control.wait().unwrap();
+    assert_eq!(
+        control_seen.as_deref(),
+        Some("1"),
+        "a process started this way has huge pages allowed"
+    );
+    // `scan -` waits on standard input, so the scan is alive while it is inspected; the
+    // setting is made first thing in `main`, after the loader and the runtime's start.
+    let mut scan = start(
+        env!("CARGO_BIN_EXE_nhiscan"),
+        &["scan", "-", "--no-progress", "--format", "json"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = thp_enabled(&scan);
+    while seen.as_deref() != Some("0") && Instant::now() < deadline {
+        if let Ok(Some(exit)) = scan.try_wait() {
+            let mut stderr = String::new();
+            let _ = scan.stderr.take().unwrap().read_to_string(&mut stderr);
+            panic!("the scan ended before it was inspected ({exit}): {stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        seen = thp_enabled(&scan);
     }
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"nothing to see\n")
-        .unwrap();
-    let exit = child.wait().unwrap();
+    let _ = scan.stdin.take().unwrap().write_all(b"nothing to see\n");
+    let out = scan.wait_with_output().unwrap();
     assert_eq!(
         seen.as_deref(),
         Some("0"),
-        "{status} THP_enabled (None: the kernel does not report it)"
+        "THP_enabled of the running scan"
     );
-    assert!(exit.success(), "the scan itself ends cleanly: {exit}");
+    assert!(
+        out.status.success(),
+        "the scan itself ends cleanly: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -44,12 +44,6 @@ pub mod exit {
 
 /// The built-in detectors plus `--detectors DIR`, whose own examples must pass.
 fn load_detectors(args: &DetectorArgs) -> Result<DetectorSet> {
-    load_detectors_with_hash(args).map(|(set, _)| set)
-}
-
-/// [`load_detectors`], and the hash of the detector files it compiled (what a recorded
-/// scan names as its detector set).
-fn load_detectors_with_hash(args: &DetectorArgs) -> Result<(DetectorSet, String)> {
     let mut sources = DetectorSource::embedded();
     if let Some(dir) = &args.dir {
         sources.extend(DetectorSource::from_path(dir).with_context(|| {
@@ -72,8 +66,7 @@ fn load_detectors_with_hash(args: &DetectorArgs) -> Result<(DetectorSet, String)
             );
         }
     }
-    let hash = set.hash().to_string();
-    Ok((set, hash))
+    Ok(set)
 }
 
 /// `0.1.0 (commit 1a2b3c4d5e6f, detectors 0123456789abcdef)`: the version, the commit it
@@ -83,7 +76,7 @@ pub fn version() -> String {
         "{} (commit {}, detectors {})",
         env!("CARGO_PKG_VERSION"),
         env!("NHISCAN_GIT_COMMIT"),
-        nhiscan::detect::DetectorSource::hash_of(&nhiscan::detect::DetectorSource::embedded())
+        nhiscan::detect::DetectorSource::built_in_hash()
     )
 }
 

@@ -2,7 +2,7 @@
 //! the user must know (skipped paths, source errors), record history, write the baseline,
 //! evidence and report, and map the verdict to the exit code.
 
-use super::{emit, exit, load_detectors_with_hash};
+use super::{emit, exit, load_detectors};
 use crate::cli::{ColorChoice, ScanArgs};
 use anyhow::{Context, Result};
 use nhiscan::pipeline::{self, ScanRequest};
@@ -15,7 +15,7 @@ use std::io::IsTerminal;
 pub fn run(args: ScanArgs) -> Result<u8> {
     // Lives until the process exits: freeing thousands of compiled detectors one by one
     // would only add to a short scan's time.
-    let (set, detector_set) = load_detectors_with_hash(&args.detectors)?;
+    let set = load_detectors(&args.detectors)?;
     let set: &'static _ = Box::leak(Box::new(set));
     let baseline = match &args.suppress.baseline {
         Some(path) => Some(Baseline::load(path)?),
@@ -151,7 +151,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     };
     let bar = ProgressBar::new(!args.output.no_progress && std::io::stderr().is_terminal());
     let mut result = pipeline::run_scan(&request, &bar);
-    result.inventory.tool.detector_set = Some(detector_set);
+    result.inventory.tool.detector_set = Some(set.hash().to_string());
     bar.finish();
     if let (Some(history), Some(path)) = (&mut history, &args.output.history) {
         let recorded = history.record(&mut result.inventory)?;

@@ -63,6 +63,9 @@ pub const EMBEDDED: &[EmbeddedFile] = &[
     include_detector!("known-examples.toml"),
 ];
 
+/// How a built-in file's origin starts (`embedded:aws.toml`): named in problems and hashed.
+const BUILT_IN_ORIGIN: &str = "embedded:";
+
 /// A detector source: where it came from and its TOML text.
 pub struct DetectorSource {
     pub origin: String,
@@ -78,37 +81,42 @@ impl DetectorSource {
     /// The detector set's identity: 16 hex digits of a hash over every source's origin and
     /// text (shown by `--version`, keyed into the history cache).
     pub fn hash_of(sources: &[DetectorSource]) -> String {
-        // Start-up hashes the built-in set for `--version` and again for the scan: once
-        // per process is enough (a pass is half a megabyte of TOML; comparing is cheaper).
-        static BUILT_IN: OnceLock<String> = OnceLock::new();
         let built_in = sources.len() == EMBEDDED.len()
             && sources.iter().zip(EMBEDDED).all(|(s, file)| {
                 s.embedded
-                    && s.origin.strip_prefix("embedded:") == Some(file.name)
+                    && s.origin.strip_prefix(BUILT_IN_ORIGIN) == Some(file.name)
                     && s.text == file.toml
             });
         if built_in {
-            return BUILT_IN
-                .get_or_init(|| Self::hash_uncached(sources))
-                .clone();
+            return Self::built_in_hash().to_string();
         }
-        Self::hash_uncached(sources)
+        hash_origins_and_texts(sources.iter().map(|s| (s.origin.as_str(), s.text.as_str())))
     }
 
-    fn hash_uncached(sources: &[DetectorSource]) -> String {
-        let mut h = blake3::Hasher::new();
-        for s in sources {
-            h.update(s.origin.as_bytes());
-            h.update(s.text.as_bytes());
-        }
-        h.finalize().to_hex()[..16].to_string()
+    /// [`Self::hash_of`] the built-in set, computed once per process: `--version` and the
+    /// scan both need it, and a pass is half a megabyte of TOML (comparing is cheaper).
+    pub fn built_in_hash() -> &'static str {
+        static BUILT_IN: OnceLock<String> = OnceLock::new();
+        BUILT_IN.get_or_init(|| {
+            let origins: Vec<String> = EMBEDDED
+                .iter()
+                .map(|file| format!("{BUILT_IN_ORIGIN}{}", file.name))
+                .collect();
+            hash_origins_and_texts(
+                origins
+                    .iter()
+                    .zip(EMBEDDED)
+                    .map(|(origin, file)| (origin.as_str(), file.toml)),
+            )
+        })
     }
 
+    /// The built-in detector files, in their fixed order, as sources to compile.
     pub fn embedded() -> Vec<DetectorSource> {
         EMBEDDED
             .iter()
             .map(|file| DetectorSource {
-                origin: format!("embedded:{}", file.name),
+                origin: format!("{BUILT_IN_ORIGIN}{}", file.name),
                 text: file.toml.to_string(),
                 json: (!file.json.is_empty()).then_some(file.json),
                 embedded: true,
@@ -159,4 +167,14 @@ impl DetectorSource {
             })
             .collect()
     }
+}
+
+/// 16 hex digits of a hash over each (origin, text) in order.
+fn hash_origins_and_texts<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut h = blake3::Hasher::new();
+    for (origin, text) in files {
+        h.update(origin.as_bytes());
+        h.update(text.as_bytes());
+    }
+    h.finalize().to_hex()[..16].to_string()
 }
