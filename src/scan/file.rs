@@ -133,13 +133,9 @@ impl<'a> FileScanner<'a> {
         display: &str,
         out: &mut FileFindings,
     ) -> io::Result<FileOutcome> {
-        self.reported.set(0);
-        self.over_cap.set(0);
-        let outcome = self.scan_chunks(reader, display, out);
-        if self.over_cap.get() > 0 {
-            out.capped.push((display.to_string(), self.over_cap.get()));
-        }
-        outcome
+        self.one_input(display, out, |scanner, out| {
+            scanner.scan_chunks(reader, display, out)
+        })
     }
 
     /// Scan bytes already in memory (a git blob, standard input): in place when they fit
@@ -156,26 +152,39 @@ impl<'a> FileScanner<'a> {
         if data.len() >= CHUNK || utf16::detect(data).is_some() {
             return self.scan_reader(data, display, out);
         }
-        self.reported.set(0);
-        self.over_cap.set(0);
-        let bytes = data.len() as u64;
-        let outcome = if is_binary(data) {
-            self.sniff_binary(data, display, out);
-            FileOutcome::Binary
-        } else {
+        self.one_input(display, out, |scanner, out| {
+            if is_binary(data) {
+                scanner.sniff_binary(data, display, out);
+                return Ok(FileOutcome::Binary);
+            }
             let location = ChunkLocation {
                 display,
                 lines_before: 0,
                 owned: 0..data.len(),
                 layer: None,
             };
-            self.scan_chunk(data, &location, out);
-            FileOutcome::Scanned { bytes }
-        };
+            scanner.scan_chunk(data, &location, out);
+            Ok(FileOutcome::Scanned {
+                bytes: data.len() as u64,
+            })
+        })
+    }
+
+    /// One input's scan, with the per-input counters reset first and the values it found
+    /// over the per-file cap recorded after.
+    fn one_input(
+        &mut self,
+        display: &str,
+        out: &mut FileFindings,
+        scan: impl FnOnce(&mut Self, &mut FileFindings) -> io::Result<FileOutcome>,
+    ) -> io::Result<FileOutcome> {
+        self.reported.set(0);
+        self.over_cap.set(0);
+        let outcome = scan(self, out);
         if self.over_cap.get() > 0 {
             out.capped.push((display.to_string(), self.over_cap.get()));
         }
-        Ok(outcome)
+        outcome
     }
 
     fn scan_chunks<R: Read>(

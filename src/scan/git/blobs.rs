@@ -129,28 +129,8 @@ pub fn collect(
                         if run >= runs {
                             break;
                         }
-                        let mut events = Vec::new();
-                        for i in (run * chunk)..((run + 1) * chunk).min(n) {
-                            let commit = &graph.commits[i];
-                            let parent_tree = commit
-                                .parents
-                                .first()
-                                .map(|&p| graph.commits[p as usize].tree);
-                            if let Err(e) = differ.diff(
-                                parent_tree,
-                                Some(commit.tree),
-                                "",
-                                i as u32,
-                                &mut events,
-                            ) {
-                                events.push(RawEvent::Error(format!(
-                                    "commit {}: {e}",
-                                    commit.id.to_hex()
-                                )));
-                            }
-                            progress.history_step();
-                        }
-                        done.push((run, events));
+                        let commits = (run * chunk)..((run + 1) * chunk).min(n);
+                        done.push((run, differ.diff_commits(graph, commits, progress)));
                     }
                     done
                 })
@@ -173,9 +153,8 @@ pub fn collect(
     // Replayed in commit order, so first introductions stay first.
     let mut parts: Vec<(usize, Vec<RawEvent>)> = per_thread.into_iter().flatten().collect();
     parts.sort_by_key(|(run, _)| *run);
-    let parts = parts.into_iter().map(|(_, events)| events);
     let mut history = BlobHistory::default();
-    for event in parts.into_iter().flatten() {
+    for event in parts.into_iter().flat_map(|(_, events)| events) {
         match event {
             RawEvent::Introduce(oid, commit, path) => history.introduce(oid, commit, &path),
             RawEvent::Depart(oid, commit, path) => history.depart(oid, commit, &path),
@@ -266,6 +245,32 @@ fn join(prefix: &str, name: &str) -> String {
 }
 
 impl TreeDiff<'_> {
+    /// The events of `commits` (indices into `graph`), each diffed against its first
+    /// parent; a commit that cannot be diffed is an error event, and the run goes on.
+    fn diff_commits(
+        &mut self,
+        graph: &CommitGraph,
+        commits: Range<usize>,
+        progress: &dyn crate::scan::Progress,
+    ) -> Vec<RawEvent> {
+        let mut events = Vec::new();
+        for i in commits {
+            let commit = &graph.commits[i];
+            let parent_tree = commit
+                .parents
+                .first()
+                .map(|&p| graph.commits[p as usize].tree);
+            if let Err(e) = self.diff(parent_tree, Some(commit.tree), "", i as u32, &mut events) {
+                events.push(RawEvent::Error(format!(
+                    "commit {}: {e}",
+                    commit.id.to_hex()
+                )));
+            }
+            progress.history_step();
+        }
+        events
+    }
+
     fn entries(&mut self, id: Option<ObjectId>) -> Result<Rc<[Entry]>, String> {
         let Some(id) = id else {
             return Ok(Rc::from(Vec::new()));
