@@ -245,10 +245,12 @@ fn self_test_detects_a_detector_that_matches_its_negative() {
         origin: "test.toml".into(),
         embedded: false,
         json: None,
-        text: USER_DETECTOR.replace(
-            "acme_dt_short",
-            "ACME_TOKEN=acme_dt_Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1GQm8",
-        ),
+        text: USER_DETECTOR
+            .replace(
+                "acme_dt_short",
+                "ACME_TOKEN=acme_dt_Zr8vLw3Xk9Tn2Bq7Hs5Jd4Pf6Yc1GQm8",
+            )
+            .into(),
     };
     let set = DetectorSet::compile(&[source]).unwrap();
     let failures = self_test(&set);

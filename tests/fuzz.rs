@@ -158,7 +158,7 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
     match target {
         "detector-toml" => nhiscan::detect::DetectorSource::embedded()
             .into_iter()
-            .map(|s| s.text.into_bytes())
+            .map(|s| s.text.into_owned().into_bytes())
             .collect(),
         "config-toml" => vec![
             nhiscan::config::DEFAULT_CONFIG.as_bytes().to_vec(),

@@ -557,3 +557,32 @@ fn a_scan_runs_without_transparent_huge_pages() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// At exit the allocator's cleanup is skipped (see `skip_allocator_cleanup_at_exit` in
+/// main.rs): the kernel reclaims the memory anyway. mimalloc's verbose mode names every
+/// step; the scan must still print its report, and mimalloc must have spoken (so the
+/// missing line is not just a silent allocator) without ever saying its process is done.
+#[test]
+fn a_scan_exits_without_the_allocator_cleaning_up() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("app.env"), "NAME=demo\n").unwrap();
+    let out = nhiscan()
+        .env("MIMALLOC_VERBOSE", "1")
+        .env_remove("MIMALLOC_DESTROY_ON_EXIT")
+        .args(["scan", "--no-progress", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("nhiscan runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let inventory: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    assert_eq!(inventory["summary"]["files_scanned"], 1, "{inventory}");
+    assert!(
+        stderr.contains("mimalloc: process init"),
+        "mimalloc was not verbose: {stderr}"
+    );
+    assert!(
+        !stderr.contains("process done"),
+        "the allocator cleaned up at exit: {stderr}"
+    );
+}

@@ -2,8 +2,9 @@
 //! (every problem reported at once, with its file and id), known examples indexed, one
 //! keyword prefilter built over all detectors.
 
+use super::literals::Literals;
 use super::magic::Magic;
-use super::stages::{FirstStage, NameStage};
+use super::stages::FirstStage;
 use super::syntax::{
     DetectorFile, DetectorSyntax, KnownExampleSyntax, LiveCheckSyntax, RevokeSyntax,
 };
@@ -125,7 +126,7 @@ impl DetectorSet {
             return Err(DetectorError::Invalid(problems));
         }
         let hash = DetectorSource::hash_of(sources);
-        let prefilter = build_prefilter(&detectors, sources.iter().all(|s| s.embedded))?;
+        let prefilter = build_prefilter(&detectors)?;
         Ok(DetectorSet {
             detectors,
             known,
@@ -258,11 +259,11 @@ fn keyword_table<'d>(
 }
 
 /// The first stage holds the format and generic detectors' keywords, the base64 markers and
-/// the contextual triggers; the provider names of contextual rows go to a second automaton
+/// the contextual triggers; the provider names of contextual rows go to a second filter
 /// searched only on lines holding a trigger. Keeping hundreds of names out of the first
 /// stage's DFA keeps its build (most of start-up) and its size (the scan's hot loop) as
 /// they were before the long tail.
-fn build_prefilter(detectors: &[Detector], all_embedded: bool) -> Result<Prefilter, DetectorError> {
+fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
     let (mut patterns, mut owners) = keyword_table(
         detectors
             .iter()
@@ -289,7 +290,6 @@ fn build_prefilter(detectors: &[Detector], all_embedded: bool) -> Result<Prefilt
         patterns.push(t.to_string());
         owners.push(Vec::new());
     }
-    let build_error = |e: aho_corasick::BuildError| DetectorError::Prefilter(e.to_string());
     let triggers_end = patterns.len();
     let (names, name_owners) = keyword_table(
         detectors
@@ -297,15 +297,9 @@ fn build_prefilter(detectors: &[Detector], all_embedded: bool) -> Result<Prefilt
             .enumerate()
             .filter(|(_, d)| d.contextual.is_some()),
     );
-    // The built-in names (already verified to build) are built in the background: a scan
-    // needs them only at its first trigger word. Detector files of the user's are built
-    // now, so a problem is reported with the others.
-    let names = if all_embedded {
-        NameStage::in_background(names)
-    } else {
-        NameStage::now(names).map_err(build_error)?
-    };
-    let first = FirstStage::new(&patterns).map_err(|e| DetectorError::Prefilter(e.to_string()))?;
+    let prefilter_error = |e: super::literals::TooShort| DetectorError::Prefilter(e.to_string());
+    let names = Literals::new(&names).map_err(prefilter_error)?;
+    let first = FirstStage::new(&patterns).map_err(prefilter_error)?;
     Ok(Prefilter {
         first,
         owners,

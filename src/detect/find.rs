@@ -156,14 +156,11 @@ impl DetectorSet {
                 }
                 let (start, end) = line_of_hit();
                 names_searched_to = end;
-                let Some(names) = p.names.automaton() else {
-                    return;
-                };
-                for name in names.find_overlapping_iter(&buf[start..end]) {
-                    for &d in &p.name_owners[name.pattern().as_usize()] {
+                p.names.for_each(&buf[start..end], |name, _, _| {
+                    for &d in &p.name_owners[name] {
                         add_window(scratch, d, start, end);
                     }
-                }
+                });
                 return;
             }
             for &d in &p.owners[pattern] {

@@ -35,8 +35,9 @@ pub use source::{DetectorSource, EMBEDDED, EmbeddedFile};
 pub use verdict::{Reason, Rejection, Rejections};
 
 use crate::model::{Confidence, Level};
+use literals::Literals;
 use regex::bytes::{Regex, RegexBuilder};
-use stages::{FirstStage, NameStage};
+use stages::FirstStage;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -276,7 +277,7 @@ struct Prefilter {
     /// provider names on this line".
     triggers: std::ops::Range<usize>,
     /// Provider names of contextual rows, and their owners by pattern index.
-    names: NameStage,
+    names: Literals,
     name_owners: Vec<Vec<u32>>,
 }
 

@@ -1,11 +1,15 @@
-//! The prefilter's two stages, and when each is built. Building them is most of a small
-//! scan's start-up (a pre-commit hook, a 50-file tree, a scan of standard input), so each
-//! is built no earlier and no bigger than its first search needs.
+//! The prefilter's first stage, and when its automaton is built. Building it is a large
+//! part of a small scan's start-up (a pre-commit hook, a 50-file tree, a scan of standard
+//! input), so it is built no earlier than its searches pay for it.
+//!
+//! The second stage, the contextual rows' provider names searched on the lines a trigger
+//! word selected, is a [`Literals`] filter of its own (built in 0.1 ms; an automaton took
+//! 2.5 ms, a core's worth of a 50-file scan's time on a 2-core machine).
 
 use super::literals::{Literals, TooShort};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 /// The first stage: every keyword. An Aho-Corasick DFA searches fastest on real code but
 /// takes 8 ms to build, which a pre-commit hook or a 50-file tree never earns back; so a
@@ -55,7 +59,10 @@ impl FirstStage {
         let searched = self.searched.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
         if searched >= Self::DFA_AFTER && !self.building.swap(true, Ordering::Relaxed) {
             // It can only fail for its size; then the literal search simply stays.
-            if let Ok(dfa) = builder()
+            // Keywords in any case, every overlapping match reported, as `Literals` does.
+            if let Ok(dfa) = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
                 .build(self.literals.patterns())
             {
@@ -66,101 +73,29 @@ impl FirstStage {
     }
 }
 
-/// Every automaton: keywords in any case, every overlapping match reported.
-fn builder() -> AhoCorasickBuilder {
-    let mut b = AhoCorasick::builder();
-    b.ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard);
-    b
-}
-
-/// The provider names of the contextual rows: searched only on lines holding a trigger
-/// word, so a scan can start before it exists. The built-in set's automaton is built on a
-/// thread of its own while the set is assembled and the walk starts; the first search that
-/// needs it before it is done waits for it (or builds it, if that thread has not begun).
-/// It is a contiguous NFA: built in a fraction of a DFA's time, and it only reads the lines
-/// a trigger selected.
-#[derive(Debug)]
-pub(super) struct NameStage {
-    shared: Arc<NameBuild>,
-}
-
-#[derive(Debug)]
-struct NameBuild {
-    patterns: Vec<String>,
-    /// `None` if the patterns cannot be built.
-    built: OnceLock<Option<AhoCorasick>>,
-}
-
-impl NameStage {
-    /// Built now, so a build error (user detector files) is reported with the set's
-    /// other problems.
-    pub(super) fn now(patterns: Vec<String>) -> Result<NameStage, aho_corasick::BuildError> {
-        let automaton = Self::build(&patterns)?;
-        let built = OnceLock::new();
-        let _ = built.set(Some(automaton));
-        Ok(NameStage {
-            shared: Arc::new(NameBuild { patterns, built }),
-        })
-    }
-
-    /// Built on a background thread. Only for patterns already known to build (the
-    /// embedded set, which `tests` build with [`NameStage::now`]).
-    pub(super) fn in_background(patterns: Vec<String>) -> NameStage {
-        let shared = Arc::new(NameBuild {
-            patterns,
-            built: OnceLock::new(),
-        });
-        let for_thread = Arc::clone(&shared);
-        // If no thread can be started, the first search builds it.
-        let _ = std::thread::Builder::new()
-            .name("nhiscan-names".into())
-            .spawn(move || {
-                let _ = for_thread.get();
-            });
-        NameStage { shared }
-    }
-
-    /// The automaton; `None` only if the patterns cannot be built, which
-    /// [`NameStage::now`] reports before any scan.
-    pub(super) fn automaton(&self) -> Option<&AhoCorasick> {
-        self.shared.get()
-    }
-
-    fn build(patterns: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
-        builder()
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(patterns)
-    }
-}
-
-impl NameBuild {
-    /// Built by the first caller; `OnceLock` makes any other wait for that build.
-    fn get(&self) -> Option<&AhoCorasick> {
-        self.built
-            .get_or_init(|| NameStage::build(&self.patterns).ok())
-            .as_ref()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::NameStage;
     use crate::detect::DetectorSet;
 
-    /// The built-in names are built in the background on the promise that they build:
-    /// this is the check behind that promise, and the background build finds them.
+    /// Every built-in provider name is found on a line, in any case, by the names stage.
     #[test]
-    fn builtin_names_build_and_the_background_build_finds_them() {
+    fn the_names_stage_finds_every_builtin_name_in_any_case() {
         let set = DetectorSet::builtin().unwrap();
         let names = &set.prefilter.names;
-        let patterns = names.shared.patterns.clone();
-        assert!(patterns.len() > 300, "{} names", patterns.len());
-        assert!(NameStage::now(patterns.clone()).is_ok());
-        let automaton = names.automaton().expect("background build");
-        for p in &patterns {
-            let line = format!("{}_API_KEY = value", p.to_uppercase());
-            assert!(automaton.find(&line).is_some(), "{p}");
+        assert!(
+            names.patterns().len() > 300,
+            "{} names",
+            names.patterns().len()
+        );
+        for (index, name) in names.patterns().iter().enumerate() {
+            let name = String::from_utf8(name.to_vec()).unwrap();
+            let line = format!("export {}_API_KEY = value", name.to_uppercase());
+            let mut found = Vec::new();
+            names.for_each(line.as_bytes(), |p, s, e| found.push((p, s, e)));
+            assert!(
+                found.contains(&(index, 7, 7 + name.len())),
+                "{name}: {found:?}"
+            );
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn detector_toml(data: &[u8]) {
     let text = String::from_utf8_lossy(data).into_owned();
     let source = DetectorSource {
         origin: "fuzz.toml".into(),
-        text,
+        text: text.into(),
         embedded: false,
         json: None,
     };
