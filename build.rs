@@ -69,8 +69,11 @@ fn built_in_detector_hash() {
     let source = std::fs::read_to_string(list).expect("src/detect/source.rs is part of the crate");
     const INVOCATION: &str = "include_detector!(\"";
     let mut hasher = blake3::Hasher::new();
-    for (at, _) in source.match_indices(INVOCATION) {
-        let rest = &source[at + INVOCATION.len()..];
+    // Only lines that are an invocation: not a comment that mentions one.
+    for line in source.lines().map(str::trim_start) {
+        let Some(rest) = line.strip_prefix(INVOCATION) else {
+            continue;
+        };
         let name = &rest[..rest.find('"').expect("a closed file name")];
         let text = std::fs::read_to_string(Path::new("detectors").join(name))
             .expect("every listed detector file exists");

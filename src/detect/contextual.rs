@@ -281,7 +281,7 @@ const KEYWORD_WORD: usize = 6;
 
 /// What the prefilter looks for to find a name: its longest word when that is distinctive
 /// enough (`scraper` for `scraper api`: the regex then checks the rest), else every
-/// spelling. Fewer, shorter keywords keep the name automaton small and quick to build.
+/// spelling. Fewer, shorter keywords keep the name filter's table sparse and its hits few.
 fn prefilter_words(name: &str) -> Vec<String> {
     let longest = name
         .split_whitespace()

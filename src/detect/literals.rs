@@ -1,6 +1,7 @@
-//! The first stage's search: every occurrence of every keyword in a buffer, ASCII case
-//! ignored, overlapping occurrences included (what an Aho-Corasick automaton with
-//! standard, overlapping match semantics reports, in a different order).
+//! Every occurrence of every keyword in a buffer, ASCII case ignored, overlapping
+//! occurrences included (what an Aho-Corasick automaton with standard, overlapping match
+//! semantics reports, in a different order). The first stage starts on it, and the
+//! contextual rows' provider names are one of their own.
 //!
 //! Why: it is what a scan starts on (see [`super::stages::FirstStage`]). An Aho-Corasick
 //! NFA took 2.3 ms to build for the built-in keywords and searched real code at 11 ns a
@@ -265,16 +266,10 @@ mod tests {
         assert!(Literals::new(&strings(&["ok", "k"])).is_err());
     }
 
-    /// The built-in keywords over the detectors' own examples and negatives, and over
-    /// pseudo-random text seeded with keywords in mixed case: exactly the automaton's
-    /// matches.
-    #[test]
-    fn the_builtin_keywords_match_what_an_automaton_finds() {
+    /// `patterns` over the detectors' own examples and negatives, and over pseudo-random
+    /// text seeded with the patterns in mixed case: exactly the automaton's matches.
+    fn matches_the_automaton(patterns: &[String], at_least: usize) {
         let set = crate::detect::DetectorSet::builtin().unwrap();
-        let patterns: Vec<String> = (set.prefilter.first.literals.patterns().iter())
-            .map(|p| String::from_utf8(p.to_vec()).unwrap())
-            .collect();
-        assert!(patterns.len() > 500, "{} keywords", patterns.len());
         let mut text = set.all_cases();
         let mut seed = 0x9e37_79b9_u64;
         let mut next = move |n: usize| {
@@ -301,8 +296,32 @@ mod tests {
                 text.push(NOISE[next(NOISE.len())] as char);
             }
         }
-        let expected = reference(&patterns, text.as_bytes());
-        assert!(expected.len() > 10_000, "only {} matches", expected.len());
-        assert_eq!(ours(&patterns, text.as_bytes()), expected);
+        let expected = reference(patterns, text.as_bytes());
+        assert!(expected.len() > at_least, "only {} matches", expected.len());
+        assert_eq!(ours(patterns, text.as_bytes()), expected);
+    }
+
+    fn as_strings(literals: &Literals) -> Vec<String> {
+        (literals.patterns().iter())
+            .map(|p| String::from_utf8(p.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_builtin_keywords_match_what_an_automaton_finds() {
+        let set = crate::detect::DetectorSet::builtin().unwrap();
+        let patterns = as_strings(&set.prefilter.first.literals);
+        assert!(patterns.len() > 500, "{} keywords", patterns.len());
+        matches_the_automaton(&patterns, 10_000);
+    }
+
+    /// The contextual rows' provider names are a differently shaped set (hundreds of
+    /// mostly long names sharing the long buckets).
+    #[test]
+    fn the_builtin_provider_names_match_what_an_automaton_finds() {
+        let set = crate::detect::DetectorSet::builtin().unwrap();
+        let patterns = as_strings(&set.prefilter.names);
+        assert!(patterns.len() > 300, "{} names", patterns.len());
+        matches_the_automaton(&patterns, 2_000);
     }
 }

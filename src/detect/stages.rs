@@ -72,30 +72,3 @@ impl FirstStage {
         None
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::detect::DetectorSet;
-
-    /// Every built-in provider name is found on a line, in any case, by the names stage.
-    #[test]
-    fn the_names_stage_finds_every_builtin_name_in_any_case() {
-        let set = DetectorSet::builtin().unwrap();
-        let names = &set.prefilter.names;
-        assert!(
-            names.patterns().len() > 300,
-            "{} names",
-            names.patterns().len()
-        );
-        for (index, name) in names.patterns().iter().enumerate() {
-            let name = String::from_utf8(name.to_vec()).unwrap();
-            let line = format!("export {}_API_KEY = value", name.to_uppercase());
-            let mut found = Vec::new();
-            names.for_each(line.as_bytes(), |p, s, e| found.push((p, s, e)));
-            assert!(
-                found.contains(&(index, 7, 7 + name.len())),
-                "{name}: {found:?}"
-            );
-        }
-    }
-}
