@@ -6,6 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+// The set hash itself, shared with the crate so the two computations are one.
+#[path = "src/detect/set_hash.rs"]
+mod set_hash;
+
 fn main() {
     detectors_as_json();
     built_in_detector_hash();
@@ -66,26 +70,25 @@ fn detectors_as_json() {
 fn built_in_detector_hash() {
     let list = Path::new("src/detect/source.rs");
     println!("cargo:rerun-if-changed={}", list.display());
+    println!("cargo:rerun-if-changed=src/detect/set_hash.rs");
     let source = std::fs::read_to_string(list).expect("src/detect/source.rs is part of the crate");
     const INVOCATION: &str = "include_detector!(\"";
-    let mut hasher = blake3::Hasher::new();
     // Only lines that are an invocation: not a comment that mentions one.
-    for line in source.lines().map(str::trim_start) {
-        let Some(rest) = line.strip_prefix(INVOCATION) else {
-            continue;
-        };
-        let name = &rest[..rest.find('"').expect("a closed file name")];
-        let text = std::fs::read_to_string(Path::new("detectors").join(name))
-            .expect("every listed detector file exists");
-        hasher.update(format!("embedded:{name}").as_bytes());
-        hasher.update(text.as_bytes());
-    }
+    let files: Vec<(String, String)> = source
+        .lines()
+        .map(str::trim_start)
+        .filter_map(|line| line.strip_prefix(INVOCATION))
+        .map(|rest| {
+            let name = &rest[..rest.find('"').expect("a closed file name")];
+            let text = std::fs::read_to_string(Path::new("detectors").join(name))
+                .expect("every listed detector file exists");
+            (format!("{}{name}", set_hash::BUILT_IN_ORIGIN), text)
+        })
+        .collect();
+    let hash =
+        set_hash::hash_origins_and_texts(files.iter().map(|(o, t)| (o.as_str(), t.as_str())));
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::write(
-        out.join("detectors-hash.txt"),
-        &hasher.finalize().to_hex()[..16],
-    )
-    .expect("OUT_DIR is writable");
+    std::fs::write(out.join("detectors-hash.txt"), hash).expect("OUT_DIR is writable");
 }
 
 /// What `git ARGS` printed, if git ran and succeeded.

@@ -21,6 +21,7 @@ mod names;
 mod rescan;
 mod revoke;
 mod selftest;
+mod set_hash;
 mod source;
 mod stages;
 pub mod syntax;

@@ -3,6 +3,7 @@
 //! a set of them.
 
 use super::DetectorError;
+use super::set_hash::{BUILT_IN_ORIGIN, hash_origins_and_texts};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
@@ -62,9 +63,6 @@ pub const EMBEDDED: &[EmbeddedFile] = &[
     include_detector!("references.toml"),
     include_detector!("known-examples.toml"),
 ];
-
-/// How a built-in file's origin starts (`embedded:aws.toml`): named in problems and hashed.
-const BUILT_IN_ORIGIN: &str = "embedded:";
 
 /// A detector source: where it came from and its TOML text.
 pub struct DetectorSource {
@@ -160,17 +158,6 @@ impl DetectorSource {
             })
             .collect()
     }
-}
-
-/// 16 hex digits of a hash over each (origin, text) in order (`build.rs` computes the
-/// built-in set's the same way).
-fn hash_origins_and_texts<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let mut h = blake3::Hasher::new();
-    for (origin, text) in files {
-        h.update(origin.as_bytes());
-        h.update(text.as_bytes());
-    }
-    h.finalize().to_hex()[..16].to_string()
 }
 
 #[cfg(test)]
