@@ -221,6 +221,37 @@ negative_examples = ["y"]
 }
 
 #[test]
+fn an_id_defined_three_times_names_its_first_definition_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let detector = r#"
+[[detector]]
+id = "acme.twice"
+name = "defined more than once"
+provider = "acme"
+kind = "token"
+keywords = ["acme_"]
+regex = '''(?P<secret>acme_[a-z]{8})'''
+examples = ["acme_abcdefgh"]
+negative_examples = ["acme_x"]
+"#;
+    for name in ["a.toml", "b.toml", "c.toml"] {
+        fs::write(dir.path().join(name), detector).unwrap();
+    }
+    let (code, err) = detectors_check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    for later in ["b.toml", "c.toml"] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(&format!("{later}: detector `acme.twice`: duplicate id")))
+            .unwrap_or_else(|| panic!("no duplicate reported for {later}:\n{err}"));
+        assert!(
+            line.contains("a.toml)"),
+            "{later} must name a.toml as the first: {line}"
+        );
+    }
+}
+
+#[test]
 fn user_detector_whose_example_fails_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let wrong = USER_DETECTOR.replace(

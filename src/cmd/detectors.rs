@@ -62,8 +62,8 @@ fn detector_list_json(set: &DetectorSet) -> String {
             let (examples, negative_examples) = d.cases();
             serde_json::json!({
                 "id": d.id, "name": d.name, "provider": d.provider, "kind": d.kind,
-                "keywords": d.keywords, "regex": d.syntax.regex, "entropy": d.entropy,
-                "validate": d.syntax.validate, "generic": d.generic, "level": d.level,
+                "keywords": d.keywords, "regex": d.pattern(), "entropy": d.entropy,
+                "validate": d.validate, "generic": d.generic, "level": d.level,
                 "confidence": d.confidence, "reference": d.reference, "origin": d.origin,
                 "form": form(d),
                 "category": d.contextual.as_ref().map(|r| r.syntax.category.clone()),

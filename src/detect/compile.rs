@@ -15,7 +15,8 @@ use super::{
     Prefilter, Span, contextual, escapes, layers, manifest,
 };
 use crate::model::{Confidence, Level};
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -27,89 +28,131 @@ impl DetectorSet {
     /// order, so ids, problems and examples come out as if read one after another.
     pub fn compile(sources: &[DetectorSource]) -> Result<DetectorSet, DetectorError> {
         let mut problems = Vec::new();
-        let mut detectors = Vec::new();
-        let mut seen: HashMap<String, String> = HashMap::new();
         let mut known: HashMap<Box<[u8]>, u32> = HashMap::new();
         let mut known_accounts: HashMap<String, u32> = HashMap::new();
         let mut examples: Vec<KnownExample> = Vec::new();
         let mut revocations = Vec::new();
         let mut live_checks = Vec::new();
         let mut revoke_calls = Vec::new();
-        for (source, compiled) in sources.iter().zip(compile_sources(sources)) {
-            problems.extend(compiled.problems);
-            live_checks.extend(
-                compiled
-                    .live_checks
-                    .into_iter()
-                    .map(|c| (source.origin.clone(), c)),
-            );
-            revoke_calls.extend(
-                compiled
-                    .revoke_calls
-                    .into_iter()
-                    .map(|c| (source.origin.clone(), c)),
-            );
-            revocations.extend(
-                compiled
-                    .revocations
-                    .into_iter()
-                    .map(|r| (source.origin.clone(), r)),
-            );
-            for e in compiled.known_examples {
-                let problem = match (&e.value, &e.aws_account) {
-                    (Some(_), Some(_)) | (None, None) => {
-                        Some("known_example needs exactly one of value and aws_account")
+        let (compiled_detectors, rest): (Vec<_>, Vec<_>) = compile_sources(sources)
+            .into_iter()
+            .map(|c| (c.detectors, c.rest))
+            .unzip();
+        // The keyword prefilter is built from the compiled detectors on a second thread
+        // while this one checks ids and examples: built after them, it was a millisecond
+        // of a 50-file scan's start-up with one core idle. If anything is refused, the set
+        // is not built and the prefilter is dropped; if nothing is, the detectors keep
+        // exactly this order, so its detector indices hold. A second definition of an id
+        // (source and position) is left out, so the checks below see the first.
+        let mut duplicates = Vec::new();
+        let prefilter = std::thread::scope(|scope| {
+            let prefilter = scope.spawn(|| {
+                let detectors: Vec<&Detector> = compiled_detectors
+                    .iter()
+                    .flatten()
+                    .filter_map(|d| d.as_ref().ok())
+                    .collect();
+                build_prefilter(&detectors)
+            });
+            let mut seen: HashMap<&str, &str> = HashMap::new();
+            let files = sources.iter().zip(rest).zip(&compiled_detectors);
+            for (source_index, ((source, compiled), detectors)) in files.enumerate() {
+                problems.extend(compiled.problems);
+                live_checks.extend(
+                    compiled
+                        .live_checks
+                        .into_iter()
+                        .map(|c| (source.origin.clone(), c)),
+                );
+                revoke_calls.extend(
+                    compiled
+                        .revoke_calls
+                        .into_iter()
+                        .map(|c| (source.origin.clone(), c)),
+                );
+                revocations.extend(
+                    compiled
+                        .revocations
+                        .into_iter()
+                        .map(|r| (source.origin.clone(), r)),
+                );
+                for e in compiled.known_examples {
+                    let problem = match (&e.value, &e.aws_account) {
+                        (Some(_), Some(_)) | (None, None) => {
+                            Some("known_example needs exactly one of value and aws_account")
+                        }
+                        (Some(v), None) if v.len() < 8 => Some(
+                            "known_example value shorter than 8 bytes would match common words",
+                        ),
+                        (Some(v), None) if known.contains_key(v.as_bytes()) => {
+                            Some("known_example listed twice")
+                        }
+                        (None, Some(a))
+                            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
+                            Some("known_example aws_account must be a 12-digit account id")
+                        }
+                        _ if e.source.trim().is_empty() || e.vendor.trim().is_empty() => {
+                            Some("known_example needs the vendor and the source publishing it")
+                        }
+                        _ => None,
+                    };
+                    if let Some(message) = problem {
+                        problems.push(DetectorProblem {
+                            origin: source.origin.clone(),
+                            detector: None,
+                            message: format!("{message} (source {})", e.source),
+                        });
+                        continue;
                     }
-                    (Some(v), None) if v.len() < 8 => {
-                        Some("known_example value shorter than 8 bytes would match common words")
-                    }
-                    (Some(v), None) if known.contains_key(v.as_bytes()) => {
-                        Some("known_example listed twice")
-                    }
-                    (None, Some(a)) if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) => {
-                        Some("known_example aws_account must be a 12-digit account id")
-                    }
-                    _ if e.source.trim().is_empty() || e.vendor.trim().is_empty() => {
-                        Some("known_example needs the vendor and the source publishing it")
-                    }
-                    _ => None,
-                };
-                if let Some(message) = problem {
-                    problems.push(DetectorProblem {
+                    let index = examples.len() as u32;
+                    match (&e.value, &e.aws_account) {
+                        (Some(v), _) => known.insert(v.as_bytes().into(), index),
+                        (_, Some(a)) => known_accounts.insert(a.clone(), index),
+                        _ => None,
+                    };
+                    examples.push(KnownExample {
+                        vendor: e.vendor,
+                        source: e.source,
                         origin: source.origin.clone(),
-                        detector: None,
-                        message: format!("{message} (source {})", e.source),
                     });
-                    continue;
                 }
-                let index = examples.len() as u32;
-                match (&e.value, &e.aws_account) {
-                    (Some(v), _) => known.insert(v.as_bytes().into(), index),
-                    (_, Some(a)) => known_accounts.insert(a.clone(), index),
-                    _ => None,
-                };
-                examples.push(KnownExample {
-                    vendor: e.vendor,
-                    source: e.source,
-                    origin: source.origin.clone(),
-                });
+                for (detector_index, compiled) in detectors.iter().enumerate() {
+                    let id = match compiled {
+                        Ok(d) => d.id.as_str(),
+                        Err((id, _)) => id.as_str(),
+                    };
+                    match seen.entry(id) {
+                        // The first definition stays the one named, however many follow.
+                        std::collections::hash_map::Entry::Occupied(first) => {
+                            problems.push(DetectorProblem {
+                                origin: source.origin.clone(),
+                                detector: Some(id.to_string()),
+                                message: format!("duplicate id (first defined in {})", first.get()),
+                            });
+                            duplicates.push((source_index, detector_index));
+                        }
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            slot.insert(&source.origin);
+                            if let Err((_, refused)) = compiled {
+                                problems.extend(refused.iter().cloned());
+                            }
+                        }
+                    }
+                }
             }
-            for compiled in compiled.detectors {
-                let id = match &compiled {
-                    Ok(d) => d.id.clone(),
-                    Err((id, _)) => id.clone(),
-                };
-                if let Some(first) = seen.insert(id.clone(), source.origin.clone()) {
-                    problems.push(DetectorProblem {
-                        origin: source.origin.clone(),
-                        detector: Some(id),
-                        message: format!("duplicate id (first defined in {first})"),
-                    });
-                    continue;
-                }
-                match compiled {
-                    Ok(d) => detectors.push(d),
-                    Err((_, mut p)) => problems.append(&mut p),
+            prefilter
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        });
+        // Only now are the detectors moved, once each, into a vector of their final size.
+        let mut detectors = Vec::with_capacity(compiled_detectors.iter().map(Vec::len).sum());
+        for (source_index, compiled) in compiled_detectors.into_iter().enumerate() {
+            for (detector_index, compiled) in compiled.into_iter().enumerate() {
+                if let Ok(d) = compiled
+                    && !duplicates.contains(&(source_index, detector_index))
+                {
+                    detectors.push(d);
                 }
             }
         }
@@ -125,8 +168,11 @@ impl DetectorSet {
         if !problems.is_empty() {
             return Err(DetectorError::Invalid(problems));
         }
+        // The prefilter indexed every compiled detector, duplicates included; its indices
+        // match `detectors` only because a duplicate is a problem, refused above.
+        debug_assert!(duplicates.is_empty());
         let hash = DetectorSource::hash_of(sources);
-        let prefilter = build_prefilter(&detectors)?;
+        let prefilter = prefilter?;
         Ok(DetectorSet {
             detectors,
             known,
@@ -141,18 +187,24 @@ impl DetectorSet {
     }
 }
 
-/// One detector file, parsed and compiled on its own: its problems, its known examples
-/// (checked against the others' by the caller), and each definition compiled or refused
-/// under its id.
+/// One detector file, parsed and compiled on its own: each definition compiled or refused
+/// under its id, and the rest of the file.
 #[derive(Default)]
 struct CompiledSource {
+    #[allow(clippy::type_complexity)]
+    detectors: Vec<Result<Detector, (String, Vec<DetectorProblem>)>>,
+    rest: SourceRest,
+}
+
+/// A file's problems, its known examples (checked against the others' by the caller) and
+/// its tables of revocation pages and live checks.
+#[derive(Default)]
+struct SourceRest {
     problems: Vec<DetectorProblem>,
     known_examples: Vec<KnownExampleSyntax>,
     revocations: Vec<RevokeSyntax>,
     live_checks: Vec<LiveCheckSyntax>,
     revoke_calls: Vec<LiveCheckSyntax>,
-    #[allow(clippy::type_complexity)]
-    detectors: Vec<Result<Detector, (String, Vec<DetectorProblem>)>>,
 }
 
 /// Each source compiled, in the order given, on up to four threads.
@@ -203,16 +255,18 @@ fn compile_source(source: &DetectorSource) -> CompiledSource {
         Some(file) => (Some(file), Vec::new()),
         None => crate::model::toml_recover::deserialize_all::<DetectorFile>(&source.text),
     };
-    out.problems.extend(found.iter().map(|p| DetectorProblem {
-        origin: source.origin.clone(),
-        detector: None,
-        message: p.at(&source.text),
-    }));
+    out.rest
+        .problems
+        .extend(found.iter().map(|p| DetectorProblem {
+            origin: source.origin.clone(),
+            detector: None,
+            message: p.at(&source.text),
+        }));
     let Some(file) = file else { return out };
-    out.known_examples = file.known_examples;
-    out.revocations = file.revoke;
-    out.live_checks = file.validate;
-    out.revoke_calls = file.revoke_api;
+    out.rest.known_examples = file.known_examples;
+    out.rest.revocations = file.revoke;
+    out.rest.live_checks = file.validate;
+    out.rest.revoke_calls = file.revoke_api;
     // Contextual rows become detectors like the written ones; a row's own problems
     // (names, shape) are reported under its id.
     let mut rows: Vec<(DetectorSyntax, Option<ContextualRow>)> =
@@ -220,15 +274,18 @@ fn compile_source(source: &DetectorSource) -> CompiledSource {
     for row in file.contextual {
         match contextual::to_detector(&row) {
             Ok((syntax, shape)) => rows.push((syntax, Some(ContextualRow { syntax: row, shape }))),
-            Err(found) => out
-                .problems
-                .extend(found.into_iter().map(|message| DetectorProblem {
-                    origin: source.origin.clone(),
-                    detector: Some(row.id.clone()),
-                    message,
-                })),
+            Err(found) => {
+                out.rest
+                    .problems
+                    .extend(found.into_iter().map(|message| DetectorProblem {
+                        origin: source.origin.clone(),
+                        detector: Some(row.id.clone()),
+                        message,
+                    }))
+            }
         }
     }
+    out.detectors.reserve_exact(rows.len());
     for (syntax, row) in rows {
         let id = syntax.id.clone();
         out.detectors
@@ -237,21 +294,37 @@ fn compile_source(source: &DetectorSource) -> CompiledSource {
     out
 }
 
-/// Lowercased keywords -> the detectors that listed them, in first-seen order.
+/// Lowercased keywords -> the detectors that listed them, in first-seen order (each
+/// detector's own keywords in sorted order). Keywords already in lowercase, nearly all of
+/// them, are borrowed: this table was half of the prefilter's build.
 fn keyword_table<'d>(
     detectors: impl Iterator<Item = (usize, &'d Detector)>,
-) -> (Vec<String>, Vec<Vec<u32>>) {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut patterns: Vec<String> = Vec::new();
+) -> (Vec<Cow<'d, str>>, Vec<Vec<u32>>) {
+    let mut index: HashMap<Cow<'d, str>, usize> = HashMap::new();
+    let mut patterns: Vec<Cow<'d, str>> = Vec::new();
     let mut owners: Vec<Vec<u32>> = Vec::new();
+    let mut unique: Vec<Cow<'d, str>> = Vec::new();
     for (i, d) in detectors {
-        let unique: BTreeSet<String> = d.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        for kw in unique {
-            let slot = *index.entry(kw.clone()).or_insert_with(|| {
-                patterns.push(kw);
-                owners.push(Vec::new());
-                patterns.len() - 1
-            });
+        unique.clear();
+        unique.extend(d.keywords.iter().map(|k| {
+            if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(k.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(k.as_str())
+            }
+        }));
+        unique.sort_unstable();
+        unique.dedup();
+        for kw in unique.drain(..) {
+            let slot = match index.get(&kw) {
+                Some(&slot) => slot,
+                None => {
+                    index.insert(kw.clone(), patterns.len());
+                    patterns.push(kw);
+                    owners.push(Vec::new());
+                    patterns.len() - 1
+                }
+            };
             owners[slot].push(i as u32);
         }
     }
@@ -263,37 +336,39 @@ fn keyword_table<'d>(
 /// searched only on lines holding a trigger. Keeping hundreds of names out of the first
 /// stage's DFA keeps its build (most of start-up) and its size (the scan's hot loop) as
 /// they were before the long tail.
-fn build_prefilter(detectors: &[Detector]) -> Result<Prefilter, DetectorError> {
+fn build_prefilter(detectors: &[&Detector]) -> Result<Prefilter, DetectorError> {
     let (mut patterns, mut owners) = keyword_table(
         detectors
             .iter()
+            .copied()
             .enumerate()
             .filter(|(_, d)| d.contextual.is_none()),
     );
     let markers_start = patterns.len();
     for m in layers::base64_markers() {
-        patterns.push(m);
+        patterns.push(Cow::Owned(m));
         owners.push(Vec::new());
     }
     let escapes_start = patterns.len();
     for (m, _) in escapes::MARKERS {
-        patterns.push(m.to_string());
+        patterns.push(Cow::Borrowed(*m));
         owners.push(Vec::new());
     }
     let secret_manifest_markers = patterns.len();
     for m in manifest::MARKERS {
-        patterns.push(m.to_string());
+        patterns.push(Cow::Borrowed(m));
         owners.push(Vec::new());
     }
     let triggers_start = patterns.len();
     for t in contextual::TRIGGERS {
-        patterns.push(t.to_string());
+        patterns.push(Cow::Borrowed(*t));
         owners.push(Vec::new());
     }
     let triggers_end = patterns.len();
     let (names, name_owners) = keyword_table(
         detectors
             .iter()
+            .copied()
             .enumerate()
             .filter(|(_, d)| d.contextual.is_some()),
     );
@@ -407,32 +482,36 @@ fn compile_one(
     } else {
         Confidence::Medium
     };
+    let span = match (s.window, s.lookback) {
+        (None, None) => Span::Line,
+        (window, lookback) => Span::Bytes {
+            lookback: lookback.unwrap_or(DEFAULT_LOOKBACK),
+            window: window.unwrap_or(DEFAULT_WINDOW),
+        },
+    };
+    // Moved, not copied: a thousand detectors' strings were a tenth of start-up.
     Ok(Detector {
-        id: s.id.clone(),
-        name: s.name.clone(),
-        provider: s.provider.clone(),
-        kind: s.kind.clone(),
-        keywords: s.keywords.clone(),
+        id: s.id,
+        name: s.name,
+        provider: s.provider,
+        kind: s.kind,
+        keywords: s.keywords,
         confirm: LazyRegex {
-            pattern: s.regex.clone(),
+            pattern: s.regex,
             compiled,
         },
         entropy,
         validator,
+        validate: s.validate,
         generic: s.generic,
         confidence: s.confidence.unwrap_or(default_confidence),
         level: s.level.unwrap_or(Level::Deny),
-        span: match (s.window, s.lookback) {
-            (None, None) => Span::Line,
-            (window, lookback) => Span::Bytes {
-                lookback: lookback.unwrap_or(DEFAULT_LOOKBACK),
-                window: window.unwrap_or(DEFAULT_WINDOW),
-            },
-        },
-        reference: s.reference.clone(),
+        span,
+        reference: s.reference,
         origin: origin.to_string(),
         magic,
-        syntax: s,
+        examples: s.examples,
+        negative_examples: s.negative_examples,
         contextual: row.map(Box::new),
         revoke: None,
         live: None,

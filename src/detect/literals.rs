@@ -53,16 +53,17 @@ pub(super) struct Literals {
 }
 
 impl Literals {
-    pub(super) fn new(patterns: &[String]) -> Result<Literals, TooShort> {
+    pub(super) fn new(patterns: &[impl AsRef<str>]) -> Result<Literals, TooShort> {
         let mut table = vec![u64::MAX; SLOTS].into_boxed_slice();
         let mut accept = 0u64;
         let mut heads: [HashMap<u32, Vec<u32>, MultiplyHash>; MAX_STEPS] = Default::default();
         let mut stored = Vec::with_capacity(patterns.len());
         let mut long = 0u32;
         for (index, pattern) in patterns.iter().enumerate() {
+            let pattern = pattern.as_ref();
             let p = pattern.as_bytes().to_ascii_lowercase();
             if p.len() < 2 {
-                return Err(TooShort(pattern.clone()));
+                return Err(TooShort(pattern.to_string()));
             }
             let steps = (p.len() - 1).min(MAX_STEPS);
             let bucket = match steps {

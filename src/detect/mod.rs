@@ -42,7 +42,6 @@ use stages::FirstStage;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use syntax::DetectorSyntax;
 use validate::Validator;
 
 /// Kinds a detector may declare; a closed list so that typos fail validation.
@@ -98,7 +97,11 @@ pub struct Detector {
     /// For binary formats: the bytes a file starts with (see [`magic`]); such a detector
     /// has no keywords and no regex.
     pub magic: Vec<magic::Magic>,
-    pub syntax: DetectorSyntax,
+    /// The validator's name as written (`validator` is what it resolved to).
+    pub validate: Option<String>,
+    /// The examples and negative examples as written (see [`Detector::cases`]).
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
     /// For a row of the contextual table: the row as written and its parsed shape. Such a
     /// detector loses overlaps to format detectors and wins them over generic ones.
     pub contextual: Option<Box<ContextualRow>>,
@@ -118,6 +121,11 @@ impl Detector {
     /// Whether `--validate` needs this detector's values.
     pub fn keeps_values(&self) -> bool {
         self.live.is_some() || self.partner_of.is_some()
+    }
+
+    /// The confirming regex as written (empty for a binary detector).
+    pub fn pattern(&self) -> &str {
+        &self.confirm.pattern
     }
 }
 
@@ -183,8 +191,8 @@ impl Detector {
     /// The examples and negative examples the self-test runs: as written, plus the cases a
     /// contextual row generates from its names and shape.
     pub fn cases(&self) -> (Vec<String>, Vec<String>) {
-        let mut examples = self.syntax.examples.clone();
-        let mut negatives = self.syntax.negative_examples.clone();
+        let mut examples = self.examples.clone();
+        let mut negatives = self.negative_examples.clone();
         if let Some(row) = &self.contextual {
             let (e, n) = contextual::generated_cases(&row.syntax, &row.shape);
             examples.extend(e);

@@ -30,7 +30,7 @@ impl FirstStage {
     /// Input searched before the DFA pays for itself.
     pub(super) const DFA_AFTER: u64 = 4 << 20;
 
-    pub(super) fn new(patterns: &[String]) -> Result<FirstStage, TooShort> {
+    pub(super) fn new(patterns: &[impl AsRef<str>]) -> Result<FirstStage, TooShort> {
         Ok(FirstStage {
             literals: Literals::new(patterns)?,
             dfa: OnceLock::new(),

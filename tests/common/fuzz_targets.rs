@@ -36,7 +36,7 @@ pub fn detector_toml(data: &[u8]) {
     if let Ok(set) = DetectorSet::compile(&[source]) {
         let mut scanner_input = Vec::new();
         for d in set.detectors() {
-            for e in d.syntax.examples.iter().chain(&d.syntax.negative_examples) {
+            for e in d.examples.iter().chain(&d.negative_examples) {
                 scanner_input.extend_from_slice(e.as_bytes());
                 scanner_input.push(b'\n');
             }
