@@ -390,3 +390,28 @@ fn committed_files_are_scanned_even_when_gitignore_matches_them() {
         "{found}"
     );
 }
+
+#[test]
+fn every_file_of_a_big_tree_is_scanned_once_by_one_thread_or_several() {
+    // The walkers share out directories as they go and each merges its own counts at
+    // the end: every one of 3,000 files in 40 directories must be read exactly once,
+    // whatever the number of threads.
+    let tmp = tempfile::tempdir().unwrap();
+    for n in 0..3000u32 {
+        let dir = tmp.path().join(format!("svc{:02}", n % 40));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = if n % 100 == 7 {
+            format!("DO_TOKEN={}\n", token(n))
+        } else {
+            format!("name = \"service {n}\"\n")
+        };
+        std::fs::write(dir.join(format!("f{n}.env")), text).unwrap();
+    }
+    for threads in ["1", "3"] {
+        let (code, inv, stderr) = scan(tmp.path(), &["--no-history", "--threads", threads]);
+        assert_eq!(code, 1, "a complete scan that found secrets: {stderr}");
+        assert_eq!(source(&inv, "files")["status"], "ok", "{stderr}");
+        assert_eq!(inv["summary"]["files_scanned"], 3000, "{stderr}");
+        assert_eq!(secret_count(&inv), 30, "--threads {threads}: {stderr}");
+    }
+}
