@@ -17,6 +17,7 @@ use super::{
 use crate::model::{Confidence, Level};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -28,9 +29,7 @@ impl DetectorSet {
     /// order, so ids, problems and examples come out as if read one after another.
     pub fn compile(sources: &[DetectorSource]) -> Result<DetectorSet, DetectorError> {
         let mut problems = Vec::new();
-        let mut known: HashMap<Box<[u8]>, u32> = HashMap::new();
-        let mut known_accounts: HashMap<String, u32> = HashMap::new();
-        let mut examples: Vec<KnownExample> = Vec::new();
+        let mut known = KnownExamples::default();
         let mut revocations = Vec::new();
         let mut live_checks = Vec::new();
         let mut revoke_calls = Vec::new();
@@ -77,45 +76,7 @@ impl DetectorSet {
                         .map(|r| (source.origin.clone(), r)),
                 );
                 for e in compiled.known_examples {
-                    let problem = match (&e.value, &e.aws_account) {
-                        (Some(_), Some(_)) | (None, None) => {
-                            Some("known_example needs exactly one of value and aws_account")
-                        }
-                        (Some(v), None) if v.len() < 8 => Some(
-                            "known_example value shorter than 8 bytes would match common words",
-                        ),
-                        (Some(v), None) if known.contains_key(v.as_bytes()) => {
-                            Some("known_example listed twice")
-                        }
-                        (None, Some(a))
-                            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) =>
-                        {
-                            Some("known_example aws_account must be a 12-digit account id")
-                        }
-                        _ if e.source.trim().is_empty() || e.vendor.trim().is_empty() => {
-                            Some("known_example needs the vendor and the source publishing it")
-                        }
-                        _ => None,
-                    };
-                    if let Some(message) = problem {
-                        problems.push(DetectorProblem {
-                            origin: source.origin.clone(),
-                            detector: None,
-                            message: format!("{message} (source {})", e.source),
-                        });
-                        continue;
-                    }
-                    let index = examples.len() as u32;
-                    match (&e.value, &e.aws_account) {
-                        (Some(v), _) => known.insert(v.as_bytes().into(), index),
-                        (_, Some(a)) => known_accounts.insert(a.clone(), index),
-                        _ => None,
-                    };
-                    examples.push(KnownExample {
-                        vendor: e.vendor,
-                        source: e.source,
-                        origin: source.origin.clone(),
-                    });
+                    problems.extend(known.admit(&source.origin, e));
                 }
                 for (detector_index, compiled) in detectors.iter().enumerate() {
                     let id = match compiled {
@@ -124,7 +85,7 @@ impl DetectorSet {
                     };
                     match seen.entry(id) {
                         // The first definition stays the one named, however many follow.
-                        std::collections::hash_map::Entry::Occupied(first) => {
+                        Entry::Occupied(first) => {
                             problems.push(DetectorProblem {
                                 origin: source.origin.clone(),
                                 detector: Some(id.to_string()),
@@ -132,7 +93,7 @@ impl DetectorSet {
                             });
                             duplicates.push((source_index, detector_index));
                         }
-                        std::collections::hash_map::Entry::Vacant(slot) => {
+                        Entry::Vacant(slot) => {
                             slot.insert(&source.origin);
                             if let Err((_, refused)) = compiled {
                                 problems.extend(refused.iter().cloned());
@@ -175,15 +136,67 @@ impl DetectorSet {
         let prefilter = prefilter?;
         Ok(DetectorSet {
             detectors,
-            known,
-            known_accounts,
-            examples,
+            known: known.values,
+            known_accounts: known.accounts,
+            examples: known.examples,
             prefilter,
             hash,
             live_checks,
             revoke_calls,
             by_id: Default::default(),
         })
+    }
+}
+
+/// The known examples of every file, indexed by value and by AWS account as they are
+/// admitted, each pointing at its vendor and source in `examples`.
+#[derive(Default)]
+struct KnownExamples {
+    values: HashMap<Box<[u8]>, u32>,
+    accounts: HashMap<String, u32>,
+    examples: Vec<KnownExample>,
+}
+
+impl KnownExamples {
+    /// Index one `[[known_example]]` of the file at `origin`, or say why it is refused.
+    fn admit(&mut self, origin: &str, e: KnownExampleSyntax) -> Option<DetectorProblem> {
+        let problem = match (&e.value, &e.aws_account) {
+            (Some(_), Some(_)) | (None, None) => {
+                Some("known_example needs exactly one of value and aws_account")
+            }
+            (Some(v), None) if v.len() < 8 => {
+                Some("known_example value shorter than 8 bytes would match common words")
+            }
+            (Some(v), None) if self.values.contains_key(v.as_bytes()) => {
+                Some("known_example listed twice")
+            }
+            (None, Some(a)) if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) => {
+                Some("known_example aws_account must be a 12-digit account id")
+            }
+            _ if e.source.trim().is_empty() || e.vendor.trim().is_empty() => {
+                Some("known_example needs the vendor and the source publishing it")
+            }
+            _ => None,
+        };
+        if let Some(message) = problem {
+            return Some(DetectorProblem {
+                origin: origin.to_string(),
+                detector: None,
+                message: format!("{message} (source {})", e.source),
+            });
+        }
+        let index = self.examples.len() as u32;
+        match (e.value, e.aws_account) {
+            (Some(v), _) => self.values.insert(v.into_bytes().into(), index),
+            (_, Some(a)) => self.accounts.insert(a, index),
+            _ => None,
+        };
+        self.examples.push(KnownExample {
+            vendor: e.vendor,
+            source: e.source,
+            origin: origin.to_string(),
+        });
+        None
     }
 }
 
