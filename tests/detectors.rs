@@ -221,6 +221,53 @@ negative_examples = ["y"]
 }
 
 #[test]
+fn every_malformed_known_example_is_refused_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // Vendor-published values (AWS's documented example key id and account) reused as
+    // malformed entries; each must be refused with its own reason, all in one run.
+    let known = r#"
+[[known_example]]
+value = "AKIAIOSFODNN7EXAMPLE"
+vendor = "AWS"
+source = "https://docs.aws.amazon.com/again"
+
+[[known_example]]
+value = "short"
+vendor = "Acme"
+source = "https://example.com/short"
+
+[[known_example]]
+value = "acme_documented_example"
+aws_account = "123456789012"
+vendor = "Acme"
+source = "https://example.com/both"
+
+[[known_example]]
+aws_account = "12345"
+vendor = "AWS"
+source = "https://example.com/account"
+
+[[known_example]]
+value = "acme_documented_example"
+vendor = " "
+source = "https://example.com/vendorless"
+"#;
+    fs::write(dir.path().join("known.toml"), known).unwrap();
+    let (code, err) = detectors_check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    for needle in [
+        "known_example listed twice (source https://docs.aws.amazon.com/again)",
+        "known_example value shorter than 8 bytes would match common words (source https://example.com/short)",
+        "known_example needs exactly one of value and aws_account (source https://example.com/both)",
+        "known_example aws_account must be a 12-digit account id (source https://example.com/account)",
+        "known_example needs the vendor and the source publishing it (source https://example.com/vendorless)",
+        "5 problem(s)",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}
+
+#[test]
 fn an_id_defined_three_times_names_its_first_definition_each_time() {
     let dir = tempfile::tempdir().unwrap();
     let detector = r#"
