@@ -476,3 +476,74 @@ fn every_exposure_says_where_it_was_seen_a_working_tree_file_or_a_commit() {
         ]
     );
 }
+
+#[test]
+fn a_repacked_history_with_delta_chains_and_later_loose_commits_keeps_every_first_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    // A long file whose versions git stores as deltas of one another once repacked.
+    let filler: String = (0..120).map(|i| format!("# setting {i}\n")).collect();
+    repo.write("app.env", &format!("{filler}DO_TOKEN={}\n", token(1)));
+    let first = repo.commit("config", "2024-01-02T00:00:00Z", "Alice Admin");
+    repo.write(
+        "app.env",
+        &format!("{filler}DO_TOKEN={}\nREGION=eu\n", token(1)),
+    );
+    let edited = repo.commit("region", "2024-01-03T00:00:00Z", "Bob Builder");
+    repo.write("app.env", &format!("{filler}REGION=eu\n"));
+    let removed = repo.commit("drop the token", "2024-01-04T00:00:00Z", "Bob Builder");
+    repo.write("other.env", &format!("DO_TOKEN={}\n", token(2)));
+    let second = repo.commit("other", "2024-01-05T00:00:00Z", "Alice Admin");
+    repo.git(
+        &["repack", "-adfq", "--depth=50", "--window=50"],
+        "2024-01-06T00:00:00Z",
+        "Alice Admin",
+    );
+    // Written after the repack: loose objects next to the pack.
+    repo.write("late.env", &format!("DO_TOKEN={}\n", token(3)));
+    let late = repo.commit("late", "2024-01-07T00:00:00Z", "Carol Ops");
+
+    let (code, inv, stderr) = scan(&repo.dir, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(source(&inv, "git:.")["status"], "ok");
+    let by_first: Vec<(String, String, String)> = identities(&inv)
+        .iter()
+        .map(|id| {
+            (
+                id["attributes"]["first_commit"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                id["attributes"]["in_head"].as_str().unwrap().to_string(),
+                id["attributes"]["removed_in"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (first.clone(), "false".to_string(), removed.clone()),
+        (second, "true".to_string(), String::new()),
+        (late, "true".to_string(), String::new()),
+    ];
+    let mut got = by_first;
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    // The token was removed by `removed`, not by `edited`: the edited version, a delta of
+    // the first in the pack, was read and still held it.
+    let first_token = identities(&inv)
+        .into_iter()
+        .find(|id| id["attributes"]["first_commit"] == first.as_str())
+        .unwrap();
+    assert_eq!(
+        history_exposures(&first_token),
+        [("app.env".to_string(), first.clone(), false)]
+    );
+    assert_ne!(
+        first_token["attributes"]["removed_in"],
+        edited.as_str(),
+        "the edited version still held the token"
+    );
+}

@@ -116,7 +116,9 @@ pub fn collect(
             .map(|_| {
                 scope.spawn(|| {
                     let mut repo = sync.to_thread_local();
-                    repo.object_cache_size_if_unset(32 * 1024 * 1024);
+                    // Trees of consecutive commits share most objects (the decoded
+                    // trees keep most of them) and delta bases.
+                    repo.object_cache_size(Some(40 * 1024 * 1024));
                     repo.objects.ignore_replacements = true;
                     let mut differ = TreeDiff {
                         repo: &repo,

@@ -4,8 +4,9 @@
 //! Stages: [`graph`] loads every commit reachable from any ref (branches, tags, remotes;
 //! bare and shallow repositories too) and orders them parents-first; [`blobs`] diffs each
 //! commit against its first parent to record where every blob appeared and disappeared;
-//! this module scans each distinct blob exactly once, in parallel with one repository
-//! handle per thread, optionally skipping blobs already in a [`cache`]; [`attribute`] turns
+//! [`read`] scans each distinct blob exactly once on several threads (in pack order
+//! through [`packs`] when most of a pack is wanted, else by id), optionally skipping blobs
+//! already in a [`cache`]; [`attribute`] turns
 //! blob matches into per-secret exposures with first commit, author, `in_head` and the
 //! commit that removed the secret. The object database is read directly with gix; nothing
 //! shells out to `git`.
@@ -15,18 +16,17 @@ pub mod blobs;
 pub mod cache;
 pub mod graph;
 mod objects;
+mod packs;
 mod range;
+mod read;
 
-use super::file::{FileFindings, FileOutcome, FileScanner, SecretMatch};
+use super::file::SecretMatch;
 use super::redact::Fingerprinter;
 use super::{HistoryPhase, Progress};
 use crate::detect::DetectorSet;
 use gix::ObjectId;
-use gix::prelude::FindExt;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Clone, Default)]
 pub struct HistoryOptions {
@@ -124,8 +124,9 @@ pub fn scan_history(
         path: display.clone(),
         message: e.to_string(),
     })?;
-    // Trees of consecutive commits share most objects and delta bases.
-    repo.object_cache_size_if_unset(64 * 1024 * 1024);
+    // The commit graph, HEAD's tree and a range's trees are read once each: the diff
+    // threads set their own cache; blobs mostly come in pack order, without one.
+    repo.object_cache_size_if_unset(4 * 1024 * 1024);
     // The history the objects record, not the one replace refs paint over it.
     repo.objects.ignore_replacements = true;
     let (tips, skipped_refs) = graph::ref_tips(&repo).map_err(history_err)?;
@@ -388,7 +389,7 @@ fn scan_selected(
         }
     }
     progress.history_phase(&out.repo, HistoryPhase::Scanning, todo.len() as u64);
-    let result = scan_parallel(
+    let result = read::scan_parallel(
         set,
         fingerprinter,
         sync,
@@ -420,7 +421,10 @@ fn scan_selected(
     out.skipped_text.extend(result.too_large_text);
     out.stats.rejected.merge(&result.rejected);
     out.matches.extend(result.matches);
-    out.errors.extend(result.errors);
+    // Threads finish in any order: the same repository gives the same list.
+    let mut errors = result.errors;
+    errors.sort();
+    out.errors.extend(errors);
     out.matches.sort_by(|a, b| {
         (a.blob, a.secret.line, a.secret.column, a.secret.detector).cmp(&(
             b.blob,
@@ -429,112 +433,4 @@ fn scan_selected(
             b.secret.detector,
         ))
     });
-}
-
-#[derive(Default)]
-struct ParallelResult {
-    matches: Vec<BlobMatch>,
-    errors: Vec<String>,
-    scanned: u64,
-    bytes: u64,
-    binary: u64,
-    too_large: u64,
-    /// Text blobs over the size limit: (blob, size).
-    too_large_text: Vec<(u32, u64)>,
-    rejected: crate::detect::Rejections,
-}
-
-fn scan_parallel(
-    set: &DetectorSet,
-    fingerprinter: &Fingerprinter,
-    sync: &gix::ThreadSafeRepository,
-    opts: &HistoryOptions,
-    blob_ids: &[ObjectId],
-    todo: &[u32],
-    progress: &dyn Progress,
-) -> ParallelResult {
-    let next = AtomicUsize::new(0);
-    let merged = Mutex::new(ParallelResult::default());
-    let threads = thread_count(opts.threads);
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(todo.len().max(1)) {
-            scope.spawn(|| {
-                let mut repo = sync.to_thread_local();
-                repo.objects.ignore_replacements = true;
-                let mut scanner = FileScanner::new(set, fingerprinter);
-                let mut local = ParallelResult::default();
-                let mut buf = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&b) = todo.get(i) else { break };
-                    scan_one(
-                        &repo,
-                        &mut scanner,
-                        &mut buf,
-                        blob_ids[b as usize],
-                        b,
-                        opts,
-                        &mut local,
-                    );
-                    progress.history_step();
-                }
-                let mut m = merged.lock().unwrap_or_else(|e| e.into_inner());
-                m.matches.append(&mut local.matches);
-                m.errors.append(&mut local.errors);
-                m.scanned += local.scanned;
-                m.bytes += local.bytes;
-                m.binary += local.binary;
-                m.too_large += local.too_large;
-                m.too_large_text.append(&mut local.too_large_text);
-                m.rejected.merge(&local.rejected);
-            });
-        }
-    });
-    merged.into_inner().unwrap_or_else(|e| e.into_inner())
-}
-
-fn scan_one(
-    repo: &gix::Repository,
-    scanner: &mut FileScanner<'_>,
-    buf: &mut Vec<u8>,
-    oid: ObjectId,
-    blob: u32,
-    opts: &HistoryOptions,
-    out: &mut ParallelResult,
-) {
-    let data = match repo.objects.find_blob(&oid, buf) {
-        Ok(b) => b.data,
-        Err(e) => {
-            out.errors.push(format!("blob {oid}: {e}"));
-            return;
-        }
-    };
-    if data.len() as u64 > opts.max_file_size {
-        out.too_large += 1;
-        if !super::file::is_binary(data) {
-            out.too_large_text.push((blob, data.len() as u64));
-        }
-        return;
-    }
-    let mut findings = FileFindings::default();
-    match scanner.scan_bytes(data, "", &mut findings) {
-        // A blob is in memory and already within the limit: never truncated.
-        Ok(FileOutcome::Scanned { bytes } | FileOutcome::Truncated { bytes }) => {
-            out.scanned += 1;
-            out.bytes += bytes;
-        }
-        Ok(FileOutcome::Binary) => out.binary += 1,
-        Err(e) => out.errors.push(format!("blob {oid}: {e}")),
-    }
-    out.rejected.merge(&findings.rejected);
-    for (_, n) in findings.capped {
-        out.errors
-            .push(format!("blob {oid}: {}", crate::scan::capped_message(n)));
-    }
-    out.matches.extend(
-        findings
-            .secrets
-            .into_iter()
-            .map(|secret| BlobMatch { blob, secret }),
-    );
 }

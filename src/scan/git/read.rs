@@ -1,0 +1,184 @@
+//! Reading and scanning the selected blobs on several threads: most of them in pack order
+//! ([`super::packs`]) when most of a pack is wanted, the rest by id, each thread with its
+//! own scanner and results, merged at the end.
+
+use super::packs;
+use super::{BlobMatch, HistoryOptions, thread_count};
+use crate::detect::DetectorSet;
+use crate::scan::Progress;
+use crate::scan::file::{FileFindings, FileOutcome, FileScanner};
+use crate::scan::redact::Fingerprinter;
+use gix::ObjectId;
+use gix::prelude::FindExt;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+#[derive(Default)]
+pub(super) struct ParallelResult {
+    pub(super) matches: Vec<BlobMatch>,
+    pub(super) errors: Vec<String>,
+    pub(super) scanned: u64,
+    pub(super) bytes: u64,
+    pub(super) binary: u64,
+    pub(super) too_large: u64,
+    /// Text blobs over the size limit: (blob, size).
+    pub(super) too_large_text: Vec<(u32, u64)>,
+    pub(super) rejected: crate::detect::Rejections,
+}
+
+/// Scan the `todo` blobs on `opts.threads` threads: those of the repository's packs in
+/// pack order when most of them are wanted ([`packs`]), the rest (and all of them otherwise)
+/// read by id, one repository handle per thread.
+pub(super) fn scan_parallel(
+    set: &DetectorSet,
+    fingerprinter: &Fingerprinter,
+    sync: &gix::ThreadSafeRepository,
+    opts: &HistoryOptions,
+    blob_ids: &[ObjectId],
+    todo: &[u32],
+    progress: &dyn Progress,
+) -> ParallelResult {
+    let merged = Mutex::new(ParallelResult::default());
+    let threads = thread_count(opts.threads);
+    let worker = BlobWorker {
+        set,
+        fingerprinter,
+        opts,
+        blob_ids,
+        progress,
+        merged: &merged,
+        scanner: None,
+        local: ParallelResult::default(),
+    };
+    let delivered: Vec<AtomicBool> = blob_ids.iter().map(|_| AtomicBool::new(false)).collect();
+    let repo = sync.to_thread_local();
+    if packs::worth_it(&repo, todo.len()) {
+        let wanted: HashMap<ObjectId, u32> =
+            todo.iter().map(|&b| (blob_ids[b as usize], b)).collect();
+        let mut packed = worker.clone();
+        packs::read_packed(&repo, &wanted, &delivered, threads, move |blob, data| {
+            packed.scan(blob, data);
+        });
+    }
+    let rest: Vec<u32> = todo
+        .iter()
+        .copied()
+        .filter(|&b| !delivered[b as usize].load(Ordering::Relaxed))
+        .collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(rest.len()) {
+            let mut worker = worker.clone();
+            let (next, rest) = (&next, &rest);
+            scope.spawn(move || {
+                let mut repo = sync.to_thread_local();
+                repo.objects.ignore_replacements = true;
+                let mut buf = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&b) = rest.get(i) else { break };
+                    let oid = blob_ids[b as usize];
+                    match repo.objects.find_blob(&oid, &mut buf) {
+                        Ok(blob) => worker.scan(b, blob.data),
+                        Err(e) => {
+                            worker.local.errors.push(format!("blob {oid}: {e}"));
+                            progress.history_step();
+                        }
+                    }
+                }
+            });
+        }
+    });
+    drop(worker);
+    merged.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One scanning thread's state: its scanner (made on first use) and its results, merged
+/// into the shared result when it is dropped. A clone starts empty, so each thread a pack
+/// traversal or the read-by-id loop starts gets its own.
+struct BlobWorker<'a> {
+    set: &'a DetectorSet,
+    fingerprinter: &'a Fingerprinter,
+    opts: &'a HistoryOptions,
+    blob_ids: &'a [ObjectId],
+    progress: &'a dyn Progress,
+    merged: &'a Mutex<ParallelResult>,
+    scanner: Option<FileScanner<'a>>,
+    local: ParallelResult,
+}
+
+impl Clone for BlobWorker<'_> {
+    fn clone(&self) -> Self {
+        BlobWorker {
+            scanner: None,
+            local: ParallelResult::default(),
+            ..*self
+        }
+    }
+}
+
+impl Drop for BlobWorker<'_> {
+    fn drop(&mut self) {
+        let local = std::mem::take(&mut self.local);
+        let mut m = self.merged.lock().unwrap_or_else(|e| e.into_inner());
+        m.merge(local);
+    }
+}
+
+impl ParallelResult {
+    fn merge(&mut self, mut other: ParallelResult) {
+        self.matches.append(&mut other.matches);
+        self.errors.append(&mut other.errors);
+        self.scanned += other.scanned;
+        self.bytes += other.bytes;
+        self.binary += other.binary;
+        self.too_large += other.too_large;
+        self.too_large_text.append(&mut other.too_large_text);
+        self.rejected.merge(&other.rejected);
+    }
+}
+
+impl BlobWorker<'_> {
+    /// Scan blob number `blob`, whose content is `data`.
+    fn scan(&mut self, blob: u32, data: &[u8]) {
+        scan_one(self, blob, data);
+        self.progress.history_step();
+    }
+}
+
+fn scan_one(worker: &mut BlobWorker<'_>, blob: u32, data: &[u8]) {
+    let oid = worker.blob_ids[blob as usize];
+    let out = &mut worker.local;
+    if data.len() as u64 > worker.opts.max_file_size {
+        out.too_large += 1;
+        if !crate::scan::file::is_binary(data) {
+            out.too_large_text.push((blob, data.len() as u64));
+        }
+        return;
+    }
+    let scanner = worker
+        .scanner
+        .get_or_insert_with(|| FileScanner::new(worker.set, worker.fingerprinter));
+    let mut findings = FileFindings::default();
+    match scanner.scan_bytes(data, "", &mut findings) {
+        // A blob is in memory and already within the limit: never truncated.
+        Ok(FileOutcome::Scanned { bytes } | FileOutcome::Truncated { bytes }) => {
+            out.scanned += 1;
+            out.bytes += bytes;
+        }
+        Ok(FileOutcome::Binary) => out.binary += 1,
+        Err(e) => out.errors.push(format!("blob {oid}: {e}")),
+    }
+    out.rejected.merge(&findings.rejected);
+    for (_, n) in findings.capped {
+        out.errors
+            .push(format!("blob {oid}: {}", crate::scan::capped_message(n)));
+    }
+    out.matches.extend(
+        findings
+            .secrets
+            .into_iter()
+            .map(|secret| BlobMatch { blob, secret }),
+    );
+}
