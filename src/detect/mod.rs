@@ -9,6 +9,7 @@
 mod compile;
 pub mod contextual;
 pub mod decode;
+mod dfa;
 mod escapes;
 mod filter;
 mod find;

@@ -6,22 +6,23 @@
 //! word selected, is a [`Literals`] filter of its own (built in 0.1 ms; an automaton took
 //! 2.5 ms, a core's worth of a 50-file scan's time on a 2-core machine).
 
+use super::dfa::KeywordDfa;
 use super::literals::{Literals, TooShort};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// The first stage: every keyword. An Aho-Corasick DFA searches fastest on real code but
-/// takes 8 ms to build, which a pre-commit hook or a 50-file tree never earns back; so a
-/// scan starts on [`Literals`] (0.1 ms to build; it searches at 0.6 to 1 times the DFA's
-/// speed, slower where keywords are dense, and twice an NFA's) and the scanner thread
+/// The first stage: every keyword. The Aho-Corasick DFA ([`KeywordDfa`]) searches fastest
+/// on real code but takes milliseconds to build (the `aho-corasick` crate's took 8 ms),
+/// which a pre-commit hook or a 50-file tree never earns back; so a scan starts on
+/// [`Literals`] (0.1 ms to build; it searched at 0.6 to 1 times that crate's DFA's speed,
+/// slower where keywords are dense, and twice an NFA's) and the scanner thread
 /// that takes the input past [`FirstStage::DFA_AFTER`] bytes builds the DFA, which every
 /// search uses from then on.
 /// Both report the same overlapping matches.
 #[derive(Debug)]
 pub(super) struct FirstStage {
     pub(super) literals: Literals,
-    pub(super) dfa: OnceLock<AhoCorasick>,
+    pub(super) dfa: OnceLock<KeywordDfa>,
     searched: AtomicU64,
     building: AtomicBool,
 }
@@ -40,34 +41,22 @@ impl FirstStage {
     }
 
     /// Call `found(pattern, start, end)` for every keyword occurrence in `buf`.
-    pub(super) fn for_each(&self, buf: &[u8], mut found: impl FnMut(usize, usize, usize)) {
+    pub(super) fn for_each(&self, buf: &[u8], found: impl FnMut(usize, usize, usize)) {
         match self.dfa_for(buf.len()) {
-            Some(dfa) => {
-                for m in dfa.find_overlapping_iter(buf) {
-                    found(m.pattern().as_usize(), m.start(), m.end());
-                }
-            }
+            Some(dfa) => dfa.for_each(buf, found),
             None => self.literals.for_each(buf, found),
         }
     }
 
     /// The DFA, once the input searched so far (`len` more bytes now) has earned it.
-    pub(super) fn dfa_for(&self, len: usize) -> Option<&AhoCorasick> {
+    pub(super) fn dfa_for(&self, len: usize) -> Option<&KeywordDfa> {
         if let Some(dfa) = self.dfa.get() {
             return Some(dfa);
         }
         let searched = self.searched.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
         if searched >= Self::DFA_AFTER && !self.building.swap(true, Ordering::Relaxed) {
-            // It can only fail for its size; then the literal search simply stays.
-            // Keywords in any case, every overlapping match reported, as `Literals` does.
-            if let Ok(dfa) = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(self.literals.patterns())
-            {
-                return Some(self.dfa.get_or_init(|| dfa));
-            }
+            let dfa = KeywordDfa::new(self.literals.patterns());
+            return Some(self.dfa.get_or_init(|| dfa));
         }
         None
     }
