@@ -164,21 +164,29 @@ impl KeywordDfa {
         // (callers expect keywords in the order of their ends); then, lane by lane, its
         // finds are reported and it walks the rest of its part alone.
         let together = (0..LANES).map(|k| ends[k] - starts[k]).min().unwrap_or(0);
-        let mut state = [0u32; LANES];
         let mut pending: [Vec<(u32, usize)>; LANES] = Default::default();
-        let table = &self.table[..];
-        for step in 0..together {
-            for lane in 0..LANES {
-                let at = starts[lane] + step;
-                let class = self.classes[buf[at] as usize] as usize;
-                state[lane] = table[state[lane] as usize + class];
-                if state[lane] >= self.first_match && at >= owned[lane] {
-                    pending[lane].push((state[lane], at));
+        let (table, classes, first_match) = (&self.table[..], &self.classes, self.first_match);
+        let step = |state: u32, byte: u8| table[state as usize + classes[byte as usize] as usize];
+        let [p0, p1, p2, p3] = starts.map(|s| &buf[s..s + together]);
+        let (mut s0, mut s1, mut s2, mut s3) = (0u32, 0u32, 0u32, 0u32);
+        for (i, (((&b0, &b1), &b2), &b3)) in p0.iter().zip(p1).zip(p2).zip(p3).enumerate() {
+            s0 = step(s0, b0);
+            s1 = step(s1, b1);
+            s2 = step(s2, b2);
+            s3 = step(s3, b3);
+            if (s0 >= first_match) | (s1 >= first_match) | (s2 >= first_match) | (s3 >= first_match)
+            {
+                for (lane, state) in [s0, s1, s2, s3].into_iter().enumerate() {
+                    if state >= first_match {
+                        pending[lane].push((state, starts[lane] + i));
+                    }
                 }
             }
         }
+        let state = [s0, s1, s2, s3];
         for lane in 0..LANES {
-            for &(state, at) in &pending[lane] {
+            // A part's warm-up belongs to the part before.
+            for &(state, at) in pending[lane].iter().filter(|(_, at)| *at >= owned[lane]) {
                 self.report(state, at, &mut found);
             }
             let from = starts[lane] + together;
