@@ -415,3 +415,39 @@ fn every_file_of_a_big_tree_is_scanned_once_by_one_thread_or_several() {
         assert_eq!(secret_count(&inv), 30, "--threads {threads}: {stderr}");
     }
 }
+
+#[test]
+fn a_blob_skipped_for_its_size_is_not_cached_as_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    let mut big = "log line without anything secret\n".repeat(40_000); // ~1.3 MB
+    big.push_str(&format!("DO_TOKEN={}\n", token(4)));
+    repo.write("dump/export.sql", &big);
+    repo.commit("dump", "2024-02-01T00:00:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("dump/export.sql")).unwrap();
+    repo.commit("remove dump", "2024-02-02T00:00:00Z", "Alice Admin");
+    let cache = tmp.path().join("blobs.cache");
+    let cache = cache.to_str().unwrap();
+
+    let first = scan(&repo.dir, &["--max-file-size", "1M", "--cache", cache]);
+    assert_eq!(first.0, 3, "{}", first.2);
+    // The cached run still knows the dump went unscanned.
+    let (code, inv, stderr) = scan(&repo.dir, &["--max-file-size", "1M", "--cache", cache]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(
+        inv["summary"]["blobs_scanned"], 0,
+        "the small blobs come from the cache"
+    );
+    let errors = source_errors(&inv, "git:.");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("1 text blob(s) over --max-file-size")),
+        "{errors:?}"
+    );
+    // Raised, the same cache does not hide the secret.
+    let (code, inv, _) = scan(&repo.dir, &["--max-file-size", "2M", "--cache", cache]);
+    assert_eq!(code, 1);
+    assert_eq!(secret_count(&inv), 1);
+    assert_eq!(source(&inv, "git:.")["status"], "ok");
+}

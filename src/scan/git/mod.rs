@@ -5,7 +5,8 @@
 //! bare and shallow repositories too) and orders them parents-first; [`blobs`] diffs each
 //! commit against its first parent to record where every blob appeared and disappeared;
 //! [`read`] scans each distinct blob exactly once on several threads (in pack order
-//! through [`packs`] when most of a pack is wanted, else by id), optionally skipping blobs
+//! through [`packs`] when the blobs to scan are at least an eighth of the packs' objects,
+//! else by id), optionally skipping blobs
 //! already in a [`cache`]; [`attribute`] turns
 //! blob matches into per-secret exposures with first commit, author, `in_head` and the
 //! commit that removed the secret. The object database is read directly with gix; nothing
@@ -349,7 +350,7 @@ fn trace_back_in_range_secrets(
     out.matches.extend(tail);
 }
 
-/// Scan `selected` blobs in parallel (one repository handle per thread), using and
+/// Scan `selected` blobs in parallel ([`read`]), using and
 /// updating the cache when one was given.
 fn scan_selected(
     set: &DetectorSet,
@@ -399,7 +400,8 @@ fn scan_selected(
         progress,
     );
     if let Some(Ok(c)) = &mut cache {
-        for &b in &todo {
+        let unfinished: HashSet<u32> = result.unfinished.iter().copied().collect();
+        for &b in todo.iter().filter(|b| !unfinished.contains(b)) {
             let oid = out.history.blobs[b as usize];
             let hits = result.matches.iter().filter(|m| m.blob == b);
             c.insert(
@@ -420,6 +422,7 @@ fn scan_selected(
     out.stats.skipped_too_large += result.too_large;
     out.skipped_text.extend(result.too_large_text);
     out.stats.rejected.merge(&result.rejected);
+    out.warnings.extend(result.warnings);
     out.matches.extend(result.matches);
     // Threads finish in any order: the same repository gives the same list.
     let mut errors = result.errors;

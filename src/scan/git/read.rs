@@ -25,6 +25,11 @@ pub(super) struct ParallelResult {
     /// Text blobs over the size limit: (blob, size).
     pub(super) too_large_text: Vec<(u32, u64)>,
     pub(super) rejected: crate::detect::Rejections,
+    /// Blobs not scanned whole (unreadable, over the size limit, a scan error, findings
+    /// over the cap): never cached as clean, so the next run reports them again.
+    pub(super) unfinished: Vec<u32>,
+    /// Packs that could not be read in their own order (their blobs were read by id).
+    pub(super) warnings: Vec<String>,
 }
 
 /// Scan the `todo` blobs on `opts.threads` threads: those of the repository's packs in
@@ -57,9 +62,15 @@ pub(super) fn scan_parallel(
         let wanted: HashMap<ObjectId, u32> =
             todo.iter().map(|&b| (blob_ids[b as usize], b)).collect();
         let mut packed = worker.clone();
-        packs::read_packed(&repo, &wanted, &delivered, threads, move |blob, data| {
-            packed.scan(blob, data);
-        });
+        let warnings =
+            packs::read_packed(&repo, &wanted, &delivered, threads, move |blob, data| {
+                packed.scan(blob, data);
+            });
+        merged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .warnings
+            .extend(warnings);
     }
     let rest: Vec<u32> = todo
         .iter()
@@ -83,6 +94,7 @@ pub(super) fn scan_parallel(
                         Ok(blob) => worker.scan(b, blob.data),
                         Err(e) => {
                             worker.local.errors.push(format!("blob {oid}: {e}"));
+                            worker.local.unfinished.push(b);
                             progress.history_step();
                         }
                     }
@@ -136,6 +148,8 @@ impl ParallelResult {
         self.too_large += other.too_large;
         self.too_large_text.append(&mut other.too_large_text);
         self.rejected.merge(&other.rejected);
+        self.unfinished.append(&mut other.unfinished);
+        self.warnings.append(&mut other.warnings);
     }
 }
 
@@ -152,6 +166,7 @@ fn scan_one(worker: &mut BlobWorker<'_>, blob: u32, data: &[u8]) {
     let out = &mut worker.local;
     if data.len() as u64 > worker.opts.max_file_size {
         out.too_large += 1;
+        out.unfinished.push(blob);
         if !crate::scan::file::is_binary(data) {
             out.too_large_text.push((blob, data.len() as u64));
         }
@@ -168,9 +183,15 @@ fn scan_one(worker: &mut BlobWorker<'_>, blob: u32, data: &[u8]) {
             out.bytes += bytes;
         }
         Ok(FileOutcome::Binary) => out.binary += 1,
-        Err(e) => out.errors.push(format!("blob {oid}: {e}")),
+        Err(e) => {
+            out.errors.push(format!("blob {oid}: {e}"));
+            out.unfinished.push(blob);
+        }
     }
     out.rejected.merge(&findings.rejected);
+    if !findings.capped.is_empty() {
+        out.unfinished.push(blob);
+    }
     for (_, n) in findings.capped {
         out.errors
             .push(format!("blob {oid}: {}", crate::scan::capped_message(n)));
