@@ -25,6 +25,13 @@ const LANES: usize = 4;
 /// Below this many bytes a buffer is walked in one part: the parts' warm-up (the longest
 /// keyword, again) would be a visible share of the work.
 const INTERLEAVE_FROM: usize = 4096;
+/// Finds a part keeps before the walk together ends, at most: a buffer denser than this
+/// with keywords (crafted, not code) is walked again in one part, reporting as it goes,
+/// so the memory held stays small (16 bytes a find).
+const PENDING_AT_MOST: usize = 1 << 16;
+/// Table entries at most (4 bytes each): a detector set large enough to need more keeps
+/// the literal filter.
+const TABLE_AT_MOST: usize = 64 << 20;
 
 /// A keyword ending in a state: (pattern index, length).
 type Ending = (u32, u32);
@@ -45,8 +52,9 @@ pub(super) struct KeywordDfa {
 }
 
 impl KeywordDfa {
-    /// The DFA of `patterns` (lowercased keywords, none empty).
-    pub(super) fn new(patterns: &[impl AsRef<[u8]>]) -> KeywordDfa {
+    /// The DFA of `patterns` (lowercased keywords, none empty), or `None` when its table
+    /// would pass [`TABLE_AT_MOST`] entries.
+    pub(super) fn new(patterns: &[impl AsRef<[u8]>]) -> Option<KeywordDfa> {
         let mut classes = [0u8; 256];
         let mut used = 1u8;
         for p in patterns {
@@ -81,6 +89,9 @@ impl KeywordDfa {
             ends[state].push((index as u32, p.len() as u32));
         }
         let states = ends.len();
+        if states * stride > TABLE_AT_MOST {
+            return None;
+        }
         // Breadth first: a state's failure state is shallower, so its transitions and
         // outputs are complete when the state is reached.
         let mut delta = vec![0u32; states * stride];
@@ -131,14 +142,14 @@ impl KeywordDfa {
             .iter()
             .map(|&old| std::mem::take(&mut ends[old as usize]).into_boxed_slice())
             .collect();
-        KeywordDfa {
+        Some(KeywordDfa {
             classes,
             table: table.into_boxed_slice(),
             stride: stride as u32,
             first_match: first_match * stride as u32,
             outputs,
             longest,
-        }
+        })
     }
 
     /// Call `found(pattern, start, end)` for every keyword occurrence in `buf`, in the
@@ -180,6 +191,10 @@ impl KeywordDfa {
                     if state >= first_match {
                         pending[lane].push((state, starts[lane] + i));
                     }
+                }
+                if pending.iter().any(|p| p.len() > PENDING_AT_MOST) {
+                    self.walk(buf, 0, 0, buf.len(), &mut found);
+                    return;
                 }
             }
         }
@@ -234,7 +249,7 @@ impl KeywordDfa {
         }
     }
 
-    /// Bytes of the transition table (for the first stage's build decision and tests).
+    /// Bytes of the transition table (tests print it).
     #[cfg(test)]
     pub(super) fn table_bytes(&self) -> usize {
         self.table.len() * 4
@@ -244,28 +259,14 @@ impl KeywordDfa {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aho_corasick::{AhoCorasick, MatchKind};
-
-    fn reference(patterns: &[&str], text: &[u8]) -> Vec<(usize, usize, usize)> {
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(patterns)
-            .expect("automaton");
-        let mut all: Vec<_> = ac
-            .find_overlapping_iter(text)
-            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-            .collect();
-        all.sort_unstable();
-        all
-    }
+    use crate::detect::literals::tests::reference;
 
     fn ours(patterns: &[&str], text: &[u8]) -> Vec<(usize, usize, usize)> {
         let lowered: Vec<Vec<u8>> = patterns
             .iter()
             .map(|p| p.as_bytes().to_ascii_lowercase())
             .collect();
-        let dfa = KeywordDfa::new(&lowered);
+        let dfa = KeywordDfa::new(&lowered).expect("a small table");
         let mut all = Vec::new();
         dfa.for_each(text, |p, s, e| all.push((p, s, e)));
         // The first stage's callers rely on this order (a trigger word's line is searched
@@ -352,7 +353,7 @@ mod tests {
         let text = set.all_cases();
         let text = format!("{text}\n{}", text.to_ascii_uppercase());
         let started = std::time::Instant::now();
-        let dfa = KeywordDfa::new(keywords);
+        let dfa = KeywordDfa::new(keywords).expect("a small table");
         eprintln!(
             "{} keywords: {} bytes of table, built in {:?}",
             keywords.len(),
@@ -365,5 +366,29 @@ mod tests {
         found.sort_unstable();
         assert!(found.len() > 3000, "only {} keywords found", found.len());
         assert_eq!(found, reference(&patterns, text.as_bytes()));
+    }
+
+    #[test]
+    fn a_keyword_longer_than_a_part_is_found_wherever_it_ends() {
+        let long = "k".repeat(1500) + "ey";
+        let patterns = [long.as_str(), "key"];
+        // 4,100 bytes: four parts of 1,025, each shorter than the keyword.
+        let mut text = vec![b'.'; 4100];
+        for at in [100usize, 2500] {
+            text[at..at + long.len()].copy_from_slice(long.to_ascii_uppercase().as_bytes());
+        }
+        let found = ours(&patterns, &text);
+        assert_eq!(found, reference(&patterns, &text));
+        assert_eq!(found.iter().filter(|(p, _, _)| *p == 0).count(), 2);
+    }
+
+    #[test]
+    fn a_buffer_dense_with_keywords_is_walked_again_in_one_part_with_every_find() {
+        // 400,000 finds of `ab`: each part holds more than it may keep.
+        let patterns = ["ab", "ba"];
+        let text = b"ab".repeat(200_000);
+        let found = ours(&patterns, &text);
+        assert_eq!(found.len(), 200_000 + 199_999);
+        assert_eq!(found, reference(&patterns, &text));
     }
 }

@@ -203,12 +203,16 @@ impl Hasher for MultiplyHasher {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::Literals;
     use aho_corasick::{AhoCorasick, MatchKind};
 
-    /// Every (pattern, start, end) the reference automaton reports, sorted.
-    fn reference(patterns: &[String], text: &[u8]) -> Vec<(usize, usize, usize)> {
+    /// Every (pattern, start, end) the reference automaton (the `aho-corasick` crate's,
+    /// overlapping, ASCII case ignored) reports, sorted. The DFA's tests use it too.
+    pub(in crate::detect) fn reference(
+        patterns: &[impl AsRef<[u8]>],
+        text: &[u8],
+    ) -> Vec<(usize, usize, usize)> {
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)

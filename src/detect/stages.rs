@@ -55,8 +55,10 @@ impl FirstStage {
         }
         let searched = self.searched.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
         if searched >= Self::DFA_AFTER && !self.building.swap(true, Ordering::Relaxed) {
-            let dfa = KeywordDfa::new(self.literals.patterns());
-            return Some(self.dfa.get_or_init(|| dfa));
+            // Too large a table (a huge custom detector set): the literal search stays.
+            if let Some(dfa) = KeywordDfa::new(self.literals.patterns()) {
+                return Some(self.dfa.get_or_init(|| dfa));
+            }
         }
         None
     }
