@@ -156,7 +156,7 @@ impl KeywordDfa {
     /// order of their ends (as the `aho-corasick` crate reports them).
     pub(super) fn for_each(&self, buf: &[u8], mut found: impl FnMut(usize, usize, usize)) {
         if buf.len() < INTERLEAVE_FROM {
-            self.walk(buf, 0, 0, buf.len(), &mut found);
+            self.walk_from(buf, 0, 0, 0, buf.len(), &mut found);
             return;
         }
         let part = buf.len() / LANES;
@@ -193,7 +193,7 @@ impl KeywordDfa {
                     }
                 }
                 if pending.iter().any(|p| p.len() > PENDING_AT_MOST) {
-                    self.walk(buf, 0, 0, buf.len(), &mut found);
+                    self.walk_from(buf, 0, 0, 0, buf.len(), &mut found);
                     return;
                 }
             }
@@ -209,19 +209,8 @@ impl KeywordDfa {
         }
     }
 
-    /// Walk `buf[from..end]` from the start state, reporting keywords ending at or after
+    /// Walk `buf[from..end]` from `state`, reporting keywords ending at or after
     /// `owned_from`.
-    fn walk(
-        &self,
-        buf: &[u8],
-        from: usize,
-        owned_from: usize,
-        end: usize,
-        found: &mut impl FnMut(usize, usize, usize),
-    ) {
-        self.walk_from(buf, 0, from, owned_from, end, found);
-    }
-
     fn walk_from(
         &self,
         buf: &[u8],
@@ -231,10 +220,10 @@ impl KeywordDfa {
         end: usize,
         found: &mut impl FnMut(usize, usize, usize),
     ) {
-        for (at, &byte) in buf.iter().enumerate().take(end).skip(from) {
+        for (i, &byte) in buf[from..end].iter().enumerate() {
             state = self.table[state as usize + self.classes[byte as usize] as usize];
-            if state >= self.first_match && at >= owned_from {
-                self.report(state, at, found);
+            if state >= self.first_match && from + i >= owned_from {
+                self.report(state, from + i, found);
             }
         }
     }

@@ -6,10 +6,9 @@
 //! commit against its first parent to record where every blob appeared and disappeared;
 //! [`read`] scans each distinct blob exactly once on several threads (in pack order
 //! through [`packs`] when the blobs to scan are at least an eighth of the packs' objects,
-//! else by id), optionally skipping blobs
-//! already in a [`cache`]; [`attribute`] turns
-//! blob matches into per-secret exposures with first commit, author, `in_head` and the
-//! commit that removed the secret. The object database is read directly with gix; nothing
+//! else by id), optionally skipping blobs already in a [`cache`]; [`attribute`] turns blob
+//! matches into per-secret exposures with first commit, author, `in_head` and the commit
+//! that removed the secret. The object database is read directly with gix; nothing
 //! shells out to `git`.
 
 pub mod attribute;

@@ -5,20 +5,114 @@
 //! blob by blob spent a third of its CPU time inflating the same bases again. gix's
 //! delta-tree traversal walks each pack from its bases down to their deltas and hands every
 //! object over exactly once, on its own threads. It decodes every object of the pack, wanted
-//! or not, so it pays only when many blobs are wanted ([`worth_it`]: an eighth of the
+//! or not, so it pays only when many blobs are wanted ([`Packs::worth_it`]: an eighth of the
 //! packs' objects, counted over all packs together).
 //!
 //! A blob no pack gives (a loose object, an alternate's, one of a pack gix cannot traverse)
-//! is not lost: [`read_packed`] marks the blobs it handed over, and the caller reads the rest
+//! is not lost: [`Packs::read`] marks the blobs it handed over, and the caller reads the rest
 //! one by one, as before, where a missing or damaged object becomes an error.
 
 use gix::ObjectId;
 use gix::odb::pack;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The pack files of the repository's own object directory.
+/// The packs of the repository's own object directory, each opened once (index and
+/// data mapped), with what could not be opened.
+pub(super) struct Packs {
+    bundles: Vec<(PathBuf, pack::Bundle)>,
+    /// Packs that could not be opened: their blobs are read by id.
+    pub(super) warnings: Vec<String>,
+}
+
+/// The warning for a pack read by id instead of in its own order.
+fn read_by_id(index_path: &Path, e: &dyn std::fmt::Display) -> String {
+    format!(
+        "pack {}: {e}; its blobs were read one by one instead (slower, nothing skipped)",
+        index_path.with_extension("pack").display()
+    )
+}
+
+impl Packs {
+    pub(super) fn open(repo: &gix::Repository) -> Packs {
+        let mut packs = Packs {
+            bundles: Vec::new(),
+            warnings: Vec::new(),
+        };
+        for index_path in pack_indexes(repo) {
+            match pack::Bundle::at(&index_path, repo.object_hash()) {
+                Ok(bundle) => packs.bundles.push((index_path, bundle)),
+                Err(e) => packs.warnings.push(read_by_id(&index_path, &e)),
+            }
+        }
+        packs
+    }
+
+    /// True when decoding every object of the packs costs less than decoding `wanted`
+    /// blobs one by one: a blob's chain averages several entries, so from one wanted
+    /// object in eight the traversal wins (a narrow range or a warm cache stays by id).
+    pub(super) fn worth_it(&self, wanted: usize) -> bool {
+        let objects: u64 = self
+            .bundles
+            .iter()
+            .map(|(_, b)| u64::from(b.index.num_objects()))
+            .sum();
+        objects > 0 && wanted as u64 * 8 >= objects
+    }
+
+    /// Hand each blob of `wanted` (id to blob number) found in the packs to
+    /// `sink(blob, data)`, once, on `threads` threads (each with its own clone of `sink`),
+    /// and set `delivered[blob]`. A pack that cannot be traversed to its end is added to
+    /// the warnings: what it did not deliver stays for the caller to read by id.
+    pub(super) fn read<S>(
+        &mut self,
+        wanted: &HashMap<ObjectId, u32>,
+        delivered: &[AtomicBool],
+        threads: usize,
+        sink: S,
+    ) where
+        S: FnMut(u32, &[u8]) + Send + Clone,
+    {
+        let interrupt = AtomicBool::new(false);
+        for (index_path, bundle) in &self.bundles {
+            let mut sink = sink.clone();
+            let processor = move |kind: gix::object::Kind,
+                                  data: &[u8],
+                                  entry: &pack::index::Entry,
+                                  _: &dyn gix::progress::Progress| {
+                if kind == gix::object::Kind::Blob
+                    && let Some(&blob) = wanted.get(&entry.oid)
+                    // Two packs may hold the same blob: scanned once.
+                    && !delivered[blob as usize].swap(true, Ordering::Relaxed)
+                {
+                    sink(blob, data);
+                }
+                Ok(())
+            };
+            // An error (a thin pack's missing base, a damaged entry) ends this pack's
+            // traversal; what it did not deliver is read by id, where each failure is
+            // reported.
+            if let Err(e) = bundle.index.traverse_with_index(
+                &bundle.pack,
+                processor,
+                &mut gix::progress::Discard,
+                &interrupt,
+                pack::index::traverse::with_index::Options {
+                    thread_limit: Some(threads),
+                    // Reading, not verifying: git itself trusts its packs when it reads them.
+                    check:
+                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                    alloc_limit_bytes: None,
+                },
+            ) {
+                self.warnings.push(read_by_id(index_path, &e));
+            }
+        }
+    }
+}
+
+/// The pack index files of the repository's own object directory.
 fn pack_indexes(repo: &gix::Repository) -> Vec<PathBuf> {
     let dir = repo.objects.store_ref().path().join("pack");
     let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -30,82 +124,6 @@ fn pack_indexes(repo: &gix::Repository) -> Vec<PathBuf> {
         .collect();
     indexes.sort();
     indexes
-}
-
-/// True when decoding every object of the repository's packs costs less than decoding
-/// `wanted` blobs one by one: a blob's chain averages several entries, so from one wanted
-/// object in eight the traversal wins (a range or cached scan that wants few stays by id).
-pub(super) fn worth_it(repo: &gix::Repository, wanted: usize) -> bool {
-    let objects: u64 = pack_indexes(repo)
-        .iter()
-        .filter_map(|p| pack::index::File::at(p, repo.object_hash()).ok())
-        .map(|index| u64::from(index.num_objects()))
-        .sum();
-    objects > 0 && wanted as u64 * 8 >= objects
-}
-
-/// Hand each blob of `wanted` (id to blob number) found in the repository's packs to
-/// `sink(blob, data)`, once, on `threads` threads (each with its own clone of `sink`), and
-/// set `delivered[blob]`. A pack that cannot be opened or traversed to its end is said in
-/// the returned warnings: what it did not deliver stays for the caller to read by id.
-pub(super) fn read_packed<S>(
-    repo: &gix::Repository,
-    wanted: &HashMap<ObjectId, u32>,
-    delivered: &[AtomicBool],
-    threads: usize,
-    sink: S,
-) -> Vec<String>
-where
-    S: FnMut(u32, &[u8]) + Send + Clone,
-{
-    let interrupt = AtomicBool::new(false);
-    let mut warnings = Vec::new();
-    let read_by_id = |index_path: &std::path::Path, e: &dyn std::fmt::Display| {
-        format!(
-            "pack {}: {e}; its blobs were read one by one instead (slower, nothing skipped)",
-            index_path.with_extension("pack").display()
-        )
-    };
-    for index_path in pack_indexes(repo) {
-        let bundle = match pack::Bundle::at(&index_path, repo.object_hash()) {
-            Ok(bundle) => bundle,
-            Err(e) => {
-                warnings.push(read_by_id(&index_path, &e));
-                continue;
-            }
-        };
-        let mut sink = sink.clone();
-        let processor = move |kind: gix::object::Kind,
-                              data: &[u8],
-                              entry: &pack::index::Entry,
-                              _: &dyn gix::progress::Progress| {
-            if kind == gix::object::Kind::Blob
-                && let Some(&blob) = wanted.get(&entry.oid)
-                // Two packs may hold the same blob: scanned once.
-                && !delivered[blob as usize].swap(true, Ordering::Relaxed)
-            {
-                sink(blob, data);
-            }
-            Ok(())
-        };
-        // An error (a thin pack's missing base, a damaged entry) ends this pack's traversal;
-        // what it did not deliver is read by id, where each failure is reported.
-        if let Err(e) = bundle.index.traverse_with_index(
-            &bundle.pack,
-            processor,
-            &mut gix::progress::Discard,
-            &interrupt,
-            pack::index::traverse::with_index::Options {
-                thread_limit: Some(threads),
-                // Reading, not verifying: git itself trusts its packs when it reads them.
-                check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                alloc_limit_bytes: None,
-            },
-        ) {
-            warnings.push(read_by_id(&index_path, &e));
-        }
-    }
-    warnings
 }
 
 #[cfg(test)]
@@ -175,14 +193,15 @@ mod tests {
             .map(|(i, &id)| (id, i as u32))
             .collect();
         let repo = gix::open(tmp.path()).unwrap();
-        assert!(worth_it(&repo, wanted.len()));
-        assert!(!worth_it(&repo, 1), "one blob of a pack is read by id");
+        let mut packs = Packs::open(&repo);
+        assert!(packs.worth_it(wanted.len()));
+        assert!(!packs.worth_it(1), "one blob of a pack is read by id");
         let delivered: Vec<AtomicBool> = blobs.iter().map(|_| AtomicBool::new(false)).collect();
         let seen = Mutex::new(Vec::new());
-        let warnings = read_packed(&repo, &wanted, &delivered, 2, |blob, data: &[u8]| {
+        packs.read(&wanted, &delivered, 2, |blob, data: &[u8]| {
             seen.lock().unwrap().push((blob, data.to_vec()));
         });
-        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(packs.warnings.is_empty(), "{:?}", packs.warnings);
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
         let loose = blobs

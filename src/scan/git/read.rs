@@ -1,8 +1,8 @@
-//! Reading and scanning the selected blobs on several threads: most of them in pack order
-//! ([`super::packs`]) when most of a pack is wanted, the rest by id, each thread with its
-//! own scanner and results, merged at the end.
+//! Reading and scanning the selected blobs on several threads: in pack order
+//! ([`super::packs`]) when they are at least an eighth of the packs' objects, the rest by
+//! id, each thread with its own scanner and results, merged at the end.
 
-use super::packs;
+use super::packs::Packs;
 use super::{BlobMatch, HistoryOptions, thread_count};
 use crate::detect::DetectorSet;
 use crate::scan::Progress;
@@ -33,8 +33,8 @@ pub(super) struct ParallelResult {
 }
 
 /// Scan the `todo` blobs on `opts.threads` threads: those of the repository's packs in
-/// pack order when most of them are wanted ([`packs`]), the rest (and all of them otherwise)
-/// read by id, one repository handle per thread.
+/// pack order when enough are wanted ([`Packs::worth_it`]), the rest (and all of them
+/// otherwise) read by id, one repository handle per thread.
 pub(super) fn scan_parallel(
     set: &DetectorSet,
     fingerprinter: &Fingerprinter,
@@ -57,20 +57,19 @@ pub(super) fn scan_parallel(
         local: ParallelResult::default(),
     };
     let delivered: Vec<AtomicBool> = blob_ids.iter().map(|_| AtomicBool::new(false)).collect();
-    let repo = sync.to_thread_local();
-    if packs::worth_it(&repo, todo.len()) {
+    let mut packs = Packs::open(&sync.to_thread_local());
+    if packs.worth_it(todo.len()) {
         let wanted: HashMap<ObjectId, u32> =
             todo.iter().map(|&b| (blob_ids[b as usize], b)).collect();
         let mut packed = worker.clone();
-        let warnings =
-            packs::read_packed(&repo, &wanted, &delivered, threads, move |blob, data| {
-                packed.scan(blob, data);
-            });
+        packs.read(&wanted, &delivered, threads, move |blob, data| {
+            packed.scan(blob, data);
+        });
         merged
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .warnings
-            .extend(warnings);
+            .append(&mut packs.warnings);
     }
     let rest: Vec<u32> = todo
         .iter()
@@ -156,50 +155,46 @@ impl ParallelResult {
 impl BlobWorker<'_> {
     /// Scan blob number `blob`, whose content is `data`.
     fn scan(&mut self, blob: u32, data: &[u8]) {
-        scan_one(self, blob, data);
         self.progress.history_step();
-    }
-}
-
-fn scan_one(worker: &mut BlobWorker<'_>, blob: u32, data: &[u8]) {
-    let oid = worker.blob_ids[blob as usize];
-    let out = &mut worker.local;
-    if data.len() as u64 > worker.opts.max_file_size {
-        out.too_large += 1;
-        out.unfinished.push(blob);
-        if !crate::scan::file::is_binary(data) {
-            out.too_large_text.push((blob, data.len() as u64));
+        let oid = self.blob_ids[blob as usize];
+        let out = &mut self.local;
+        if data.len() as u64 > self.opts.max_file_size {
+            out.too_large += 1;
+            out.unfinished.push(blob);
+            if !crate::scan::file::is_binary(data) {
+                out.too_large_text.push((blob, data.len() as u64));
+            }
+            return;
         }
-        return;
-    }
-    let scanner = worker
-        .scanner
-        .get_or_insert_with(|| FileScanner::new(worker.set, worker.fingerprinter));
-    let mut findings = FileFindings::default();
-    match scanner.scan_bytes(data, "", &mut findings) {
-        // A blob is in memory and already within the limit: never truncated.
-        Ok(FileOutcome::Scanned { bytes } | FileOutcome::Truncated { bytes }) => {
-            out.scanned += 1;
-            out.bytes += bytes;
+        let scanner = self
+            .scanner
+            .get_or_insert_with(|| FileScanner::new(self.set, self.fingerprinter));
+        let mut findings = FileFindings::default();
+        match scanner.scan_bytes(data, "", &mut findings) {
+            // A blob is in memory and already within the limit: never truncated.
+            Ok(FileOutcome::Scanned { bytes } | FileOutcome::Truncated { bytes }) => {
+                out.scanned += 1;
+                out.bytes += bytes;
+            }
+            Ok(FileOutcome::Binary) => out.binary += 1,
+            Err(e) => {
+                out.errors.push(format!("blob {oid}: {e}"));
+                out.unfinished.push(blob);
+            }
         }
-        Ok(FileOutcome::Binary) => out.binary += 1,
-        Err(e) => {
-            out.errors.push(format!("blob {oid}: {e}"));
+        out.rejected.merge(&findings.rejected);
+        if !findings.capped.is_empty() {
             out.unfinished.push(blob);
         }
+        for (_, n) in findings.capped {
+            out.errors
+                .push(format!("blob {oid}: {}", crate::scan::capped_message(n)));
+        }
+        out.matches.extend(
+            findings
+                .secrets
+                .into_iter()
+                .map(|secret| BlobMatch { blob, secret }),
+        );
     }
-    out.rejected.merge(&findings.rejected);
-    if !findings.capped.is_empty() {
-        out.unfinished.push(blob);
-    }
-    for (_, n) in findings.capped {
-        out.errors
-            .push(format!("blob {oid}: {}", crate::scan::capped_message(n)));
-    }
-    out.matches.extend(
-        findings
-            .secrets
-            .into_iter()
-            .map(|secret| BlobMatch { blob, secret }),
-    );
 }
