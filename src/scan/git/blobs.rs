@@ -26,14 +26,14 @@ pub struct Event {
 pub struct BlobHistory {
     /// Distinct blobs in order of first appearance.
     pub blobs: Vec<ObjectId>,
-    pub index: HashMap<ObjectId, u32>,
+    pub index: gix::hashtable::HashMap<ObjectId, u32>,
     /// Per blob: every (commit, path) where it was added or changed to.
     pub introduced: Vec<Vec<Event>>,
     /// Per blob: every (commit, path) where it was removed or replaced.
     pub departed: Vec<Vec<Event>>,
     /// Interned paths.
     pub paths: Vec<String>,
-    path_index: HashMap<String, u32>,
+    path_index: rustc_hash::FxHashMap<String, u32>,
     /// Submodule paths seen anywhere in history (reported, not followed).
     pub submodules: HashSet<String>,
     /// Trees or commits that could not be read.
@@ -51,8 +51,7 @@ impl BlobHistory {
         (self.paths.len() - 1) as u32
     }
 
-    fn introduce(&mut self, blob: ObjectId, commit: u32, path: &str) {
-        let path = self.path_id(path);
+    fn introduce(&mut self, blob: ObjectId, commit: u32, path: u32) {
         let i = *self.index.entry(blob).or_insert_with(|| {
             self.blobs.push(blob);
             self.introduced.push(Vec::new());
@@ -78,20 +77,47 @@ impl BlobHistory {
         first..self.blobs.len() as u32
     }
 
-    fn depart(&mut self, blob: ObjectId, commit: u32, path: &str) {
-        let path = self.path_id(path);
+    fn depart(&mut self, blob: ObjectId, commit: u32, path: u32) {
         if let Some(&i) = self.index.get(&blob) {
             self.departed[i as usize].push(Event { commit, path });
         }
     }
 }
 
-/// One change seen while diffing a commit, before paths are interned.
+/// One change seen while diffing a commit; paths are numbers of the diffing thread's
+/// [`ThreadPaths`], made global when the events are replayed.
 enum RawEvent {
-    Introduce(ObjectId, u32, String),
-    Depart(ObjectId, u32, String),
-    Submodule(String),
+    Introduce(ObjectId, u32, u32),
+    Depart(ObjectId, u32, u32),
+    Submodule(u32),
     Error(String),
+}
+
+/// The paths one diff thread has seen, numbered: an event carries four bytes instead of
+/// an owned string, and the replay interns each path once per thread, not once per event.
+#[derive(Default)]
+struct ThreadPaths {
+    index: rustc_hash::FxHashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl ThreadPaths {
+    /// The number of `prefix/name` (or `name` at the root).
+    fn id(&mut self, prefix: &str, name: &str, scratch: &mut String) -> u32 {
+        scratch.clear();
+        if !prefix.is_empty() {
+            scratch.push_str(prefix);
+            scratch.push('/');
+        }
+        scratch.push_str(name);
+        if let Some(&i) = self.index.get(scratch.as_str()) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(scratch.clone());
+        self.index.insert(scratch.clone(), i);
+        i
+    }
 }
 
 /// Diff every commit of `graph` against its first parent. Commits are split into runs of
@@ -111,7 +137,8 @@ pub fn collect(
     let chunk = n.div_ceil(threads * RUNS_PER_THREAD).max(1);
     let runs = n.div_ceil(chunk);
     let next = AtomicUsize::new(0);
-    let per_thread: Vec<Vec<(usize, Vec<RawEvent>)>> = std::thread::scope(|scope| {
+    type Done = (Vec<(usize, Vec<RawEvent>)>, Vec<String>);
+    let per_thread: Vec<Done> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
@@ -124,6 +151,8 @@ pub fn collect(
                         repo: &repo,
                         buf: Vec::new(),
                         decoded: HashMap::new(),
+                        paths: ThreadPaths::default(),
+                        scratch: String::new(),
                     };
                     let mut done = Vec::new();
                     loop {
@@ -134,7 +163,7 @@ pub fn collect(
                         let commits = (run * chunk)..((run + 1) * chunk).min(n);
                         done.push((run, differ.diff_commits(graph, commits, progress)));
                     }
-                    done
+                    (done, differ.paths.names)
                 })
             })
             .collect();
@@ -142,28 +171,50 @@ pub fn collect(
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    vec![(
-                        0,
-                        vec![RawEvent::Error(
-                            "a history diff worker stopped unexpectedly; some commits were not examined".into(),
-                        )],
-                    )]
+                    let stopped = RawEvent::Error(
+                        "a history diff worker stopped unexpectedly; some commits were not examined".into(),
+                    );
+                    (vec![(0, vec![stopped])], Vec::new())
                 })
             })
             .collect()
     });
-    // Replayed in commit order, so first introductions stay first.
-    let mut parts: Vec<(usize, Vec<RawEvent>)> = per_thread.into_iter().flatten().collect();
-    parts.sort_by_key(|(run, _)| *run);
+    // Replayed in commit order, so first introductions stay first; a thread's path gets its
+    // global number at its first event, so paths are numbered in commit order as well.
+    let mut names: Vec<Vec<String>> = Vec::new();
+    let mut parts: Vec<(usize, usize, Vec<RawEvent>)> = Vec::new();
+    for (runs, thread_names) in per_thread {
+        let thread = names.len();
+        names.push(thread_names);
+        parts.extend(runs.into_iter().map(|(run, events)| (run, thread, events)));
+    }
+    parts.sort_by_key(|(run, _, _)| *run);
+    let mut global: Vec<Vec<u32>> = names.iter().map(|n| vec![u32::MAX; n.len()]).collect();
     let mut history = BlobHistory::default();
-    for event in parts.into_iter().flat_map(|(_, events)| events) {
-        match event {
-            RawEvent::Introduce(oid, commit, path) => history.introduce(oid, commit, &path),
-            RawEvent::Depart(oid, commit, path) => history.depart(oid, commit, &path),
-            RawEvent::Submodule(path) => {
-                history.submodules.insert(path);
+    for (_, thread, events) in parts {
+        let (names, global) = (&names[thread], &mut global[thread]);
+        let mut path = |history: &mut BlobHistory, local: u32| {
+            let slot = &mut global[local as usize];
+            if *slot == u32::MAX {
+                *slot = history.path_id(&names[local as usize]);
             }
-            RawEvent::Error(e) => history.errors.push(e),
+            *slot
+        };
+        for event in events {
+            match event {
+                RawEvent::Introduce(oid, commit, local) => {
+                    let path = path(&mut history, local);
+                    history.introduce(oid, commit, path);
+                }
+                RawEvent::Depart(oid, commit, local) => {
+                    let path = path(&mut history, local);
+                    history.depart(oid, commit, path);
+                }
+                RawEvent::Submodule(local) => {
+                    history.submodules.insert(names[local as usize].clone());
+                }
+                RawEvent::Error(e) => history.errors.push(e),
+            }
         }
     }
     history
@@ -196,6 +247,9 @@ struct TreeDiff<'r> {
     /// Recently decoded trees: a commit's old trees are mostly its parent's new trees,
     /// decoded one commit earlier, so most reads hit.
     decoded: HashMap<ObjectId, Rc<[Entry]>>,
+    paths: ThreadPaths,
+    /// A path being built, to look it up without allocating.
+    scratch: String,
 }
 
 /// Runs of commits per diff thread: enough to even out the threads' finish, few enough
@@ -220,7 +274,10 @@ fn read_tree(
     Ok(tree
         .entries
         .iter()
-        .map(|e| (e.filename.to_string(), e.mode, e.oid.to_owned()))
+        .map(|e| {
+            let name = String::from_utf8_lossy(e.filename).into_owned();
+            (name, e.mode, e.oid.to_owned())
+        })
         .collect())
 }
 
@@ -343,13 +400,14 @@ impl TreeDiff<'_> {
         commit: u32,
         out: &mut Vec<RawEvent>,
     ) -> Result<(), String> {
-        let path = join(prefix, &e.0);
         if e.1.is_tree() {
-            self.diff(None, Some(e.2), &path, commit, out)
+            self.diff(None, Some(e.2), &join(prefix, &e.0), commit, out)
         } else {
             if e.1.is_blob() {
+                let path = self.paths.id(prefix, &e.0, &mut self.scratch);
                 out.push(RawEvent::Introduce(e.2, commit, path));
             } else if e.1.is_commit() {
+                let path = self.paths.id(prefix, &e.0, &mut self.scratch);
                 out.push(RawEvent::Submodule(path));
             }
             Ok(())
@@ -363,11 +421,11 @@ impl TreeDiff<'_> {
         commit: u32,
         out: &mut Vec<RawEvent>,
     ) -> Result<(), String> {
-        let path = join(prefix, &e.0);
         if e.1.is_tree() {
-            self.diff(Some(e.2), None, &path, commit, out)
+            self.diff(Some(e.2), None, &join(prefix, &e.0), commit, out)
         } else {
             if e.1.is_blob() {
+                let path = self.paths.id(prefix, &e.0, &mut self.scratch);
                 out.push(RawEvent::Depart(e.2, commit, path));
             }
             Ok(())
