@@ -14,7 +14,7 @@
 use gix::ObjectId;
 use gix::prelude::Find;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashSet};
 
 /// What the history scanner needs to know about one commit.
 #[derive(Debug, Clone)]
@@ -40,6 +40,11 @@ pub struct CommitGraph {
     /// Commits that should be there and could not be read: the history behind them was
     /// not scanned.
     pub problems: Vec<GraphProblem>,
+    /// The commits the refs resolve to (tags peeled), sorted.
+    pub tips: Vec<ObjectId>,
+    /// Refs that lead to no commit (a tag of a tree or blob, an unreadable tag): said, as
+    /// they carry no history.
+    pub skipped_refs: Vec<String>,
 }
 
 /// A commit the graph needed and could not read.
@@ -83,12 +88,23 @@ pub enum GraphError {
     Malformed { id: ObjectId, message: String },
 }
 
-/// Commit ids every ref points at (branches, tags, remotes, HEAD), peeled to commits.
-pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), GraphError> {
+/// An object a ref points at, not yet peeled: [`load`] reads it anyway, so a tag is followed
+/// and a tree or blob set aside there, not by reading every ref's object twice.
+#[derive(Debug, Clone)]
+pub struct RefTip {
+    pub id: ObjectId,
+    pub name: String,
+}
+
+/// Every ref's object (branches, tags, remotes, HEAD), with the refs that could not be read.
+pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<RefTip>, Vec<String>), GraphError> {
     let mut tips = Vec::new();
     let mut skipped = Vec::new();
     if let Ok(head) = repo.head_id() {
-        tips.push(head.detach());
+        tips.push(RefTip {
+            id: head.detach(),
+            name: "HEAD".into(),
+        });
     }
     let platform = repo
         .references()
@@ -105,113 +121,170 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<(Vec<ObjectId>, Vec<String>), 
             }
         };
         let name = reference.name().as_bstr().to_string();
-        match reference.peel_to_commit() {
-            Ok(commit) => tips.push(commit.id),
-            // Tags of trees or blobs are legal but carry no history.
-            Err(e) => skipped.push(format!("{name}: {e}")),
-        }
+        // Peeling reads each ref's object: a mirror's thousands of pull-request refs took
+        // a tenth of a second that way. A direct ref is kept as it is.
+        let id = match reference.target().try_id() {
+            Some(id) => id.to_owned(),
+            None => match reference.peel_to_id() {
+                Ok(id) => id.detach(),
+                Err(e) => {
+                    skipped.push(format!("{name}: {e}"));
+                    continue;
+                }
+            },
+        };
+        tips.push(RefTip { id, name });
     }
-    tips.sort();
-    tips.dedup();
+    tips.sort_by(|a, b| (a.id, &a.name).cmp(&(b.id, &b.name)));
+    tips.dedup_by_key(|t| t.id);
     Ok((tips, skipped))
 }
 
 /// Why a commit is loaded, for messages and for how hard a bad one fails.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Need {
-    /// A ref points at it: if it is not a commit, the repository is not what it claims.
-    Ref,
+    /// The ref `tips[i]` leads to it: if it is not a commit or tag, the ref carries no
+    /// history; if it claims to be a commit and is not, the repository is broken.
+    Ref(u32),
     /// Listed in the object database (`--all-objects`), no ref known to reach it.
     Listed,
     Parent(ObjectId),
 }
 
+/// A commit as the graph keeps it, with its parents' ids before they are numbered.
+pub type Parsed = (CommitInfo, Vec<ObjectId>);
+
+fn parse_commit(id: ObjectId, data: &[u8]) -> Result<Parsed, String> {
+    let commit = gix::objs::CommitRef::from_bytes(data, id.kind()).map_err(|e| e.to_string())?;
+    let author = commit.author().ok();
+    let parents: Vec<ObjectId> = commit.parents().collect();
+    let info = CommitInfo {
+        id,
+        tree: commit.tree(),
+        parents: Vec::new(),
+        author_name: author.map(|a| a.name.to_string()).unwrap_or_default(),
+        author_email: author.map(|a| a.email.to_string()).unwrap_or_default(),
+        author_time: author.map(|a| a.seconds()).unwrap_or_default(),
+    };
+    Ok((info, parents))
+}
+
+/// Commits decoded ahead of the walk, by id.
+pub type Decoded = gix::hashtable::HashMap<ObjectId, Parsed>;
+
+/// The commits the packs store whole, decoded on `threads` threads: inflating and parsing
+/// each commit was most of a one-core walk. Only the head of each is read (tree, parents,
+/// author); a commit whose head does not parse, or is longer than [`COMMIT_HEAD`], is left
+/// for the walk, which reads it whole and reports it if it is damaged.
+pub fn decode_commits(repo: &gix::Repository, threads: usize) -> Decoded {
+    super::packs::Packs::of(repo)
+        .object_heads(
+            gix::object::Kind::Commit,
+            threads,
+            COMMIT_HEAD,
+            parse_commit_head,
+        )
+        .into_iter()
+        .collect()
+}
+
+/// Bytes of a commit read ahead: a tree, a few parents and the author line fit.
+const COMMIT_HEAD: usize = 512;
+
+/// The tree, parents and author of a commit from the start of its text; `None` unless the
+/// author line is whole (the committer line follows it) and everything parses as a full
+/// read would.
+fn parse_commit_head(id: ObjectId, head: &[u8]) -> Option<Parsed> {
+    let mut lines = head.split(|&b| b == b'\n');
+    let tree = ObjectId::from_hex(lines.next()?.strip_prefix(b"tree ")?).ok()?;
+    let mut parents = Vec::new();
+    let mut line = lines.next()?;
+    while let Some(parent) = line.strip_prefix(b"parent ") {
+        parents.push(ObjectId::from_hex(parent).ok()?);
+        line = lines.next()?;
+    }
+    let mut author = line.strip_prefix(b"author ")?;
+    if !lines.next()?.starts_with(b"committer ") {
+        return None;
+    }
+    let signature = gix::actor::SignatureRef::from_bytes_consuming(&mut author).ok()?;
+    if !author.is_empty() || tree.kind() != id.kind() {
+        return None;
+    }
+    let signature = signature.trim();
+    let info = CommitInfo {
+        id,
+        tree,
+        parents: Vec::new(),
+        author_name: signature.name.to_string(),
+        author_email: signature.email.to_string(),
+        author_time: signature.seconds(),
+    };
+    Some((info, parents))
+}
+
 /// Load every commit reachable from `tips` and from `listed` (commits of the object
 /// database no ref may reach: a bad one is a problem, not a failure), and order them
 /// parents-first. `shallow` is the shallow file's list: only their parents may be absent
-/// without a problem.
+/// without a problem. Commits in `decoded` are taken from there; the rest are read.
 pub fn load(
     repo: &gix::Repository,
-    tips: &[ObjectId],
+    tips: &[RefTip],
     listed: &[ObjectId],
     shallow: &HashSet<ObjectId>,
+    mut decoded: Decoded,
 ) -> Result<CommitGraph, GraphError> {
-    let mut index: HashMap<ObjectId, u32> = HashMap::new();
-    let mut raw: Vec<(CommitInfo, Vec<ObjectId>)> = Vec::new();
-    // Each commit to read, with who needs it; popped last-first, so refs go first.
+    let mut index: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
+    let mut raw: Vec<Parsed> = Vec::new();
+    // Each object to read, with who needs it; popped last-first, so refs go first.
     let mut stack: Vec<(ObjectId, Need)> = listed.iter().map(|&c| (c, Need::Listed)).collect();
-    stack.extend(tips.iter().map(|&t| (t, Need::Ref)));
+    stack.extend((0..tips.len() as u32).map(|t| (tips[t as usize].id, Need::Ref(t))));
     let mut buf = Vec::new();
     let mut graph = CommitGraph::default();
-    let mut failed: HashSet<ObjectId> = HashSet::new();
+    let mut failed: gix::hashtable::HashSet<ObjectId> = Default::default();
     while let Some((id, need)) = stack.pop() {
-        if index.contains_key(&id) || failed.contains(&id) {
+        if index.contains_key(&id) {
+            if matches!(need, Need::Ref(_)) {
+                graph.tips.push(id);
+            }
             continue;
         }
-        let child = match need {
-            Need::Parent(c) => Some(c),
-            Need::Ref | Need::Listed => None,
+        if failed.contains(&id) {
+            continue;
+        }
+        let parsed = match decoded.remove(&id) {
+            Some(parsed) => parsed,
+            None => match read(repo, id, need, tips, shallow, &mut buf) {
+                Read::Commit(parsed) => parsed,
+                Read::Tag(target) => {
+                    stack.push((target, need));
+                    continue;
+                }
+                Read::Skip(why) => {
+                    graph.skipped_refs.push(why);
+                    continue;
+                }
+                Read::Boundary => {
+                    graph.truncated = true;
+                    continue;
+                }
+                Read::Problem(problem) => {
+                    failed.insert(id);
+                    graph.problems.push(problem);
+                    continue;
+                }
+                Read::Fatal(e) => return Err(e),
+            },
         };
-        let needed_by = match need {
-            Need::Parent(c) => format!("parent of {c}"),
-            Need::Ref => "a ref points at it".to_string(),
-            Need::Listed => "in the object database, --all-objects".to_string(),
-        };
-        let found = repo.objects.try_find(&id, &mut buf);
-        let data = match found {
-            Ok(Some(d)) => d,
-            Ok(None) if child.is_some_and(|c| shallow.contains(&c)) => {
-                // The boundary of a shallow clone, as the shallow file records it.
-                graph.truncated = true;
-                continue;
-            }
-            Ok(None) => {
-                failed.insert(id);
-                graph.problems.push(GraphProblem::Missing { id, needed_by });
-                continue;
-            }
-            Err(e) => {
-                failed.insert(id);
-                graph.problems.push(GraphProblem::Unreadable {
-                    id,
-                    needed_by,
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let commit = match gix::objs::CommitRef::from_bytes(data.data, id.kind()) {
-            Ok(c) => c,
-            Err(e) if need == Need::Ref => {
-                return Err(GraphError::Malformed {
-                    id,
-                    message: e.to_string(),
-                });
-            }
-            Err(e) => {
-                failed.insert(id);
-                graph.problems.push(GraphProblem::Unreadable {
-                    id,
-                    needed_by,
-                    message: format!("not a valid commit ({e})"),
-                });
-                continue;
-            }
-        };
-        let author = commit.author().ok();
-        let parents: Vec<ObjectId> = commit.parents().collect();
-        let info = CommitInfo {
-            id,
-            tree: commit.tree(),
-            parents: Vec::new(),
-            author_name: author.map(|a| a.name.to_string()).unwrap_or_default(),
-            author_email: author.map(|a| a.email.to_string()).unwrap_or_default(),
-            author_time: author.map(|a| a.seconds()).unwrap_or_default(),
-        };
+        if matches!(need, Need::Ref(_)) {
+            graph.tips.push(id);
+        }
         index.insert(id, raw.len() as u32);
-        stack.extend(parents.iter().map(|&p| (p, Need::Parent(id))));
-        raw.push((info, parents));
+        stack.extend(parsed.1.iter().map(|&p| (p, Need::Parent(id))));
+        raw.push(parsed);
     }
+    graph.tips.sort();
+    graph.tips.dedup();
     for (info, parents) in &mut raw {
         for p in parents.iter() {
             if let Some(&i) = index.get(p) {
@@ -249,6 +322,84 @@ pub fn load(
         })
         .collect();
     Ok(graph)
+}
+
+/// What reading one object for the walk gave.
+enum Read {
+    Commit(Parsed),
+    /// A ref's annotated tag: follow its target for the same ref.
+    Tag(ObjectId),
+    /// A ref that leads to no history, with what to say about it.
+    Skip(String),
+    /// A parent a shallow clone leaves out, as the shallow file records it.
+    Boundary,
+    Problem(GraphProblem),
+    Fatal(GraphError),
+}
+
+fn read(
+    repo: &gix::Repository,
+    id: ObjectId,
+    need: Need,
+    tips: &[RefTip],
+    shallow: &HashSet<ObjectId>,
+    buf: &mut Vec<u8>,
+) -> Read {
+    let needed_by = || match need {
+        Need::Parent(c) => format!("parent of {c}"),
+        Need::Ref(t) => format!("ref {} points at it", tips[t as usize].name),
+        Need::Listed => "in the object database, --all-objects".to_string(),
+    };
+    let data = match repo.objects.try_find(&id, buf) {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return match need {
+                Need::Parent(child) if shallow.contains(&child) => Read::Boundary,
+                _ => Read::Problem(GraphProblem::Missing {
+                    id,
+                    needed_by: needed_by(),
+                }),
+            };
+        }
+        Err(e) => {
+            return Read::Problem(GraphProblem::Unreadable {
+                id,
+                needed_by: needed_by(),
+                message: e.to_string(),
+            });
+        }
+    };
+    if let Need::Ref(t) = need {
+        let name = &tips[t as usize].name;
+        match data.kind {
+            gix::object::Kind::Commit => {}
+            gix::object::Kind::Tag => {
+                return match gix::objs::TagRef::from_bytes(data.data, id.kind()) {
+                    Ok(tag) => Read::Tag(tag.target()),
+                    Err(e) => Read::Skip(format!(
+                        "{name}: its tag {id} cannot be read ({e}); the history behind it was not followed"
+                    )),
+                };
+            }
+            // Tags of trees or blobs are legal but carry no history.
+            kind => {
+                return Read::Skip(format!(
+                    "{name}: points at a {kind}, not a commit; it carries no history"
+                ));
+            }
+        }
+    }
+    match parse_commit(id, data.data) {
+        Ok(parsed) => Read::Commit(parsed),
+        Err(message) if matches!(need, Need::Ref(_)) => {
+            Read::Fatal(GraphError::Malformed { id, message })
+        }
+        Err(e) => Read::Problem(GraphProblem::Unreadable {
+            id,
+            needed_by: needed_by(),
+            message: format!("not a valid commit ({e})"),
+        }),
+    }
 }
 
 /// The shallow boundary: commits whose parents a shallow clone leaves out.
@@ -292,4 +443,102 @@ fn parents_first(raw: &[(CommitInfo, Vec<ObjectId>)]) -> Vec<u32> {
         }
     }
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    const PARENT: &str = "8d6c1f0e0b7c0d2a9b3e6f1a2c4d5e6f708192a3";
+
+    fn id() -> ObjectId {
+        ObjectId::from_hex(b"1f2e3d4c5b6a79881726354453627180a9b8c7d6").unwrap()
+    }
+
+    fn commit(parents: usize, author: &str, rest: &str) -> Vec<u8> {
+        let mut text = format!("tree {TREE}\n");
+        for _ in 0..parents {
+            text.push_str(&format!("parent {PARENT}\n"));
+        }
+        text.push_str(&format!(
+            "author {author}\ncommitter Build Bot <bot@example.test> 1700000100 +0000\n{rest}"
+        ));
+        text.into_bytes()
+    }
+
+    fn same(a: &Parsed, b: &Parsed) -> bool {
+        let (a, b) = ((&a.0, &a.1), (&b.0, &b.1));
+        (
+            a.0.tree,
+            &a.0.author_name,
+            &a.0.author_email,
+            a.0.author_time,
+            a.1,
+        ) == (
+            b.0.tree,
+            &b.0.author_name,
+            &b.0.author_email,
+            b.0.author_time,
+            b.1,
+        )
+    }
+
+    #[test]
+    fn the_head_of_a_commit_gives_what_reading_it_whole_gives() {
+        let signed = "gpgsig -----BEGIN PGP SIGNATURE-----\n \n wsBcBAABCAAQBQJ\n -----END PGP SIGNATURE-----\n\nMerge pull request\n";
+        let cases = [
+            commit(
+                0,
+                "Alice Admin <alice@example.test> 1700000000 +0200",
+                "\nfirst\n",
+            ),
+            commit(
+                1,
+                "Zoë Ops <zoe@example.test> 1700000000 -0530",
+                "encoding ISO-8859-1\n\nmsg\n",
+            ),
+            commit(2, "Frank Ops <frank@example.test> 1600000000 +0000", signed),
+            commit(
+                1,
+                "  Spaced Name   <spaced@example.test> 1500000000 +0000",
+                "\nx\n",
+            ),
+        ];
+        for text in &cases {
+            let whole = parse_commit(id(), text).expect("a valid commit");
+            for head_len in [COMMIT_HEAD, text.len()] {
+                let head = &text[..head_len.min(text.len())];
+                let ahead = parse_commit_head(id(), head)
+                    .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(text)));
+                assert!(same(&ahead, &whole), "{}", String::from_utf8_lossy(text));
+            }
+        }
+    }
+
+    #[test]
+    fn a_head_that_ends_inside_the_author_or_parents_is_left_for_the_walk() {
+        let text = commit(
+            3,
+            "Alice Admin <alice@example.test> 1700000000 +0200",
+            "\nm\n",
+        );
+        let committer = text.windows(10).position(|w| w == b"committer ").unwrap();
+        // Every cut before the committer line begins: the author line (or a parent) is
+        // not known whole, so nothing is guessed.
+        for cut in 0..committer + 10 {
+            assert!(
+                parse_commit_head(id(), &text[..cut]).is_none(),
+                "cut at {cut}: {}",
+                String::from_utf8_lossy(&text[..cut])
+            );
+        }
+        assert!(parse_commit_head(id(), &text[..committer + 10]).is_some());
+        let bad_time = commit(0, "Alice Admin <alice@example.test> soon +0200", "\nm\n");
+        assert_eq!(
+            parse_commit_head(id(), &bad_time).is_some(),
+            parse_commit(id(), &bad_time).is_ok(),
+            "a signature a whole read refuses is not taken ahead either"
+        );
+    }
 }

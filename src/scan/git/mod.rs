@@ -147,7 +147,18 @@ pub fn scan_history(
     }
     let shallow = graph::shallow_commits(&repo).map_err(history_err)?;
     let listed = objects.as_ref().map_or(&[][..], |all| &all.commits[..]);
-    out.graph = graph::load(&repo, &tips, listed, &shallow).map_err(history_err)?;
+    let decoded = graph::decode_commits(&repo, thread_count(opts.threads));
+    // The one-core part of reading blobs in pack order, done while the commit graph is
+    // walked (on one core) and the history diffed. A range scans few blobs, read by id:
+    // nothing to prepare.
+    let prepared = opts.range.is_none().then(|| {
+        read::prepare_packs(
+            repo.objects.store_ref().path().to_owned(),
+            repo.object_hash(),
+        )
+    });
+    out.graph = graph::load(&repo, &tips, listed, &shallow, decoded).map_err(history_err)?;
+    out.warnings.append(&mut out.graph.skipped_refs);
     out.errors
         .extend(out.graph.problems.iter().map(ToString::to_string));
     if out.graph.truncated {
@@ -178,7 +189,7 @@ pub fn scan_history(
     out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads), progress);
     out.errors.append(&mut out.history.errors);
     if let Some(all) = objects {
-        let unreachable = objects::unreachable_commits(&out.graph, &tips);
+        let unreachable = objects::unreachable_commits(&out.graph, &out.graph.tips);
         out.orphans = out.history.add_orphans(all.blobs);
         out.warnings.push(format!(
             "--all-objects: {unreachable} commit(s) no ref reaches and {} blob(s) no commit holds were scanned too",
@@ -202,17 +213,12 @@ pub fn scan_history(
     let selected = select_blobs(&out);
     out.stats.commits = out.graph.commits.len() as u64;
     out.stats.blobs = out.history.blobs.len() as u64;
+    let detection = read::Detection { set, fingerprinter };
     scan_selected(
-        set,
-        fingerprinter,
-        &sync,
-        opts,
-        &selected,
-        &mut out,
-        progress,
+        detection, &sync, opts, &selected, prepared, &mut out, progress,
     );
     if out.in_range.is_some() {
-        trace_back_in_range_secrets(set, fingerprinter, &sync, opts, &mut out);
+        trace_back_in_range_secrets(detection, &sync, opts, &mut out);
     }
     report_skipped_blobs(opts, &mut out);
     Ok(out)
@@ -315,8 +321,7 @@ fn select_blobs(out: &HistoryOutput) -> Vec<u32> {
 /// In a range scan, a secret found in a blob the range introduced may be older than the
 /// range: scan the earlier versions of the same paths so it keeps its true first commit.
 fn trace_back_in_range_secrets(
-    set: &DetectorSet,
-    fingerprinter: &Fingerprinter,
+    detection: read::Detection<'_>,
     sync: &gix::ThreadSafeRepository,
     opts: &HistoryOptions,
     out: &mut HistoryOutput,
@@ -342,7 +347,7 @@ fn trace_back_in_range_secrets(
         .collect();
     let before = out.matches.len();
     // A quiet pass: the range's own blobs were the progress the user waited for.
-    scan_selected(set, fingerprinter, sync, opts, &older, out, &());
+    scan_selected(detection, sync, opts, &older, None, out, &());
     // Keep only earlier sightings of secrets the range contains; others are not new.
     let mut tail = out.matches.split_off(before);
     tail.retain(|m| found.contains(&m.secret.fingerprint));
@@ -352,14 +357,15 @@ fn trace_back_in_range_secrets(
 /// Scan `selected` blobs in parallel ([`read`]), using and
 /// updating the cache when one was given.
 fn scan_selected(
-    set: &DetectorSet,
-    fingerprinter: &Fingerprinter,
+    detection: read::Detection<'_>,
     sync: &gix::ThreadSafeRepository,
     opts: &HistoryOptions,
     selected: &[u32],
+    prepared: Option<read::PreparedPacks>,
     out: &mut HistoryOutput,
     progress: &dyn Progress,
 ) {
+    let read::Detection { set, fingerprinter } = detection;
     let mut cache = opts.cache.as_deref().map(|p| {
         match cache::BlobCache::load(p, set, fingerprinter) {
             // Not a cache (truncated, another tool's file): start afresh and rewrite it.
@@ -390,12 +396,12 @@ fn scan_selected(
     }
     progress.history_phase(&out.repo, HistoryPhase::Scanning, todo.len() as u64);
     let result = read::scan_parallel(
-        set,
-        fingerprinter,
+        detection,
         sync,
         opts,
         &out.history.blobs,
         &todo,
+        prepared,
         progress,
     );
     if let Some(Ok(c)) = &mut cache {

@@ -22,9 +22,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// data mapped), with what could not be opened.
 pub(super) struct Packs {
     bundles: Vec<(PathBuf, pack::Bundle)>,
+    /// Each bundle's delta tree (entries by index position), once [`Packs::index`] built it.
+    trees: Vec<Option<Result<DeltaTree, String>>>,
     /// Packs that could not be opened: their blobs are read by id.
     pub(super) warnings: Vec<String>,
 }
+
+/// A pack's objects arranged bases-first, each item its position in the pack index.
+type DeltaTree = pack::cache::delta::Tree<u32>;
 
 /// The warning for a pack read by id instead of in its own order.
 fn read_by_id(index_path: &Path, e: &dyn std::fmt::Display) -> String {
@@ -35,18 +40,38 @@ fn read_by_id(index_path: &Path, e: &dyn std::fmt::Display) -> String {
 }
 
 impl Packs {
-    pub(super) fn open(repo: &gix::Repository) -> Packs {
+    pub(super) fn of(repo: &gix::Repository) -> Packs {
+        Packs::open(repo.objects.store_ref().path(), repo.object_hash())
+    }
+
+    /// The packs of the object directory `objects` (no repository handle, so another
+    /// thread can open them while the history is diffed).
+    pub(super) fn open(objects: &Path, hash: gix::hash::Kind) -> Packs {
         let mut packs = Packs {
             bundles: Vec::new(),
+            trees: Vec::new(),
             warnings: Vec::new(),
         };
-        for index_path in pack_indexes(repo) {
-            match pack::Bundle::at(&index_path, repo.object_hash()) {
-                Ok(bundle) => packs.bundles.push((index_path, bundle)),
+        for index_path in pack_indexes(objects) {
+            match pack::Bundle::at(&index_path, hash) {
+                Ok(bundle) => {
+                    packs.bundles.push((index_path, bundle));
+                    packs.trees.push(None);
+                }
                 Err(e) => packs.warnings.push(read_by_id(&index_path, &e)),
             }
         }
         packs
+    }
+
+    /// Build each pack's delta tree, the one-core part of reading in pack order (a fifth
+    /// of a second for a pack of 225,000 objects), so it can be done ahead of [`Packs::read`].
+    pub(super) fn index(&mut self) {
+        for ((_, bundle), tree) in self.bundles.iter().zip(&mut self.trees) {
+            if tree.is_none() {
+                *tree = Some(delta_tree(bundle));
+            }
+        }
     }
 
     /// True when decoding every object of the packs costs less than decoding `wanted`
@@ -74,47 +99,156 @@ impl Packs {
     ) where
         S: FnMut(u32, &[u8]) + Send + Clone,
     {
+        self.index();
         let interrupt = AtomicBool::new(false);
-        for (index_path, bundle) in &self.bundles {
+        for ((index_path, bundle), tree) in self.bundles.iter().zip(&mut self.trees) {
+            let tree = match tree.take() {
+                Some(Ok(tree)) => tree,
+                Some(Err(e)) => {
+                    self.warnings.push(read_by_id(index_path, &e));
+                    continue;
+                }
+                None => continue,
+            };
             let mut sink = sink.clone();
-            let processor = move |kind: gix::object::Kind,
-                                  data: &[u8],
-                                  entry: &pack::index::Entry,
-                                  _: &dyn gix::progress::Progress| {
-                if kind == gix::object::Kind::Blob
-                    && let Some(&blob) = wanted.get(&entry.oid)
+            let inspect =
+                move |position: &mut u32,
+                      _: &dyn gix::progress::Progress,
+                      object: pack::cache::delta::traverse::Context<'_>| {
+                    if object.entry.header.as_kind() == Some(gix::object::Kind::Blob)
+                    && let Some(&blob) = wanted.get(&bundle.index.oid_at_index(*position).to_owned())
                     // Two packs may hold the same blob: scanned once.
                     && !delivered[blob as usize].swap(true, Ordering::Relaxed)
-                {
-                    sink(blob, data);
-                }
-                Ok(())
-            };
-            // An error (a thin pack's missing base, a damaged entry) ends this pack's
+                    {
+                        sink(blob, object.decompressed);
+                    }
+                    Ok(())
+                };
+            // Reading, not verifying: git itself trusts its packs when it reads them. An
+            // error (a thin pack's missing base, a damaged entry) ends this pack's
             // traversal; what it did not deliver is read by id, where each failure is
             // reported.
-            if let Err(e) = bundle.index.traverse_with_index(
+            let traversed = tree.traverse(
+                |range, pack: &pack::data::File| pack.entry_slice(range),
                 &bundle.pack,
-                processor,
-                &mut gix::progress::Discard,
-                &interrupt,
-                pack::index::traverse::with_index::Options {
+                bundle.pack.pack_end() as u64,
+                inspect,
+                pack::cache::delta::traverse::Options {
+                    object_progress: Box::new(gix::progress::Discard),
+                    size_progress: &mut gix::progress::Discard,
                     thread_limit: Some(threads),
-                    // Reading, not verifying: git itself trusts its packs when it reads them.
-                    check:
-                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                    should_interrupt: &interrupt,
+                    object_hash: bundle.index.object_hash(),
                     alloc_limit_bytes: None,
                 },
-            ) {
+            );
+            if let Err(e) = traversed {
                 self.warnings.push(read_by_id(index_path, &e));
             }
         }
     }
 }
 
-/// The pack index files of the repository's own object directory.
-fn pack_indexes(repo: &gix::Repository) -> Vec<PathBuf> {
-    let dir = repo.objects.store_ref().path().join("pack");
+/// A pack's delta tree: its entries in pack order, each delta under its base.
+fn delta_tree(bundle: &pack::Bundle) -> Result<DeltaTree, String> {
+    let index = &bundle.index;
+    let mut by_offset: Vec<(u64, u32)> = (0..index.num_objects())
+        .map(|i| (index.pack_offset_at_index(i), i))
+        .collect();
+    by_offset.sort_unstable();
+    pack::cache::delta::Tree::from_offsets_in_pack(
+        bundle.pack.path(),
+        by_offset.iter().map(|&(_, position)| position),
+        &|&position| index.pack_offset_at_index(position),
+        &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
+        &mut gix::progress::Discard,
+        &AtomicBool::new(false),
+        index.object_hash(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+impl Packs {
+    /// The first `head` bytes (or all, if shorter) of every object of `kind` the packs
+    /// store whole (not as a delta), inflated on `threads` threads and turned into a `T` by
+    /// `decode` (`None` drops it). Nothing is reported: what this leaves out (deltas,
+    /// damaged entries, loose objects) the caller reads by id, where a damaged object is an
+    /// error.
+    pub(super) fn object_heads<T, D>(
+        &self,
+        kind: gix::object::Kind,
+        threads: usize,
+        head: usize,
+        decode: D,
+    ) -> Vec<(ObjectId, T)>
+    where
+        T: Send,
+        D: Fn(ObjectId, &[u8]) -> Option<T> + Sync,
+    {
+        let threads = threads.max(1) as u32;
+        let decode = &decode;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    scope.spawn(move || {
+                        let mut inflate = gix::zlib::Inflate::default();
+                        let mut data = vec![0; head];
+                        let mut out = Vec::new();
+                        for (_, bundle) in &self.bundles {
+                            // Blocks of the index dealt round the threads: even work,
+                            // and each thread reads the index in runs.
+                            let blocks = bundle.index.num_objects().div_ceil(WHOLE_BLOCK);
+                            for block in (thread..blocks).step_by(threads as usize) {
+                                let first = block * WHOLE_BLOCK;
+                                let end = (first + WHOLE_BLOCK).min(bundle.index.num_objects());
+                                for i in first..end {
+                                    let offset = bundle.index.pack_offset_at_index(i);
+                                    let Ok(entry) = bundle.pack.entry(offset) else {
+                                        continue;
+                                    };
+                                    if entry.header.as_kind() != Some(kind) {
+                                        continue;
+                                    }
+                                    let len = head.min(entry.decompressed_size as usize);
+                                    let end = bundle.pack.pack_end() as u64;
+                                    let Some(input) =
+                                        bundle.pack.entry_slice(entry.data_offset..end)
+                                    else {
+                                        continue;
+                                    };
+                                    // Inflating stops when the head is full: the rest of
+                                    // the object costs nothing.
+                                    inflate.reset();
+                                    match inflate.prefix(input, &mut data[..len]) {
+                                        Ok((_, _, written)) if written == len => {}
+                                        _ => continue,
+                                    }
+                                    let id = bundle.index.oid_at_index(i).to_owned();
+                                    if let Some(value) = decode(id, &data[..len]) {
+                                        out.push((id, value));
+                                    }
+                                }
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            // A thread that stopped gave nothing: its objects are read by id.
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+}
+
+/// Index entries per block in [`Packs::object_heads`].
+const WHOLE_BLOCK: u32 = 4096;
+
+/// The pack index files of the object directory `objects`.
+fn pack_indexes(objects: &Path) -> Vec<PathBuf> {
+    let dir = objects.join("pack");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -193,7 +327,7 @@ mod tests {
             .map(|(i, &id)| (id, i as u32))
             .collect();
         let repo = gix::open(tmp.path()).unwrap();
-        let mut packs = Packs::open(&repo);
+        let mut packs = Packs::of(&repo);
         assert!(packs.worth_it(wanted.len()));
         assert!(!packs.worth_it(1), "one blob of a pack is read by id");
         let delivered: Vec<AtomicBool> = blobs.iter().map(|_| AtomicBool::new(false)).collect();
@@ -228,7 +362,7 @@ mod tests {
 
     fn pack_indexes_of(dir: &std::path::Path) -> String {
         let repo = gix::open(dir).unwrap();
-        let indexes = pack_indexes(&repo);
+        let indexes = pack_indexes(repo.objects.store_ref().path());
         assert_eq!(indexes.len(), 1);
         indexes[0].display().to_string()
     }

@@ -11,8 +11,29 @@ use crate::scan::redact::Fingerprinter;
 use gix::ObjectId;
 use gix::prelude::FindExt;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// What finds secrets in a blob: the detectors and the fingerprinter of their values.
+#[derive(Clone, Copy)]
+pub(super) struct Detection<'a> {
+    pub(super) set: &'a DetectorSet,
+    pub(super) fingerprinter: &'a Fingerprinter,
+}
+
+/// The packs opened and their delta trees built on a thread of their own, while the
+/// history is walked and diffed ([`Packs::index`]).
+pub(super) type PreparedPacks = std::thread::JoinHandle<Packs>;
+
+/// Start preparing the packs of the object directory `objects` for [`scan_parallel`].
+pub(super) fn prepare_packs(objects: PathBuf, hash: gix::hash::Kind) -> PreparedPacks {
+    std::thread::spawn(move || {
+        let mut packs = Packs::open(&objects, hash);
+        packs.index();
+        packs
+    })
+}
 
 #[derive(Default)]
 pub(super) struct ParallelResult {
@@ -36,12 +57,12 @@ pub(super) struct ParallelResult {
 /// pack order when enough are wanted ([`Packs::worth_it`]), the rest (and all of them
 /// otherwise) read by id, one repository handle per thread.
 pub(super) fn scan_parallel(
-    set: &DetectorSet,
-    fingerprinter: &Fingerprinter,
+    Detection { set, fingerprinter }: Detection<'_>,
     sync: &gix::ThreadSafeRepository,
     opts: &HistoryOptions,
     blob_ids: &[ObjectId],
     todo: &[u32],
+    prepared: Option<PreparedPacks>,
     progress: &dyn Progress,
 ) -> ParallelResult {
     let merged = Mutex::new(ParallelResult::default());
@@ -57,7 +78,10 @@ pub(super) fn scan_parallel(
         local: ParallelResult::default(),
     };
     let delivered: Vec<AtomicBool> = blob_ids.iter().map(|_| AtomicBool::new(false)).collect();
-    let mut packs = Packs::open(&sync.to_thread_local());
+    // A preparing thread that stopped only cost its head start: the packs are opened here.
+    let mut packs = prepared
+        .and_then(|p| p.join().ok())
+        .unwrap_or_else(|| Packs::of(&sync.to_thread_local()));
     if packs.worth_it(todo.len()) {
         let wanted: HashMap<ObjectId, u32> =
             todo.iter().map(|&b| (blob_ids[b as usize], b)).collect();
