@@ -451,3 +451,65 @@ fn a_blob_skipped_for_its_size_is_not_cached_as_clean() {
     assert_eq!(secret_count(&inv), 1);
     assert_eq!(source(&inv, "git:.")["status"], "ok");
 }
+
+#[test]
+fn damage_past_the_head_of_a_packed_commit_is_an_error_naming_it() {
+    // Commits are decoded ahead from their first bytes only: damage at the end of a
+    // long commit's packed data must still be caught (the index CRC), not read as clean.
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    repo.write("README.md", "# service\n");
+    repo.commit("readme", "2024-01-02T00:00:00Z", "Alice Admin");
+    repo.write("deploy/prod.env", &format!("DO_TOKEN={}\n", token(2)));
+    // A message that does not compress: its packed bytes run far past the head.
+    let message: String = (0u64..96)
+        .map(|i| format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+        .collect();
+    let long = repo.commit(&message, "2024-01-03T00:00:00Z", "Alice Admin");
+    std::fs::remove_file(repo.dir.join("deploy/prod.env")).unwrap();
+    repo.commit("remove secret", "2024-01-04T00:00:00Z", "Alice Admin");
+    repo.git(&["repack", "-adq"], "2024-01-05T00:00:00Z", "Alice Admin");
+    let pack_dir = repo.dir.join(".git/objects/pack");
+    let idx = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .unwrap();
+    let listing = repo.git(
+        &["verify-pack", "-v", idx.to_str().unwrap()],
+        "2024-01-05T00:00:00Z",
+        "Alice Admin",
+    );
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with(long.as_str()))
+        .unwrap();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields.len(), 5, "stored whole, not as a delta: {line}");
+    let (in_pack, offset): (u64, u64) = (fields[3].parse().unwrap(), fields[4].parse().unwrap());
+    assert!(
+        in_pack > 900,
+        "the message must reach far past the head (512 bytes inflated, about 300 packed): {line}"
+    );
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for b in &mut bytes[(offset + in_pack - 40) as usize..(offset + in_pack - 30) as usize] {
+        *b ^= 0x5a;
+    }
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+
+    let (code, inv, _) = scan(&repo.dir, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(source(&inv, "git:.")["status"], "partial");
+    let errors = source_errors(&inv, "git:.");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains(long.as_str()) && e.contains("cannot be read")),
+        "{errors:?}"
+    );
+}

@@ -128,3 +128,48 @@ fn a_tag_of_a_tag_is_followed_and_a_tag_of_a_tree_or_blob_is_said_to_carry_no_hi
         assert!(stderr.contains(&said), "{said:?} not in {stderr}");
     }
 }
+
+#[test]
+fn a_ref_to_a_missing_object_or_an_unreadable_tag_makes_the_history_partial_naming_the_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::new(tmp.path(), "r");
+    let date = "2024-11-01T00:00:00Z";
+    repo.write("README.md", "# service\n");
+    repo.commit("base", date, "Alice Admin");
+    // A ref whose commit is gone, and a tag object without its `object` line.
+    let gone = "0123456789abcdef0123456789abcdef01234567";
+    std::fs::write(repo.dir.join(".git/refs/heads/lost"), format!("{gone}\n")).unwrap();
+    std::fs::write(
+        repo.dir.join("tag.txt"),
+        "type commit\ntag broken\n\nno object line\n",
+    )
+    .unwrap();
+    let tag = repo.git(
+        &["hash-object", "-t", "tag", "-w", "--literally", "tag.txt"],
+        date,
+        "Alice Admin",
+    );
+    std::fs::remove_file(repo.dir.join("tag.txt")).unwrap();
+    std::fs::write(repo.dir.join(".git/refs/tags/broken"), format!("{tag}\n")).unwrap();
+
+    let (code, inv, stderr) = scan(&repo.dir, &[]);
+    assert_eq!(code, 3, "history those refs name went unscanned: {stderr}");
+    let git = inv["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "git:.")
+        .unwrap();
+    assert_eq!(git["status"], "partial");
+    let errors = git["errors"].to_string();
+    for (id, name) in [
+        (gone, "refs/heads/lost"),
+        (tag.as_str(), "refs/tags/broken"),
+    ] {
+        assert!(
+            errors.contains(id) && errors.contains(name),
+            "{id} / {name} not in {errors}"
+        );
+    }
+    assert_eq!(inv["summary"]["commits_scanned"], 1);
+}

@@ -33,7 +33,7 @@ pub struct BlobHistory {
     pub departed: Vec<Vec<Event>>,
     /// Interned paths.
     pub paths: Vec<String>,
-    path_index: rustc_hash::FxHashMap<String, u32>,
+    path_index: HashMap<String, u32, foldhash::fast::RandomState>,
     /// Submodule paths seen anywhere in history (reported, not followed).
     pub submodules: HashSet<String>,
     /// Trees or commits that could not be read.
@@ -97,7 +97,7 @@ enum RawEvent {
 /// an owned string, and the replay interns each path once per thread, not once per event.
 #[derive(Default)]
 struct ThreadPaths {
-    index: rustc_hash::FxHashMap<String, u32>,
+    index: HashMap<String, u32, foldhash::fast::RandomState>,
     names: Vec<String>,
 }
 

@@ -42,8 +42,8 @@ pub struct CommitGraph {
     pub problems: Vec<GraphProblem>,
     /// The commits the refs resolve to (tags peeled), sorted.
     pub tips: Vec<ObjectId>,
-    /// Refs that lead to no commit (a tag of a tree or blob, an unreadable tag): said, as
-    /// they carry no history.
+    /// Refs that lead to a tree or blob, not a commit (legal, and no history): said, in
+    /// ref-name order.
     pub skipped_refs: Vec<String>,
 }
 
@@ -60,6 +60,14 @@ pub enum GraphProblem {
     Unreadable {
         id: ObjectId,
         needed_by: String,
+        message: String,
+    },
+    #[error(
+        "tag {id} (ref {name} points at it) cannot be read: {message}; history behind it was not scanned. Run `git fsck` to find the damaged object"
+    )]
+    UnreadableTag {
+        id: ObjectId,
+        name: String,
         message: String,
     },
     #[error(
@@ -173,9 +181,10 @@ fn parse_commit(id: ObjectId, data: &[u8]) -> Result<Parsed, String> {
 pub type Decoded = gix::hashtable::HashMap<ObjectId, Parsed>;
 
 /// The commits the packs store whole, decoded on `threads` threads: inflating and parsing
-/// each commit was most of a one-core walk. Only the head of each is read (tree, parents,
-/// author); a commit whose head does not parse, or is longer than [`COMMIT_HEAD`], is left
-/// for the walk, which reads it whole and reports it if it is damaged.
+/// each commit was most of a one-core walk. Only the head of each is inflated (tree,
+/// parents, author), from entries whose packed bytes match their index CRC; a commit whose
+/// lines up to `committer ` do not fit in [`COMMIT_HEAD`] bytes or do not parse, or whose
+/// entry is damaged anywhere, is left for the walk, which reads it whole and reports it.
 pub fn decode_commits(repo: &gix::Repository, threads: usize) -> Decoded {
     super::packs::Packs::of(repo)
         .object_heads(
@@ -192,15 +201,20 @@ pub fn decode_commits(repo: &gix::Repository, threads: usize) -> Decoded {
 const COMMIT_HEAD: usize = 512;
 
 /// The tree, parents and author of a commit from the start of its text; `None` unless the
-/// author line is whole (the committer line follows it) and everything parses as a full
-/// read would.
+/// author line is whole (the committer line follows it) and these lines parse as a whole
+/// read parses them. What follows (committer, extra headers, message) is not looked at,
+/// as git itself reads only these to walk history.
 fn parse_commit_head(id: ObjectId, head: &[u8]) -> Option<Parsed> {
     let mut lines = head.split(|&b| b == b'\n');
     let tree = ObjectId::from_hex(lines.next()?.strip_prefix(b"tree ")?).ok()?;
     let mut parents = Vec::new();
     let mut line = lines.next()?;
     while let Some(parent) = line.strip_prefix(b"parent ") {
-        parents.push(ObjectId::from_hex(parent).ok()?);
+        let parent = ObjectId::from_hex(parent).ok()?;
+        if parent.kind() != id.kind() {
+            return None;
+        }
+        parents.push(parent);
         line = lines.next()?;
     }
     let mut author = line.strip_prefix(b"author ")?;
@@ -285,6 +299,7 @@ pub fn load(
     }
     graph.tips.sort();
     graph.tips.dedup();
+    graph.skipped_refs.sort();
     for (info, parents) in &mut raw {
         for p in parents.iter() {
             if let Some(&i) = index.get(p) {
@@ -374,11 +389,15 @@ fn read(
         match data.kind {
             gix::object::Kind::Commit => {}
             gix::object::Kind::Tag => {
-                return match gix::objs::TagRef::from_bytes(data.data, id.kind()) {
-                    Ok(tag) => Read::Tag(tag.target()),
-                    Err(e) => Read::Skip(format!(
-                        "{name}: its tag {id} cannot be read ({e}); the history behind it was not followed"
-                    )),
+                // Only the target is needed: git follows a tag it can find the object
+                // line of, whatever the rest says.
+                return match gix::objs::TagRefIter::from_bytes(data.data, id.kind()).target_id() {
+                    Ok(target) => Read::Tag(target),
+                    Err(e) => Read::Problem(GraphProblem::UnreadableTag {
+                        id,
+                        name: name.clone(),
+                        message: e.to_string(),
+                    }),
                 };
             }
             // Tags of trees or blobs are legal but carry no history.
@@ -388,6 +407,11 @@ fn read(
                 ));
             }
         }
+    }
+    // The same lines as a commit decoded ahead, so whether a commit is packed whole, as a
+    // delta or loose never changes what is accepted; the whole parse only says what is wrong.
+    if let Some(parsed) = parse_commit_head(id, data.data) {
+        return Read::Commit(parsed);
     }
     match parse_commit(id, data.data) {
         Ok(parsed) => Read::Commit(parsed),
@@ -467,6 +491,13 @@ mod tests {
         text.into_bytes()
     }
 
+    fn long_signature() -> String {
+        let armour: String = (0..40).map(|i| format!(" {i:064x}\n")).collect();
+        format!(
+            "gpgsig -----BEGIN PGP SIGNATURE-----\n{armour} -----END PGP SIGNATURE-----\n\nlong\n"
+        )
+    }
+
     fn same(a: &Parsed, b: &Parsed) -> bool {
         let (a, b) = ((&a.0, &a.1), (&b.0, &b.1));
         (
@@ -504,7 +535,14 @@ mod tests {
                 "  Spaced Name   <spaced@example.test> 1500000000 +0000",
                 "\nx\n",
             ),
+            // Longer than the head read ahead: the head ends inside the signature.
+            commit(
+                2,
+                "Frank Ops <frank@example.test> 1600000000 +0000",
+                &long_signature(),
+            ),
         ];
+        assert!(cases.last().unwrap().len() > 2 * COMMIT_HEAD);
         for text in &cases {
             let whole = parse_commit(id(), text).expect("a valid commit");
             for head_len in [COMMIT_HEAD, text.len()] {
@@ -534,6 +572,14 @@ mod tests {
             );
         }
         assert!(parse_commit_head(id(), &text[..committer + 10]).is_some());
+        let sha256_parent = format!(
+            "tree {TREE}\nparent {}\nauthor A <a@example.test> 1 +0000\ncommitter A <a@example.test> 1 +0000\n\nm\n",
+            "ab".repeat(32)
+        );
+        assert!(
+            parse_commit_head(id(), sha256_parent.as_bytes()).is_none(),
+            "a SHA-256 parent in a SHA-1 commit is refused, as a whole read refuses it"
+        );
         let bad_time = commit(0, "Alice Admin <alice@example.test> soon +0200", "\nm\n");
         assert_eq!(
             parse_commit_head(id(), &bad_time).is_some(),

@@ -148,10 +148,13 @@ pub fn scan_history(
     let shallow = graph::shallow_commits(&repo).map_err(history_err)?;
     let listed = objects.as_ref().map_or(&[][..], |all| &all.commits[..]);
     let decoded = graph::decode_commits(&repo, thread_count(opts.threads));
-    // The one-core part of reading blobs in pack order, done while the commit graph is
-    // walked (on one core) and the history diffed. A range scans few blobs, read by id:
-    // nothing to prepare.
-    let prepared = opts.range.is_none().then(|| {
+    // The one-core part of reading blobs in pack order, done on a core of its own while
+    // the commit graph is walked (on one core) and the history diffed. Not when it would
+    // likely go unused (a range or a warm cache reads few blobs, by id), nor past the
+    // threads the user allowed.
+    let warm_cache = opts.cache.as_ref().is_some_and(|c| c.exists());
+    let ahead = thread_count(opts.threads) > 1 && opts.range.is_none() && !warm_cache;
+    let prepared = ahead.then(|| {
         read::prepare_packs(
             repo.objects.store_ref().path().to_owned(),
             repo.object_hash(),
