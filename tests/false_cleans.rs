@@ -47,6 +47,50 @@ fn secret_in_the_middle(root: &Path) -> (Repo, Vec<String>) {
     (repo, vec![c1, c2, c3, c4])
 }
 
+/// Flip the bytes `region(size in pack)` of `sha`'s entry in the repository's only pack
+/// (where `git verify-pack` puts it); returns the entry's `verify-pack` line.
+fn damage_packed_entry(
+    repo: &Repo,
+    sha: &str,
+    region: impl FnOnce(u64) -> std::ops::Range<u64>,
+) -> String {
+    let idx = std::fs::read_dir(repo.dir.join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .unwrap();
+    // `sha type size size-in-pack offset [depth base]`.
+    let listing = repo.git(
+        &["verify-pack", "-v", idx.to_str().unwrap()],
+        "2024-01-06T00:00:00Z",
+        "Alice Admin",
+    );
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with(sha))
+        .unwrap()
+        .to_string();
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(3)
+        .take(2)
+        .map(|f| f.parse().unwrap())
+        .collect();
+    let (in_pack, offset) = (fields[0], fields[1]);
+    let region = region(in_pack);
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for b in &mut bytes[(offset + region.start) as usize..(offset + region.end) as usize] {
+        *b ^= 0x5a;
+    }
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+    line
+}
+
 #[test]
 fn a_missing_commit_object_is_an_error_naming_it_not_a_shallow_boundary() {
     let tmp = tempfile::tempdir().unwrap();
@@ -78,39 +122,9 @@ fn a_corrupted_pack_region_makes_the_history_partial_naming_the_commit() {
     let tmp = tempfile::tempdir().unwrap();
     let (repo, shas) = secret_in_the_middle(tmp.path());
     repo.git(&["repack", "-adq"], "2024-01-06T00:00:00Z", "Alice Admin");
-    let pack_dir = repo.dir.join(".git/objects/pack");
-    let idx = std::fs::read_dir(&pack_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "idx"))
-        .unwrap();
-    // `sha type size size-in-pack offset`: damage the middle of c2's compressed data.
-    let listing = repo.git(
-        &["verify-pack", "-v", idx.to_str().unwrap()],
-        "2024-01-06T00:00:00Z",
-        "Alice Admin",
-    );
     let c2 = &shas[1];
-    let fields: Vec<u64> = listing
-        .lines()
-        .find(|l| l.starts_with(c2.as_str()))
-        .unwrap()
-        .split_whitespace()
-        .skip(3)
-        .take(2)
-        .map(|f| f.parse().unwrap())
-        .collect();
-    let (in_pack, offset) = (fields[0], fields[1]);
-    let pack = idx.with_extension("pack");
-    let mut bytes = std::fs::read(&pack).unwrap();
-    for b in &mut bytes[(offset + in_pack / 2) as usize..(offset + in_pack - 2) as usize] {
-        *b ^= 0x5a;
-    }
-    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&pack, perms).unwrap();
-    std::fs::write(&pack, bytes).unwrap();
+    // The middle of c2's compressed data.
+    damage_packed_entry(&repo, c2, |size| size / 2..size - 2);
 
     let (code, inv, _) = scan(&repo.dir, &[]);
     assert_eq!(code, 3);
@@ -469,38 +483,18 @@ fn damage_past_the_head_of_a_packed_commit_is_an_error_naming_it() {
     std::fs::remove_file(repo.dir.join("deploy/prod.env")).unwrap();
     repo.commit("remove secret", "2024-01-04T00:00:00Z", "Alice Admin");
     repo.git(&["repack", "-adq"], "2024-01-05T00:00:00Z", "Alice Admin");
-    let pack_dir = repo.dir.join(".git/objects/pack");
-    let idx = std::fs::read_dir(&pack_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "idx"))
-        .unwrap();
-    let listing = repo.git(
-        &["verify-pack", "-v", idx.to_str().unwrap()],
-        "2024-01-05T00:00:00Z",
-        "Alice Admin",
+    let line = damage_packed_entry(&repo, &long, |size| {
+        assert!(
+            size > 900,
+            "the message must reach far past the head (512 bytes inflated, about 300 packed): {size}"
+        );
+        size - 40..size - 30
+    });
+    assert_eq!(
+        line.split_whitespace().count(),
+        5,
+        "stored whole, not as a delta: {line}"
     );
-    let line = listing
-        .lines()
-        .find(|l| l.starts_with(long.as_str()))
-        .unwrap();
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(fields.len(), 5, "stored whole, not as a delta: {line}");
-    let (in_pack, offset): (u64, u64) = (fields[3].parse().unwrap(), fields[4].parse().unwrap());
-    assert!(
-        in_pack > 900,
-        "the message must reach far past the head (512 bytes inflated, about 300 packed): {line}"
-    );
-    let pack = idx.with_extension("pack");
-    let mut bytes = std::fs::read(&pack).unwrap();
-    for b in &mut bytes[(offset + in_pack - 40) as usize..(offset + in_pack - 30) as usize] {
-        *b ^= 0x5a;
-    }
-    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&pack, perms).unwrap();
-    std::fs::write(&pack, bytes).unwrap();
 
     let (code, inv, _) = scan(&repo.dir, &[]);
     assert_eq!(code, 3);

@@ -5,6 +5,7 @@
 mod common;
 
 use common::git::{Repo, do_token as token, scan_json as scan};
+use common::{source, source_errors};
 use serde_json::Value;
 
 /// (first commit, path) of every identity, sorted.
@@ -154,14 +155,8 @@ fn a_ref_to_a_missing_object_or_an_unreadable_tag_makes_the_history_partial_nami
 
     let (code, inv, stderr) = scan(&repo.dir, &[]);
     assert_eq!(code, 3, "history those refs name went unscanned: {stderr}");
-    let git = inv["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "git:.")
-        .unwrap();
-    assert_eq!(git["status"], "partial");
-    let errors = git["errors"].to_string();
+    assert_eq!(source(&inv, "git:.")["status"], "partial");
+    let errors = source_errors(&inv, "git:.").join("\n");
     for (id, name) in [
         (gone, "refs/heads/lost"),
         (tag.as_str(), "refs/tags/broken"),

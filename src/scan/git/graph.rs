@@ -185,8 +185,8 @@ pub type Decoded = gix::hashtable::HashMap<ObjectId, Parsed>;
 /// parents, author), from entries whose packed bytes match their index CRC; a commit whose
 /// lines up to `committer ` do not fit in [`COMMIT_HEAD`] bytes or do not parse, or whose
 /// entry is damaged anywhere, is left for the walk, which reads it whole and reports it.
-pub fn decode_commits(repo: &gix::Repository, threads: usize) -> Decoded {
-    super::packs::Packs::of(repo)
+pub(super) fn decode_commits(packs: &super::packs::Packs, threads: usize) -> Decoded {
+    packs
         .object_heads(
             gix::object::Kind::Commit,
             threads,

@@ -147,19 +147,16 @@ pub fn scan_history(
     }
     let shallow = graph::shallow_commits(&repo).map_err(history_err)?;
     let listed = objects.as_ref().map_or(&[][..], |all| &all.commits[..]);
-    let decoded = graph::decode_commits(&repo, thread_count(opts.threads));
+    let threads = thread_count(opts.threads);
+    let packs = packs::Packs::of(&repo);
+    let decoded = graph::decode_commits(&packs, threads);
     // The one-core part of reading blobs in pack order, done on a core of its own while
     // the commit graph is walked (on one core) and the history diffed. Not when it would
     // likely go unused (a range or a warm cache reads few blobs, by id), nor past the
     // threads the user allowed.
     let warm_cache = opts.cache.as_ref().is_some_and(|c| c.exists());
-    let ahead = thread_count(opts.threads) > 1 && opts.range.is_none() && !warm_cache;
-    let prepared = ahead.then(|| {
-        read::prepare_packs(
-            repo.objects.store_ref().path().to_owned(),
-            repo.object_hash(),
-        )
-    });
+    let ahead = threads > 1 && opts.range.is_none() && !warm_cache;
+    let prepared = ahead.then(|| read::prepare_packs(packs));
     out.graph = graph::load(&repo, &tips, listed, &shallow, decoded).map_err(history_err)?;
     out.warnings.append(&mut out.graph.skipped_refs);
     out.errors
@@ -189,7 +186,7 @@ pub fn scan_history(
         HistoryPhase::Diffing,
         out.graph.commits.len() as u64,
     );
-    out.history = blobs::collect(&sync, &out.graph, thread_count(opts.threads), progress);
+    out.history = blobs::collect(&sync, &out.graph, threads, progress);
     out.errors.append(&mut out.history.errors);
     if let Some(all) = objects {
         let unreachable = objects::unreachable_commits(&out.graph, &out.graph.tips);

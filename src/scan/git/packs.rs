@@ -41,18 +41,13 @@ fn read_by_id(index_path: &Path, e: &dyn std::fmt::Display) -> String {
 
 impl Packs {
     pub(super) fn of(repo: &gix::Repository) -> Packs {
-        Packs::open(repo.objects.store_ref().path(), repo.object_hash())
-    }
-
-    /// The packs of the object directory `objects` (no repository handle, so another
-    /// thread can open them while the history is diffed).
-    pub(super) fn open(objects: &Path, hash: gix::hash::Kind) -> Packs {
+        let hash = repo.object_hash();
         let mut packs = Packs {
             bundles: Vec::new(),
             trees: Vec::new(),
             warnings: Vec::new(),
         };
-        for index_path in pack_indexes(objects) {
+        for index_path in pack_indexes(repo.objects.store_ref().path()) {
             match pack::Bundle::at(&index_path, hash) {
                 Ok(bundle) => {
                     packs.bundles.push((index_path, bundle));

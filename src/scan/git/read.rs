@@ -11,7 +11,6 @@ use crate::scan::redact::Fingerprinter;
 use gix::ObjectId;
 use gix::prelude::FindExt;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -26,10 +25,9 @@ pub(super) struct Detection<'a> {
 /// history is walked and diffed ([`Packs::index`]).
 pub(super) type PreparedPacks = std::thread::JoinHandle<Packs>;
 
-/// Start preparing the packs of the object directory `objects` for [`scan_parallel`].
-pub(super) fn prepare_packs(objects: PathBuf, hash: gix::hash::Kind) -> PreparedPacks {
+/// Start preparing `packs` for [`scan_parallel`].
+pub(super) fn prepare_packs(mut packs: Packs) -> PreparedPacks {
     std::thread::spawn(move || {
-        let mut packs = Packs::open(&objects, hash);
         packs.index();
         packs
     })
