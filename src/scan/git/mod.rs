@@ -15,6 +15,7 @@ pub mod attribute;
 pub mod blobs;
 pub mod cache;
 pub mod graph;
+mod heads;
 mod objects;
 mod packs;
 mod range;
@@ -148,8 +149,11 @@ pub fn scan_history(
     let shallow = graph::shallow_commits(&repo).map_err(history_err)?;
     let listed = objects.as_ref().map_or(&[][..], |all| &all.commits[..]);
     let threads = thread_count(opts.threads);
+    // Commits are decoded ahead from packs opened for it alone: reading every entry's head
+    // makes each pack resident through its mapping, which is let go before the history is
+    // diffed.
+    let decoded = graph::decode_commits(&packs::Packs::of(&repo), threads);
     let packs = packs::Packs::of(&repo);
-    let decoded = graph::decode_commits(&packs, threads);
     // The one-core part of reading blobs in pack order, done on a core of its own while
     // the commit graph is walked (on one core) and the history diffed. Not when it would
     // likely go unused (a range or a warm cache reads few blobs, by id), nor past the
