@@ -33,6 +33,18 @@ fn secret_count(inv: &Value) -> usize {
     inv["identities"].as_array().unwrap().len()
 }
 
+/// Exit 3 and the repository's history partial, with an error naming `id` and saying `what`:
+/// history went unscanned, so the inventory is incomplete, not clean.
+fn assert_incomplete_naming(code: i32, inv: &Value, id: &str, what: &str) {
+    assert_eq!(code, 3, "history went unscanned: incomplete, not clean");
+    assert_eq!(source(inv, "git:.")["status"], "partial");
+    let errors = source_errors(inv, "git:.");
+    assert!(
+        errors.iter().any(|e| e.contains(id) && e.contains(what)),
+        "{errors:?}"
+    );
+}
+
 /// c1: README; c2: adds a secret; c3: removes it; c4: edits README. Returns the shas.
 fn secret_in_the_middle(root: &Path) -> (Repo, Vec<String>) {
     let repo = Repo::new(root, "r");
@@ -103,16 +115,8 @@ fn a_missing_commit_object_is_an_error_naming_it_not_a_shallow_boundary() {
     )
     .unwrap();
     let (code, inv, stderr) = scan(&repo.dir, &[]);
-    assert_eq!(code, 3, "history went unscanned: incomplete, not clean");
+    assert_incomplete_naming(code, &inv, c2, "missing");
     let git = source(&inv, "git:.");
-    assert_eq!(git["status"], "partial");
-    let errors = source_errors(&inv, "git:.");
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.contains(c2.as_str()) && e.contains("missing")),
-        "{errors:?}"
-    );
     assert!(!stderr.contains("shallow"), "not a shallow clone: {stderr}");
     assert!(!git["warnings"].to_string().contains("truncated"), "{git}");
 }
@@ -127,15 +131,7 @@ fn a_corrupted_pack_region_makes_the_history_partial_naming_the_commit() {
     damage_packed_entry(&repo, c2, |size| size / 2..size - 2);
 
     let (code, inv, _) = scan(&repo.dir, &[]);
-    assert_eq!(code, 3);
-    assert_eq!(source(&inv, "git:.")["status"], "partial");
-    let errors = source_errors(&inv, "git:.");
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.contains(c2.as_str()) && e.contains("cannot be read")),
-        "{errors:?}"
-    );
+    assert_incomplete_naming(code, &inv, c2, "cannot be read");
 }
 
 #[test]
@@ -497,13 +493,5 @@ fn damage_past_the_head_of_a_packed_commit_is_an_error_naming_it() {
     );
 
     let (code, inv, _) = scan(&repo.dir, &[]);
-    assert_eq!(code, 3);
-    assert_eq!(source(&inv, "git:.")["status"], "partial");
-    let errors = source_errors(&inv, "git:.");
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.contains(long.as_str()) && e.contains("cannot be read")),
-        "{errors:?}"
-    );
+    assert_incomplete_naming(code, &inv, &long, "cannot be read");
 }

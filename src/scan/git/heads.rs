@@ -7,7 +7,7 @@
 //! records is read this way, since inflating a head checks no zlib checksum; everything
 //! else is left to the caller's whole read by id, where damage is an error.
 
-use super::packs::Packs;
+use super::packs::{PackEntry, Packs, crc_matches, pack_order};
 use gix::ObjectId;
 use gix::odb::pack;
 
@@ -29,14 +29,11 @@ impl Packs {
         T: Send,
         D: Fn(ObjectId, &[u8]) -> Option<T> + Sync,
     {
-        let threads = threads.max(1) as u32;
+        let threads = threads.max(1);
         let decode = &decode;
-        let offsets: Vec<Vec<u64>> = self
-            .bundles
-            .iter()
-            .map(|(_, b)| sorted_offsets(b))
-            .collect();
-        let offsets = &offsets;
+        let in_order: Vec<Vec<PackEntry>> =
+            self.bundles.iter().map(|(_, b)| pack_order(b)).collect();
+        let in_order = &in_order;
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|thread| {
@@ -44,23 +41,17 @@ impl Packs {
                         let mut inflate = gix::zlib::Inflate::default();
                         let mut data = vec![0; head];
                         let mut out = Vec::new();
-                        for ((_, bundle), offsets) in self.bundles.iter().zip(offsets) {
-                            // Blocks of the index dealt round the threads: even work,
-                            // and each thread reads the index in runs.
-                            let objects = bundle.index.num_objects();
-                            let blocks = objects.div_ceil(HEAD_BLOCK);
-                            for block in (thread..blocks).step_by(threads as usize) {
-                                let first = block * HEAD_BLOCK;
-                                for i in first..(first + HEAD_BLOCK).min(objects) {
-                                    let read = EntryHead {
-                                        bundle,
-                                        offsets,
-                                        kind,
-                                    };
-                                    let Some(len) = read.inflate(i, &mut inflate, &mut data) else {
+                        for ((_, bundle), entries) in self.bundles.iter().zip(in_order) {
+                            // Blocks of the pack dealt round the threads: even work, and
+                            // each thread reads the pack in runs.
+                            let read = EntryHead { bundle, kind };
+                            for block in entries.chunks(HEAD_BLOCK).skip(thread).step_by(threads) {
+                                for entry in block {
+                                    let Some(len) = read.inflate(entry, &mut inflate, &mut data)
+                                    else {
                                         continue;
                                     };
-                                    let id = bundle.index.oid_at_index(i).to_owned();
+                                    let id = bundle.index.oid_at_index(entry.position).to_owned();
                                     if let Some(value) = decode(id, &data[..len]) {
                                         out.push((id, value));
                                     }
@@ -80,48 +71,35 @@ impl Packs {
     }
 }
 
-/// A pack's entry offsets in pack order: an entry ends where the next begins.
-fn sorted_offsets(bundle: &pack::Bundle) -> Vec<u64> {
-    let index = &bundle.index;
-    let mut offsets: Vec<u64> = (0..index.num_objects())
-        .map(|i| index.pack_offset_at_index(i))
-        .collect();
-    offsets.sort_unstable();
-    offsets
-}
-
 /// Reading the head of one pack entry of `kind` for [`Packs::object_heads`].
 struct EntryHead<'a> {
     bundle: &'a pack::Bundle,
-    offsets: &'a [u64],
     kind: gix::object::Kind,
 }
 
 impl EntryHead<'_> {
-    /// Inflate the head of the entry at index position `i` into `data`; its length, or
-    /// `None` if the entry is of another kind, a delta, or not intact.
-    fn inflate(&self, i: u32, inflate: &mut gix::zlib::Inflate, data: &mut [u8]) -> Option<usize> {
-        let (index, pack) = (&self.bundle.index, &self.bundle.pack);
-        let offset = index.pack_offset_at_index(i);
-        let entry = pack.entry(offset).ok()?;
+    /// Inflate the head of `at` into `data`; its length, or `None` if the entry is of
+    /// another kind, a delta, or not known to be intact.
+    fn inflate(
+        &self,
+        at: &PackEntry,
+        inflate: &mut gix::zlib::Inflate,
+        data: &mut [u8],
+    ) -> Option<usize> {
+        let pack = &self.bundle.pack;
+        let entry = pack.entry(at.offset).ok()?;
         if entry.header.as_kind() != Some(self.kind) {
             return None;
         }
         // Inflating only a head checks no zlib checksum: the index's CRC of the packed
         // bytes stands for the whole entry.
-        let next = self.offsets.partition_point(|&o| o <= offset);
-        let end = self
-            .offsets
-            .get(next)
-            .copied()
-            .unwrap_or(pack.pack_end() as u64);
-        if index.crc32_at_index(i)? != crc32fast::hash(pack.entry_slice(offset..end)?) {
+        if crc_matches(self.bundle, at) != Some(true) {
             return None;
         }
         let len = data
             .len()
             .min(usize::try_from(entry.decompressed_size).ok()?);
-        let input = pack.entry_slice(entry.data_offset..end)?;
+        let input = pack.entry_slice(entry.data_offset..at.end)?;
         // Inflating stops when the head is full: the rest of the object costs nothing.
         inflate.reset();
         match inflate.prefix(input, &mut data[..len]) {
@@ -132,4 +110,4 @@ impl EntryHead<'_> {
 }
 
 /// Index entries per block in [`Packs::object_heads`].
-const HEAD_BLOCK: u32 = 4096;
+const HEAD_BLOCK: usize = 4096;

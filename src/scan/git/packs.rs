@@ -37,14 +37,47 @@ pub(super) struct Packs {
 /// A pack's objects arranged bases-first.
 type DeltaTree = pack::cache::delta::Tree<PackEntry>;
 
-/// One item of a [`DeltaTree`].
+/// One entry of a pack, where it lies: an item of a [`DeltaTree`], and what
+/// [`Packs::object_heads`] reads.
 #[derive(Clone, Copy)]
-struct PackEntry {
+pub(super) struct PackEntry {
     /// Position in the pack index.
-    position: u32,
-    /// Where the entry ends in the pack: where the next entry begins, kept in the tree or
-    /// not (gix's own idea of an item's end is the next item's start).
-    end: u64,
+    pub(super) position: u32,
+    pub(super) offset: u64,
+    /// Where the next entry begins, kept in a delta tree or not (gix's own idea of an
+    /// item's end is the next item's start).
+    pub(super) end: u64,
+}
+
+/// Every entry of a pack, in pack order.
+pub(super) fn pack_order(bundle: &pack::Bundle) -> Vec<PackEntry> {
+    let index = &bundle.index;
+    let mut by_offset: Vec<(u64, u32)> = (0..index.num_objects())
+        .map(|i| (index.pack_offset_at_index(i), i))
+        .collect();
+    by_offset.sort_unstable();
+    let ends = by_offset
+        .iter()
+        .skip(1)
+        .map(|&(offset, _)| offset)
+        .chain([bundle.pack.pack_end() as u64]);
+    by_offset
+        .iter()
+        .zip(ends)
+        .map(|(&(offset, position), end)| PackEntry {
+            position,
+            offset,
+            end,
+        })
+        .collect()
+}
+
+/// Whether the packed bytes of `entry` match the CRC its index records; `None` for a
+/// version 1 index, which records none.
+pub(super) fn crc_matches(bundle: &pack::Bundle, entry: &PackEntry) -> Option<bool> {
+    let recorded = bundle.index.crc32_at_index(entry.position)?;
+    let packed = bundle.pack.entry_slice(entry.offset..entry.end)?;
+    Some(crc32fast::hash(packed) == recorded)
 }
 
 /// The warning for a pack read by id instead of in its own order.
@@ -178,40 +211,22 @@ impl Packs {
 /// inflates to an object of the declared size, or an index offset pointing at another
 /// entry, would hand over wrong content as if it were the blob.
 fn intact(bundle: &pack::Bundle, entry: &PackEntry) -> Result<(), String> {
-    let (index, pack) = (&bundle.index, &bundle.pack);
-    let Some(recorded) = index.crc32_at_index(entry.position) else {
-        return Ok(());
-    };
-    let offset = index.pack_offset_at_index(entry.position);
-    let packed = pack.entry_slice(offset..entry.end).unwrap_or_default();
-    if crc32fast::hash(packed) == recorded {
-        return Ok(());
+    if crc_matches(bundle, entry) == Some(false) {
+        return Err(format!(
+            "the entry of {} at offset {} does not match the CRC its index records",
+            bundle.index.oid_at_index(entry.position),
+            entry.offset
+        ));
     }
-    Err(format!(
-        "the entry of {} at offset {offset} does not match the CRC its index records",
-        index.oid_at_index(entry.position)
-    ))
+    Ok(())
 }
 
 /// A pack's delta tree of the entries blobs are made of: in pack order, each delta under
 /// its base.
 fn delta_tree(bundle: &pack::Bundle) -> Result<DeltaTree, String> {
     let index = &bundle.index;
-    let mut by_offset: Vec<(u64, u32)> = (0..index.num_objects())
-        .map(|i| (index.pack_offset_at_index(i), i))
-        .collect();
-    by_offset.sort_unstable();
-    let ends = by_offset
-        .iter()
-        .skip(1)
-        .map(|&(offset, _)| offset)
-        .chain([bundle.pack.pack_end() as u64]);
-    let mut entries: Vec<PackEntry> = by_offset
-        .iter()
-        .zip(ends)
-        .map(|(&(_, position), end)| PackEntry { position, end })
-        .collect();
-    if let Some(kinds) = entry_kinds(bundle, &by_offset, 1 << 20) {
+    let mut entries = pack_order(bundle);
+    if let Some(kinds) = entry_kinds(bundle, &entries, 1 << 20) {
         // The first entry stays whatever its kind: gix reads the tree's first header right
         // after the pack's own header.
         let mut kept = kinds.iter().enumerate();
@@ -226,7 +241,7 @@ fn delta_tree(bundle: &pack::Bundle) -> Result<DeltaTree, String> {
     pack::cache::delta::Tree::from_offsets_in_pack(
         bundle.pack.path(),
         entries.into_iter(),
-        &|entry| index.pack_offset_at_index(entry.position),
+        &|entry| entry.offset,
         &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
         &mut gix::progress::Discard,
         &AtomicBool::new(false),
@@ -235,7 +250,7 @@ fn delta_tree(bundle: &pack::Bundle) -> Result<DeltaTree, String> {
     .map_err(|e| e.to_string())
 }
 
-/// The kind of every entry of `by_offset` (a pack's entries in pack order): its own, or for
+/// The kind of every entry of `entries` (a pack's, in pack order): its own, or for
 /// a delta its base's. git deltas an object only against one of its kind, so commits,
 /// trees and tags sit in chains of their own, which the blob scan would decode for
 /// nothing (in containerd's history, six objects in ten). `None` when some entry's kind
@@ -243,13 +258,13 @@ fn delta_tree(bundle: &pack::Bundle) -> Result<DeltaTree, String> {
 /// comes later): then the tree keeps every entry, as gix's own traversal does.
 fn entry_kinds(
     bundle: &pack::Bundle,
-    by_offset: &[(u64, u32)],
+    entries: &[PackEntry],
     buffer: usize,
 ) -> Option<Vec<gix::object::Kind>> {
     use pack::data::entry::Header;
     let mut headers = HeaderReader::open(bundle.pack.path(), buffer)?;
-    let mut kinds: Vec<gix::object::Kind> = Vec::with_capacity(by_offset.len());
-    for &(offset, _) in by_offset {
+    let mut kinds: Vec<gix::object::Kind> = Vec::with_capacity(entries.len());
+    for &PackEntry { offset, .. } in entries {
         let entry = headers.read(offset, bundle.index.object_hash())?;
         let base = match entry.header {
             Header::OfsDelta { base_distance } => {
@@ -263,8 +278,8 @@ fn entry_kinds(
                 continue;
             }
         };
-        let earlier = by_offset[..kinds.len()]
-            .binary_search_by_key(&base, |&(o, _)| o)
+        let earlier = entries[..kinds.len()]
+            .binary_search_by_key(&base, |e| e.offset)
             .ok()?;
         kinds.push(kinds[earlier]);
     }

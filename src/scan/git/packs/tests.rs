@@ -148,17 +148,13 @@ fn every_entry_is_given_the_kind_git_gives_it_and_only_blob_chains_are_traversed
         let repo = gix::open(tmp.path()).unwrap();
         let packs = Packs::of(&repo);
         let bundle = &packs.bundles[0].1;
-        let index = &bundle.index;
-        let mut by_offset: Vec<(u64, u32)> = (0..index.num_objects())
-            .map(|i| (index.pack_offset_at_index(i), i))
-            .collect();
-        by_offset.sort_unstable();
-        assert_eq!(by_offset.len(), by_git.len(), "{listing}");
-        let by_id_deltas = by_offset
+        let entries = pack_order(bundle);
+        assert_eq!(entries.len(), by_git.len(), "{listing}");
+        let by_id_deltas = entries
             .iter()
-            .filter(|(o, _)| {
+            .filter(|e| {
                 matches!(
-                    bundle.pack.entry(*o).unwrap().header,
+                    bundle.pack.entry(e.offset).unwrap().header,
                     Header::RefDelta { .. }
                 )
             })
@@ -170,11 +166,11 @@ fn every_entry_is_given_the_kind_git_gives_it_and_only_blob_chains_are_traversed
         );
         // A buffer hardly longer than a header: refilled for nearly every entry.
         for buffer in [1 << 20, 70, 100] {
-            let kinds = entry_kinds(bundle, &by_offset, buffer).expect("every kind told");
-            let ours: Vec<(u64, String)> = by_offset
+            let kinds = entry_kinds(bundle, &entries, buffer).expect("every kind told");
+            let ours: Vec<(u64, String)> = entries
                 .iter()
                 .zip(&kinds)
-                .map(|((offset, _), kind)| (*offset, kind.to_string()))
+                .map(|(entry, kind)| (entry.offset, kind.to_string()))
                 .collect();
             assert_eq!(ours, by_git, "buffer of {buffer} bytes, by id: {by_id}");
         }
