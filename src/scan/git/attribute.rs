@@ -120,8 +120,8 @@ fn attribute_one(
             continue;
         }
         for e in &out.history.introduced[blob] {
-            let path = &out.history.paths[e.path as usize];
-            let here = out.head.contains(&(path.clone(), oid));
+            let path = &out.history.paths[e.path];
+            let here = out.head.contains(&(path.to_string(), oid));
             in_head |= here;
             let slot = places
                 .entry((e.path, m.secret.line))
@@ -143,7 +143,7 @@ fn attribute_one(
     let mut exposures: Vec<HistoryExposure> = places
         .into_iter()
         .map(|((path, line), (commit, m, here))| HistoryExposure {
-            path: out.history.paths[path as usize].clone(),
+            path: out.history.paths[path].to_string(),
             line,
             column: m.column,
             commit: commit_ref(out, commit),

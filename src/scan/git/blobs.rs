@@ -31,26 +31,48 @@ pub struct BlobHistory {
     pub introduced: Vec<Vec<Event>>,
     /// Per blob: every (commit, path) where it was removed or replaced.
     pub departed: Vec<Vec<Event>>,
-    /// Interned paths.
-    pub paths: Vec<String>,
-    path_index: HashMap<String, u32, foldhash::fast::RandomState>,
+    /// Paths, numbered in commit order: [`Event::path`] indexes them.
+    pub paths: PathNames,
     /// Submodule paths seen anywhere in history (reported, not followed).
     pub submodules: HashSet<String>,
     /// Trees or commits that could not be read.
     pub errors: Vec<String>,
 }
 
-impl BlobHistory {
-    fn path_id(&mut self, path: &str) -> u32 {
-        if let Some(&i) = self.path_index.get(path) {
+/// Paths numbered in the order they are first given: the history's paths, and each diff
+/// thread's own (an event carries four bytes instead of an owned string).
+#[derive(Debug, Default)]
+pub struct PathNames {
+    index: HashMap<String, u32, foldhash::fast::RandomState>,
+    names: Vec<String>,
+}
+
+impl PathNames {
+    fn id(&mut self, path: &str) -> u32 {
+        if let Some(&i) = self.index.get(path) {
             return i;
         }
-        self.paths.push(path.to_string());
-        self.path_index
-            .insert(path.to_string(), (self.paths.len() - 1) as u32);
-        (self.paths.len() - 1) as u32
+        let i = self.names.len() as u32;
+        self.names.push(path.to_string());
+        self.index.insert(path.to_string(), i);
+        i
     }
 
+    /// Every path, by number.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+}
+
+impl std::ops::Index<u32> for PathNames {
+    type Output = str;
+
+    fn index(&self, path: u32) -> &str {
+        &self.names[path as usize]
+    }
+}
+
+impl BlobHistory {
     fn introduce(&mut self, blob: ObjectId, commit: u32, path: u32) {
         let i = *self.index.entry(blob).or_insert_with(|| {
             self.blobs.push(blob);
@@ -93,33 +115,6 @@ enum RawEvent {
     Error(String),
 }
 
-/// The paths one diff thread has seen, numbered: an event carries four bytes instead of
-/// an owned string, and the replay interns each path once per thread, not once per event.
-#[derive(Default)]
-struct ThreadPaths {
-    index: HashMap<String, u32, foldhash::fast::RandomState>,
-    names: Vec<String>,
-}
-
-impl ThreadPaths {
-    /// The number of `prefix/name` (or `name` at the root).
-    fn id(&mut self, prefix: &str, name: &str, scratch: &mut String) -> u32 {
-        scratch.clear();
-        if !prefix.is_empty() {
-            scratch.push_str(prefix);
-            scratch.push('/');
-        }
-        scratch.push_str(name);
-        if let Some(&i) = self.index.get(scratch.as_str()) {
-            return i;
-        }
-        let i = self.names.len() as u32;
-        self.names.push(scratch.clone());
-        self.index.insert(scratch.clone(), i);
-        i
-    }
-}
-
 /// Diff every commit of `graph` against its first parent. Commits are split into runs of
 /// contiguous commits that the threads take in turn (each diff is independent); the events are then
 /// replayed in commit order, so first introductions stay first.
@@ -151,7 +146,7 @@ pub fn collect(
                         repo: &repo,
                         buf: Vec::new(),
                         decoded: HashMap::new(),
-                        paths: ThreadPaths::default(),
+                        paths: PathNames::default(),
                         scratch: String::new(),
                     };
                     let mut done = Vec::new();
@@ -196,7 +191,7 @@ pub fn collect(
         let mut path = |history: &mut BlobHistory, local: u32| {
             let slot = &mut global[local as usize];
             if *slot == u32::MAX {
-                *slot = history.path_id(&names[local as usize]);
+                *slot = history.paths.id(&names[local as usize]);
             }
             *slot
         };
@@ -247,7 +242,7 @@ struct TreeDiff<'r> {
     /// Recently decoded trees: a commit's old trees are mostly its parent's new trees,
     /// decoded one commit earlier, so most reads hit.
     decoded: HashMap<ObjectId, Rc<[Entry]>>,
-    paths: ThreadPaths,
+    paths: PathNames,
     /// A path being built, to look it up without allocating.
     scratch: String,
 }
@@ -304,6 +299,18 @@ fn join(prefix: &str, name: &str) -> String {
 }
 
 impl TreeDiff<'_> {
+    /// The thread's number of `prefix/name`, built in scratch space: most paths were seen
+    /// before.
+    fn path_id(&mut self, prefix: &str, name: &str) -> u32 {
+        self.scratch.clear();
+        if !prefix.is_empty() {
+            self.scratch.push_str(prefix);
+            self.scratch.push('/');
+        }
+        self.scratch.push_str(name);
+        self.paths.id(&self.scratch)
+    }
+
     /// The events of `commits` (indices into `graph`), each diffed against its first
     /// parent; a commit that cannot be diffed is an error event, and the run goes on.
     fn diff_commits(
@@ -404,10 +411,10 @@ impl TreeDiff<'_> {
             self.diff(None, Some(e.2), &join(prefix, &e.0), commit, out)
         } else {
             if e.1.is_blob() {
-                let path = self.paths.id(prefix, &e.0, &mut self.scratch);
+                let path = self.path_id(prefix, &e.0);
                 out.push(RawEvent::Introduce(e.2, commit, path));
             } else if e.1.is_commit() {
-                let path = self.paths.id(prefix, &e.0, &mut self.scratch);
+                let path = self.path_id(prefix, &e.0);
                 out.push(RawEvent::Submodule(path));
             }
             Ok(())
@@ -425,7 +432,7 @@ impl TreeDiff<'_> {
             self.diff(Some(e.2), None, &join(prefix, &e.0), commit, out)
         } else {
             if e.1.is_blob() {
-                let path = self.paths.id(prefix, &e.0, &mut self.scratch);
+                let path = self.path_id(prefix, &e.0);
                 out.push(RawEvent::Depart(e.2, commit, path));
             }
             Ok(())

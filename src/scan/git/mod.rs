@@ -251,7 +251,7 @@ fn report_skipped_blobs(opts: &HistoryOptions, out: &mut HistoryOutput) {
     let place = match first {
         Some(e) => format!(
             "{} in commit {}",
-            out.history.paths[e.path as usize], out.graph.commits[e.commit as usize].id
+            &out.history.paths[e.path], out.graph.commits[e.commit as usize].id
         ),
         None => "not on any path".to_string(),
     };
