@@ -107,7 +107,7 @@ impl BlobHistory {
 }
 
 /// One change seen while diffing a commit; paths are numbers of the diffing thread's
-/// [`ThreadPaths`], made global when the events are replayed.
+/// [`PathNames`], made global when the events are replayed.
 enum RawEvent {
     Introduce(ObjectId, u32, u32),
     Depart(ObjectId, u32, u32),
